@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** Sandbox states, as virtcontainers' types.StateString. */
+export const SandboxState = z.enum(['ready', 'running', 'paused', 'stopped']);
+export type SandboxState = z.infer<typeof SandboxState>;
+
+export const HypervisorType = z.enum(['qemu', 'firecracker', 'cloud-hypervisor', 'mock']);
+export type HypervisorType = z.infer<typeof HypervisorType>;
+
+export const MachineType = z.enum(['q35', 'pc', 'microvm']);
+export type MachineType = z.infer<typeof MachineType>;
+
+export const Accel = z.enum(['kvm', 'tcg']);
+export type Accel = z.infer<typeof Accel>;
+
+export const AgentTransport = z.enum(['virtio-serial', 'vsock']);
+export type AgentTransport = z.infer<typeof AgentTransport>;
+
+/**
+ * Sandbox IDs end up in paths and in QEMU's -name: letters, digits, '_' and
+ * '-' only, so no ID can climb out of the store root.
+ */
+export const SANDBOX_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const SandboxId = z.string().regex(SANDBOX_ID_PATTERN, {
+  message: 'a sandbox ID is 1-64 letters, digits, "_" or "-", starting with a letter or digit',
+});
+
+export const SandboxName = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+  message: 'a name is 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+
+export const MAX_VCPUS = 64;
+export const MIN_MEMORY_MIB = 64;
+export const MAX_MEMORY_MIB = 262_144;
+
+/** What a user asks for. Everything optional has a sensible default in core. */
+export const CreateSandboxRequest = z.object({
+  name: SandboxName.optional(),
+  hypervisor: HypervisorType.default('qemu'),
+  vcpus: z.number().int().min(1, 'vCPUs must be at least 1').max(MAX_VCPUS, `vCPUs must be at most ${MAX_VCPUS}`).default(1),
+  memoryMiB: z.number().int().min(MIN_MEMORY_MIB, `memory must be at least ${MIN_MEMORY_MIB} MiB`).max(MAX_MEMORY_MIB, `memory must be at most ${MAX_MEMORY_MIB} MiB`).default(512),
+  machineType: MachineType.default('q35'),
+  kernel: z.string().min(1).optional(),
+  initrd: z.string().min(1).optional(),
+  kernelParams: z.array(z.string()).default([]),
+  accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+});
+export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
+export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;
+
+/** What the guest agent reports about the guest (GetGuestDetails). */
+export const GuestDetails = z.object({
+  kernelRelease: z.string(),
+  memoryKiB: z.number().int().nonnegative(),
+  cpus: z.number().int().nonnegative(),
+  agentVersion: z.string(),
+});
+export type GuestDetails = z.infer<typeof GuestDetails>;
+
+/** The view of a sandbox that crosses the API: CLI --json, IPC, WebSocket. */
+export const SandboxStatus = z.object({
+  id: SandboxId,
+  name: z.string(),
+  state: SandboxState,
+  hypervisor: HypervisorType,
+  pid: z.number().int().nullable(),
+  vcpus: z.number().int(),
+  memoryMiB: z.number().int(),
+  machineType: MachineType,
+  accel: Accel.nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  stoppedAt: z.string().nullable(),
+  /** Why the sandbox stopped when nobody asked it to (VM died, killed…). */
+  stopReason: z.string().nullable(),
+  guest: GuestDetails.nullable(),
+});
+export type SandboxStatus = z.infer<typeof SandboxStatus>;
+
+export const ProgressPhase = z.enum(['prepare', 'hypervisor', 'boot', 'agent', 'guest', 'done']);
+export type ProgressPhase = z.infer<typeof ProgressPhase>;
+
+/** Events the UI subscribes to. */
+export const SandboxEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), id: SandboxId, from: SandboxState.nullable(), to: SandboxState, at: z.string(), reason: z.string().optional() }),
+  z.object({ type: z.literal('created'), id: SandboxId, at: z.string() }),
+  z.object({ type: z.literal('deleted'), id: SandboxId, at: z.string() }),
+  z.object({ type: z.literal('progress'), id: SandboxId, phase: ProgressPhase, message: z.string(), at: z.string() }),
+]);
+export type SandboxEvent = z.infer<typeof SandboxEvent>;

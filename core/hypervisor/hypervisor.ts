@@ -1,0 +1,54 @@
+import type { Accel, HypervisorType, MachineType, ProgressPhase } from '../contract/index.js';
+
+/** Everything a driver needs to start one VM. Paths are absolute. */
+export interface HypervisorConfig {
+  sandboxId: string;
+  /** Binary to run, e.g. /usr/bin/qemu-system-x86_64. */
+  hypervisorPath: string;
+  machineType: MachineType;
+  vcpus: number;
+  memoryMiB: number;
+  kernelPath: string;
+  initrdPath?: string;
+  /** A root filesystem image (virtio-blk) instead of an initrd. */
+  imagePath?: string;
+  kernelParams: string[];
+  accel: Accel;
+}
+
+/** Where a running VM's control and data endpoints live (per-sandbox run dir). */
+export interface VmPaths {
+  runDir: string;
+  qmpSocket: string;
+  consoleSocket: string;
+  agentSocket: string;
+  pidFile: string;
+  logFile: string;
+}
+
+/** What must be persisted to find and drive the VM again from another process. */
+export interface HypervisorState {
+  type: HypervisorType;
+  pid: number;
+  /** Process start time (clock ticks since boot, /proc/PID/stat field 22). A pid is ours only if this matches. */
+  pidStartTime: number;
+  accel: Accel;
+  paths: VmPaths;
+}
+
+export type ProgressFn = (phase: ProgressPhase, message: string) => void;
+
+/** A virtcontainers-style hypervisor driver. */
+export interface Hypervisor {
+  readonly type: HypervisorType;
+  /** Start the VM (not paused) and return once the hypervisor's control channel answers. */
+  startVM(config: HypervisorConfig, paths: VmPaths, onProgress?: ProgressFn): Promise<HypervisorState>;
+  /** Graceful stop (quit via control channel); force kills the process. Resolves when the process is gone. */
+  stopVM(state: HypervisorState, options: { force: boolean }): Promise<void>;
+  pauseVM(state: HypervisorState): Promise<void>;
+  resumeVM(state: HypervisorState): Promise<void>;
+  /** True when the recorded process is alive and is the one we started (start time matches). */
+  isAlive(state: HypervisorState): boolean;
+  /** Call onExit once when the VM process goes away. Returns a function that stops watching. */
+  watch(state: HypervisorState, onExit: (reason: string) => void): () => void;
+}
