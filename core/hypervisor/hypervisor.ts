@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Accel, HypervisorType, MachineType, ProgressPhase } from '../contract/index.js';
 
 /** Everything a driver needs to start one VM. Paths are absolute. */
@@ -23,7 +24,27 @@ export interface VmPaths {
   consoleSocket: string;
   agentSocket: string;
   pidFile: string;
+  /** The hypervisor's own log (QEMU: -D). */
   logFile: string;
+  /** Everything the guest printed on its serial console. Default: runDir/console.log. */
+  consoleLog?: string;
+}
+
+/** The standard layout of a VM's run directory. Keep runDir short: unix socket paths are limited to 107 bytes. */
+export function vmPathsIn(runDir: string): VmPaths {
+  return {
+    runDir,
+    qmpSocket: join(runDir, 'qmp.sock'),
+    consoleSocket: join(runDir, 'console.sock'),
+    agentSocket: join(runDir, 'agent.sock'),
+    pidFile: join(runDir, 'hypervisor.pid'),
+    logFile: join(runDir, 'hypervisor.log'),
+    consoleLog: join(runDir, 'console.log'),
+  };
+}
+
+export function consoleLogPath(paths: VmPaths): string {
+  return paths.consoleLog ?? join(paths.runDir, 'console.log');
 }
 
 /** What must be persisted to find and drive the VM again from another process. */

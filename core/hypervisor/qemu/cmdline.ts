@@ -1,0 +1,203 @@
+import { isAbsolute } from 'node:path';
+import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
+import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
+
+/** The name the guest agent looks for under /dev/virtio-ports/. */
+export const AGENT_PORT_NAME = 'vessel.agent';
+
+/**
+ * sun_path is 108 bytes on Linux, including the terminating NUL. QEMU refuses
+ * longer socket paths with an obscure message; we refuse them up front.
+ */
+export const MAX_UNIX_SOCKET_PATH = 107;
+
+/** CPU model per accelerator: the host's CPU under KVM, everything TCG can emulate otherwise. */
+export function cpuModelFor(accel: Accel): string {
+  return accel === 'kvm' ? 'host' : 'max';
+}
+
+/**
+ * Escape a value placed inside a QemuOpts string (`key=value,key=value`):
+ * QEMU reads ',,' as a literal comma. Only for option-list values; plain
+ * arguments such as -kernel, -pidfile or -D are taken verbatim by QEMU.
+ */
+export function escapeQemuOptValue(value: string): string {
+  return value.replaceAll(',', ',,');
+}
+
+function invalid(message: string, details?: Record<string, unknown>): VesselError {
+  return new VesselError('E_INVALID_ARGUMENT', message, details);
+}
+
+// Control characters would end the argument early in QEMU's own parsers or
+// smuggle a second line into the kernel command line.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+function checkPath(label: string, path: string): void {
+  if (typeof path !== 'string' || path.length === 0) throw invalid(`${label} is required`);
+  if (!isAbsolute(path)) throw invalid(`${label} must be an absolute path, got "${path}"`, { [label]: path });
+  if (CONTROL_CHARS.test(path)) throw invalid(`${label} must not contain control characters`, { [label]: path });
+}
+
+function checkSocketPath(label: string, path: string): void {
+  checkPath(label, path);
+  if (Buffer.byteLength(path) > MAX_UNIX_SOCKET_PATH) {
+    throw invalid(`${label} is too long for a unix socket (${Buffer.byteLength(path)} bytes, max ${MAX_UNIX_SOCKET_PATH}); use a shorter run directory`, { [label]: path });
+  }
+}
+
+/**
+ * Validate what a driver is asked to start. Throws VesselError: E_INVALID_ID
+ * for a bad sandbox ID (it lands in -name and in paths), E_INVALID_ARGUMENT
+ * for everything else.
+ */
+export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, options: { checkHypervisorPath?: boolean } = {}): void {
+  if (!SANDBOX_ID_PATTERN.test(config.sandboxId)) {
+    throw new VesselError('E_INVALID_ID', `invalid sandbox ID "${config.sandboxId}": 1-64 letters, digits, "_" or "-", starting with a letter or digit`);
+  }
+  if (!['q35', 'pc', 'microvm'].includes(config.machineType)) throw invalid(`unknown machine type "${String(config.machineType)}" (q35, pc or microvm)`);
+  if (config.accel !== 'kvm' && config.accel !== 'tcg') throw invalid(`unknown accelerator "${String(config.accel)}" (kvm or tcg)`);
+  if (!Number.isInteger(config.vcpus) || config.vcpus < 1 || config.vcpus > MAX_VCPUS) {
+    throw invalid(`vCPUs must be an integer from 1 to ${MAX_VCPUS}, got ${String(config.vcpus)}`);
+  }
+  if (!Number.isInteger(config.memoryMiB) || config.memoryMiB <= 0) {
+    throw invalid(`memory must be a positive whole number of MiB, got ${String(config.memoryMiB)}`);
+  }
+  if (options.checkHypervisorPath ?? true) checkPath('hypervisorPath', config.hypervisorPath);
+  checkPath('kernelPath', config.kernelPath);
+  if (config.initrdPath !== undefined) checkPath('initrdPath', config.initrdPath);
+  if (config.imagePath !== undefined) checkPath('imagePath', config.imagePath);
+  for (const param of config.kernelParams) {
+    if (typeof param !== 'string' || param.trim().length === 0) throw invalid('kernel parameters must be non-empty strings');
+    if (CONTROL_CHARS.test(param)) throw invalid(`kernel parameter ${JSON.stringify(param)} contains a control character`);
+  }
+  checkPath('runDir', paths.runDir);
+  checkSocketPath('qmpSocket', paths.qmpSocket);
+  checkSocketPath('consoleSocket', paths.consoleSocket);
+  checkSocketPath('agentSocket', paths.agentSocket);
+  checkPath('pidFile', paths.pidFile);
+  checkPath('logFile', paths.logFile);
+  checkPath('consoleLog', consoleLogPath(paths));
+}
+
+function hasParam(params: readonly string[], key: string): boolean {
+  return params.some((p) => p === key || p.startsWith(`${key}=`));
+}
+
+/** Facts about the host the command line depends on; read by the driver, passed in to keep this module pure. */
+export interface HostFacts {
+  /** The host's TSC rate in kHz, when known. */
+  tscKhz?: number;
+}
+
+/**
+ * The kernel command line: the caller's parameters, plus the ones Vessel's
+ * wiring depends on when the caller did not set them — the serial console
+ * (our console socket is ttyS0), panic=1 (with -no-reboot a panicking guest
+ * then ends the VM instead of spinning forever), root=/dev/vda for an image,
+ * and for microvm under TCG tsc_early_khz: microvm's hardware-reduced ACPI
+ * leaves the guest no reference clock (no PIT calibration, no HPET, no PM
+ * timer) to measure its TSC and the boot hangs; a TCG guest's TSC runs at the
+ * host's TSC rate, so we tell it.
+ */
+export function kernelCommandLine(
+  config: Pick<HypervisorConfig, 'kernelParams' | 'imagePath'> & Partial<Pick<HypervisorConfig, 'machineType' | 'accel'>>,
+  host: HostFacts = {},
+): string {
+  const params = [...config.kernelParams];
+  if (!hasParam(params, 'console')) params.push('console=ttyS0');
+  if (!hasParam(params, 'panic')) params.push('panic=1');
+  if (config.imagePath !== undefined && !hasParam(params, 'root')) params.push('root=/dev/vda', 'ro');
+  if (config.machineType === 'microvm' && config.accel === 'tcg' && host.tscKhz !== undefined && !hasParam(params, 'tsc_early_khz')) {
+    params.push(`tsc_early_khz=${host.tscKhz}`);
+  }
+  return params.join(' ');
+}
+
+function machineArg(machine: MachineType, accel: Accel): string {
+  switch (machine) {
+    case 'q35':
+    case 'pc':
+      return `${machine},accel=${accel}`;
+    case 'microvm':
+      // No firmware option ROMs to load (faster boot), a 16550 for ttyS0 (our
+      // console), an RTC so the guest has wall-clock time. ACPI stays on: it
+      // is how the guest finds the virtio-mmio devices (Debian's virtio_mmio
+      // is built without CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES, so the
+      // virtio_mmio.device= route of acpi=off does not work). Under TCG see
+      // tsc_early_khz in kernelCommandLine.
+      return `microvm,accel=${accel},x-option-roms=off,isa-serial=on,rtc=on`;
+  }
+}
+
+/** virtio devices are PCI on pc/q35 and MMIO ('-device' suffix) on microvm. */
+function virtioDevice(machine: MachineType, kind: 'serial' | 'blk' | 'rng'): string {
+  return machine === 'microvm' ? `virtio-${kind}-device` : `virtio-${kind}-pci`;
+}
+
+function socketChardev(id: string, path: string, extra = ''): string {
+  return `socket,id=${id},path=${escapeQemuOptValue(path)},server=on,wait=off${extra}`;
+}
+
+/**
+ * QEMU's argument vector (without argv[0]) for one sandbox VM. Pure: no
+ * filesystem access, so it is fully unit-testable; validation throws
+ * VesselError.
+ *
+ * Choices:
+ * - `-daemonize`: QEMU outlives the app (DESIGN: "outlives the app"), and the
+ *   launching process exits only after QEMU created its sockets and pidfile,
+ *   so "parent exited 0" means "QMP is ready to accept". Errors before that
+ *   point arrive on the parent's stderr. It rules out -nographic (which wants
+ *   stdio), hence `-display none`.
+ * - QMP via `-chardev socket` + `-mon mode=control`, so the path goes through
+ *   the same QemuOpts escaping as the other sockets.
+ * - `-no-reboot` (+ panic=1 on the kernel command line): a guest reboot or
+ *   panic ends the VM; the watcher reports it.
+ * - `-D logFile`: after -daemonize QEMU's stderr is /dev/null; its log goes here.
+ */
+export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: HostFacts = {}): string[] {
+  validateVmRequest(config, paths);
+  if (host.tscKhz !== undefined && (!Number.isInteger(host.tscKhz) || host.tscKhz <= 0)) throw invalid(`host TSC rate must be a positive whole number of kHz, got ${host.tscKhz}`);
+  const machine = config.machineType;
+  const args: string[] = [
+    '-name', `guest=${config.sandboxId},debug-threads=on`,
+    '-machine', machineArg(machine, config.accel),
+    '-cpu', cpuModelFor(config.accel),
+    '-smp', String(config.vcpus),
+    '-m', `${config.memoryMiB}M`,
+    '-nodefaults', '-no-user-config',
+    '-display', 'none',
+    '-vga', 'none',
+    '-kernel', config.kernelPath,
+  ];
+  if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
+  args.push('-append', kernelCommandLine(config, host));
+  if (config.imagePath !== undefined) {
+    args.push(
+      '-drive', `file=${escapeQemuOptValue(config.imagePath)},if=none,id=rootfs,format=raw,readonly=on`,
+      '-device', `${virtioDevice(machine, 'blk')},drive=rootfs`,
+    );
+  }
+  args.push(
+    // Control channel.
+    '-chardev', socketChardev('qmp', paths.qmpSocket),
+    '-mon', 'chardev=qmp,mode=control',
+    // Serial console: a socket to attach to, and a log that keeps everything the guest printed.
+    '-chardev', socketChardev('console', paths.consoleSocket, `,logfile=${escapeQemuOptValue(consoleLogPath(paths))},logappend=on`),
+    '-serial', 'chardev:console',
+    // Guest agent channel (virtio-serial; the agent opens /dev/virtio-ports/vessel.agent).
+    '-device', `${virtioDevice(machine, 'serial')},id=vser0`,
+    '-chardev', socketChardev('agent', paths.agentSocket),
+    '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${AGENT_PORT_NAME}`,
+    // Entropy for the guest: node and TLS block on an empty pool otherwise.
+    '-object', 'rng-random,id=rng0,filename=/dev/urandom',
+    '-device', `${virtioDevice(machine, 'rng')},rng=rng0`,
+    '-pidfile', paths.pidFile,
+    '-D', paths.logFile,
+    '-no-reboot',
+    '-daemonize',
+  );
+  return args;
+}
