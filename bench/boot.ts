@@ -1,0 +1,108 @@
+/**
+ * Boot benchmark (`npm run bench:boot`): time from createSandbox() to a ready
+ * guest agent, against a raw QEMU boot of the same kernel with a trivial init
+ * (busybox prints a marker on the serial port), measured side by side in one
+ * run, alternating, under the same machine type, accel, vCPUs and memory.
+ * Prints both figures and the ratio. Not a test: it asserts nothing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRuntime } from '../core/api/index.js';
+import { loadGuestManifest } from '../core/api/guest-image.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const MEMORY_MIB = 512;
+const MARKER = 'VESSEL-TRIVIAL-INIT-REACHED';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+
+/** A newc initrd with static busybox and an /init that prints MARKER on ttyS0 and powers off. */
+function buildTrivialInitrd(dir: string): string {
+  const tree = path.join(dir, 'tree');
+  mkdirSync(path.join(tree, 'bin'), { recursive: true });
+  mkdirSync(path.join(tree, 'dev'), { recursive: true });
+  copyFileSync('/bin/busybox', path.join(tree, 'bin', 'busybox'));
+  const init = path.join(tree, 'init');
+  writeFileSync(init, `#!/bin/busybox sh\n/bin/busybox mount -t devtmpfs dev /dev\n/bin/busybox echo ${MARKER} > /dev/ttyS0\n/bin/busybox poweroff -f\n`);
+  chmodSync(init, 0o755);
+  const out = path.join(dir, 'trivial.cpio');
+  const find = spawnSync('find', ['.', '-print0'], { cwd: tree });
+  const cpio = spawnSync('cpio', ['--null', '-o', '-H', 'newc', '--quiet', '-R', '0:0', '-O', out], { cwd: tree, input: find.stdout });
+  if (cpio.status !== 0) throw new Error(`cpio failed: ${cpio.stderr.toString()} (apt-get install cpio)`);
+  return out;
+}
+
+/** Raw QEMU: spawn → marker on the serial port. */
+function rawBoot(qemu: string, kernel: string, initrd: string, params: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(qemu, [
+      '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '1', '-m', String(MEMORY_MIB),
+      '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-no-reboot',
+      '-kernel', kernel, '-initrd', initrd, '-append', params.join(' '),
+      '-serial', 'stdio',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`raw boot did not reach init in 120 s; serial output:\n${out.slice(-2000)}`));
+    }, 120_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(MARKER)) {
+        const ms = performance.now() - start;
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve(ms);
+      }
+    });
+    child.on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'vessel-bench-'));
+  const root = path.join(work, 'root');
+  mkdirSync(root);
+  const manifest = loadGuestManifest();
+  const runtime = createRuntime({ ...process.env, VESSEL_ROOT: root });
+  const log = createWriteStream(path.join(work, 'progress.log'));
+  try {
+    const trivial = buildTrivialInitrd(work);
+    const qemu = process.env.VESSEL_QEMU ?? 'qemu-system-x86_64';
+    // Same cmdline apart from what the guest image needs to find its agent.
+    const params = manifest.kernelParams;
+    console.log(`boot benchmark: ${ROUNDS} rounds, q35, TCG, 1 vCPU, ${MEMORY_MIB} MiB, kernel ${manifest.kernelRelease}`);
+    console.log(`kernel params: ${params.join(' ')}`);
+    const raw: number[] = [];
+    const vessel: number[] = [];
+    for (let i = 0; i < ROUNDS; i += 1) {
+      raw.push(await rawBoot(qemu, manifest.kernel, trivial, params));
+      const t0 = performance.now();
+      const s = await runtime.sandboxes.createSandbox(
+        { name: `bench-${i}`, vcpus: 1, memoryMiB: MEMORY_MIB, machineType: 'q35', accel: 'tcg' },
+        (phase, message) => log.write(`${((performance.now() - t0) / 1000).toFixed(2)}s [${phase}] ${message}\n`),
+      );
+      vessel.push(performance.now() - t0);
+      await runtime.sandboxes.deleteSandbox(s.id, { force: true });
+      console.log(`round ${i + 1}: raw trivial-init boot ${(raw[i]! / 1000).toFixed(2)} s, vessel createSandbox→agent ready ${(vessel[i]! / 1000).toFixed(2)} s`);
+    }
+    const r = median(raw);
+    const v = median(vessel);
+    console.log(`raw QEMU boot to trivial init (median): ${(r / 1000).toFixed(2)} s`);
+    console.log(`vessel createSandbox to agent ready (median): ${(v / 1000).toFixed(2)} s`);
+    console.log(`ratio vessel/raw: ${(v / r).toFixed(3)} (target <= 1.25 under TCG)`);
+  } finally {
+    runtime.close();
+    log.end();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

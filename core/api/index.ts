@@ -1,0 +1,34 @@
+import { SandboxStore, resolveStoreRoot } from '../store/index.js';
+import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
+import { SandboxService } from './sandbox-service.js';
+
+export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
+export { loadGuestManifest, guestImageDir } from './guest-image.js';
+export * from './records.js';
+
+/** Everything a front end (CLI, Electron main, `vessel serve`) needs, wired once. */
+export interface Runtime {
+  root: string;
+  store: SandboxStore;
+  sandboxes: SandboxService;
+  checkHost(): Promise<HostReport>;
+  close(): void;
+}
+
+export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  const root = resolveStoreRoot(env);
+  const store = new SandboxStore(root);
+  const sandboxes = new SandboxService({
+    store,
+    env,
+    // The KVM probe result is cached in the store root, once per host boot.
+    resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
+  });
+  return {
+    root,
+    store,
+    sandboxes,
+    checkHost: () => checkHost({ cacheDir: root, env }),
+    close: () => sandboxes.close(),
+  };
+}

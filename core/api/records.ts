@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { Accel, AgentTransport, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState } from '../contract/index.js';
+
+/**
+ * What the store keeps per sandbox. Configuration (written once, at create)
+ * and runtime state (rewritten on every transition) live in separate files,
+ * as in virtcontainers' persist layout.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SandboxConfigRecord = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  id: SandboxId,
+  name: z.string(),
+  hypervisor: HypervisorType,
+  createdAt: z.string(),
+  hypervisorConfig: z.object({
+    hypervisorPath: z.string(),
+    machineType: MachineType,
+    vcpus: z.number().int().positive(),
+    memoryMiB: z.number().int().positive(),
+    kernelPath: z.string(),
+    initrdPath: z.string().optional(),
+    imagePath: z.string().optional(),
+    kernelParams: z.array(z.string()),
+    accel: z.enum(['auto', 'kvm', 'tcg']),
+  }),
+  agent: z.object({ transport: AgentTransport }),
+});
+export type SandboxConfigRecord = z.infer<typeof SandboxConfigRecord>;
+
+export const VmPathsRecord = z.object({
+  runDir: z.string(),
+  qmpSocket: z.string(),
+  consoleSocket: z.string(),
+  agentSocket: z.string(),
+  pidFile: z.string(),
+  logFile: z.string(),
+});
+
+export const HypervisorStateRecord = z.object({
+  type: HypervisorType,
+  pid: z.number().int().positive(),
+  pidStartTime: z.number().int().nonnegative(),
+  accel: Accel,
+  paths: VmPathsRecord,
+});
+
+export const SandboxStateRecord = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  state: SandboxState,
+  hypervisorState: HypervisorStateRecord.nullable(),
+  startedAt: z.string().nullable(),
+  stoppedAt: z.string().nullable(),
+  stopReason: z.string().nullable(),
+  guest: GuestDetails.nullable(),
+  updatedAt: z.string(),
+});
+export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

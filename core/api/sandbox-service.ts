@@ -1,0 +1,580 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import {
+  CreateSandboxRequest,
+  SandboxId,
+  VesselError,
+  type Accel,
+  type CreateSandboxOptions,
+  type GuestDetails,
+  type HypervisorType,
+  type ProgressPhase,
+  type SandboxEvent,
+  type SandboxState,
+  type SandboxStatus,
+} from '../contract/index.js';
+import { assertTransition } from '../types/index.js';
+import { SandboxStore } from '../store/index.js';
+import type { Hypervisor, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
+import { createHypervisor, resolveQemuBinary } from '../hypervisor/index.js';
+import { AgentClient } from '../agent/index.js';
+import { JsonLogger } from '../util/log.js';
+import { loadGuestManifest } from './guest-image.js';
+import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION } from './records.js';
+
+export type ProgressListener = (phase: ProgressPhase, message: string) => void;
+
+/** Decides KVM or TCG for a requested accel ('auto' probes). Injected so tests and the CLI share one probe cache. */
+export type AccelResolver = (requested: 'auto' | 'kvm' | 'tcg', kernelPath: string, qemuPath: string) => Promise<{ accel: Accel; reason: string }>;
+
+export interface SandboxServiceOptions {
+  store: SandboxStore;
+  resolveAccel: AccelResolver;
+  /** How long to wait for the guest agent after the VM starts. TCG boots take seconds. */
+  agentTimeoutMs?: number;
+  /** Overrides driver construction (tests use the mock hypervisor). */
+  hypervisorFor?: (type: HypervisorType) => Hypervisor;
+  env?: NodeJS.ProcessEnv;
+  /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
+  allowMockHypervisor?: boolean;
+}
+
+const LOG_FILE = 'vessel.log';
+
+/**
+ * The virtcontainers-style sandbox API: create/start/run/stop/pause/resume/
+ * delete/status/list/fetch, over a persistent store so any process can pick up
+ * sandboxes another one started. Every mutation runs under the sandbox's
+ * exclusive lock; QEMU outlives the process that started it.
+ */
+export class SandboxService {
+  private readonly store: SandboxStore;
+  private readonly events = new EventEmitter();
+  private readonly watchers = new Map<string, () => void>();
+  private readonly agentTimeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly options: SandboxServiceOptions) {
+    this.store = options.store;
+    this.agentTimeoutMs = options.agentTimeoutMs ?? 120_000;
+    this.env = options.env ?? process.env;
+    this.events.setMaxListeners(100);
+  }
+
+  // ---- events -------------------------------------------------------------
+
+  /** Subscribe to state changes, creations, deletions and progress. Returns an unsubscribe function. */
+  subscribe(listener: (event: SandboxEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  private emit(event: SandboxEvent): void {
+    this.events.emit('event', event);
+  }
+
+  private progress(id: string, onProgress: ProgressListener | undefined, phase: ProgressPhase, message: string): void {
+    this.logger(id).info('runtime', message, { phase });
+    onProgress?.(phase, message);
+    this.emit({ type: 'progress', id, phase, message, at: now() });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  /** Create a sandbox: persist its config, boot the VM, wait for the agent, prepare the guest. State: ready. */
+  async createSandbox(request: CreateSandboxRequest, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    const opts = parseRequest(request);
+    const config = await this.buildConfig(opts);
+    const id = config.id;
+    // One lock for the whole creation, so nobody sees a half-made sandbox as ready.
+    await this.store.withLock(id, 'exclusive', async () => {
+      await this.store.create(id, config);
+      await this.store.writeState(id, { ...initialState(), state: 'stopped', stopReason: 'creating' });
+      this.emit({ type: 'created', id, at: now() });
+      this.progress(id, onProgress, 'prepare', `sandbox ${config.name} (${id}) prepared`);
+      try {
+        await this.store.writeState(id, await this.bootVm(config, onProgress));
+      } catch (err) {
+        // A sandbox that never became ready leaves nothing behind.
+        await this.store.delete(id).catch(() => undefined);
+        this.emit({ type: 'deleted', id, at: now() });
+        throw err;
+      }
+    }, { timeoutMs: 5_000 });
+    this.emit({ type: 'state', id, from: null, to: 'ready', at: now() });
+    this.progress(id, onProgress, 'done', 'sandbox ready');
+    this.watchVm(id);
+    return this.statusSandbox(id);
+  }
+
+  /** ready→running, or stopped→running (boots the VM again). */
+  async startSandbox(id: string, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    const from = await this.mutate(id, async (config, state) => {
+      assertTransition(state.state, 'running');
+      if (state.state === 'stopped') {
+        const booted = await this.bootVm(config, onProgress);
+        return { ...booted, state: 'running' };
+      }
+      return { ...state, state: 'running', startedAt: state.startedAt ?? now() };
+    });
+    this.emit({ type: 'state', id, from, to: 'running', at: now() });
+    this.watchVm(id);
+    return this.statusSandbox(id);
+  }
+
+  /** Create and start in one call. */
+  async runSandbox(request: CreateSandboxRequest, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    const created = await this.createSandbox(request, onProgress);
+    return this.startSandbox(created.id, onProgress);
+  }
+
+  /** Stop the VM. Graceful by default (agent DestroySandbox, then QMP quit); force kills it. */
+  async stopSandbox(id: string, options: { force?: boolean } = {}): Promise<SandboxStatus> {
+    const force = options.force ?? false;
+    const from = await this.mutate(id, async (config, state) => {
+      assertTransition(state.state, 'stopped');
+      await this.shutdownVm(config, state, force);
+      return { ...state, state: 'stopped', hypervisorState: null, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
+    });
+    this.unwatchVm(id);
+    this.emit({ type: 'state', id, from, to: 'stopped', at: now() });
+    return this.statusSandbox(id);
+  }
+
+  async pauseSandbox(id: string): Promise<SandboxStatus> {
+    const from = await this.mutate(id, async (config, state) => {
+      assertTransition(state.state, 'paused');
+      await this.hypervisor(config).pauseVM(requireVm(id, state));
+      return { ...state, state: 'paused' };
+    });
+    this.emit({ type: 'state', id, from, to: 'paused', at: now() });
+    return this.statusSandbox(id);
+  }
+
+  async resumeSandbox(id: string): Promise<SandboxStatus> {
+    const from = await this.mutate(id, async (config, state) => {
+      if (state.state !== 'paused') {
+        throw new VesselError('E_INVALID_STATE', `cannot resume sandbox ${id}: it is ${state.state}, not paused`, { from: state.state, to: 'running' });
+      }
+      assertTransition(state.state, 'running');
+      await this.hypervisor(config).resumeVM(requireVm(id, state));
+      return { ...state, state: 'running' };
+    });
+    this.emit({ type: 'state', id, from, to: 'running', at: now() });
+    return this.statusSandbox(id);
+  }
+
+  /** Delete a sandbox: refused while running or paused unless forced. Leaves no process, socket or state directory. */
+  async deleteSandbox(id: string, options: { force?: boolean } = {}): Promise<void> {
+    const force = options.force ?? false;
+    this.validateId(id);
+    await this.store.withLock(id, 'exclusive', async () => {
+      const config = await this.store.readConfig(id, SandboxConfigRecord);
+      let state: SandboxStateRecord | null = null;
+      try {
+        state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
+      } catch (err) {
+        // A corrupt state file must not make a sandbox undeletable when forced,
+        // nor leave its VM running unseen.
+        if (!force) throw err;
+        killOrphanQemu(this.store.sandboxDir(id), id);
+      }
+      if (state && (state.state === 'running' || state.state === 'paused') && !force) {
+        throw new VesselError('E_INVALID_STATE', `sandbox ${id} is ${state.state}: stop it first, or delete with --force`, { state: state.state });
+      }
+      if (state?.hypervisorState) {
+        await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
+      }
+      await this.store.delete(id);
+    });
+    this.unwatchVm(id);
+    this.emit({ type: 'deleted', id, at: now() });
+  }
+
+  /**
+   * Current status. Reads need no lock (every write is an atomic rename); the
+   * lock is taken only to record a VM found dead, or with live=true to ask the
+   * guest agent for fresh guest details (the agent channel takes one client).
+   */
+  async statusSandbox(id: string, options: { live?: boolean } = {}): Promise<SandboxStatus> {
+    this.validateId(id);
+    const config = await this.store.readConfig(id, SandboxConfigRecord);
+    let state = await this.store.readState(id, SandboxStateRecord);
+    const vm = state.hypervisorState;
+    const dead = vm !== null && state.state !== 'stopped' && !this.hypervisor(config).isAlive(vm);
+    const wantLive = Boolean(options.live) && vm !== null && state.state !== 'paused' && config.hypervisor !== 'mock';
+    if (dead || wantLive) {
+      state = await this.store.withLock(id, 'exclusive', async () => {
+        let st = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
+        if (wantLive && st.hypervisorState && st.state !== 'paused' && st.state !== 'stopped') {
+          const guest = await this.queryGuest(id, st.hypervisorState).catch(() => null);
+          if (guest) {
+            st = { ...st, guest, updatedAt: now() };
+            await this.store.writeState(id, st);
+          }
+        }
+        return st;
+      }, { purpose: 'status' });
+    }
+    return toStatus(config, state);
+  }
+
+  async listSandbox(): Promise<SandboxStatus[]> {
+    const ids = await this.store.list();
+    const out: SandboxStatus[] = [];
+    for (const id of ids) {
+      try {
+        out.push(await this.statusSandbox(id));
+      } catch (err) {
+        // One broken sandbox must not hide the others; it is reported by status.
+        if (err instanceof VesselError && (err.code === 'E_NOT_FOUND' || err.code === 'E_CORRUPT_STATE' || err.code === 'E_BUSY')) continue;
+        throw err;
+      }
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Find a sandbox by ID, unique ID prefix or name (as a user types it). */
+  async fetchSandbox(ref: string): Promise<SandboxStatus> {
+    if (SandboxId.safeParse(ref).success && (await this.store.exists(ref))) return this.statusSandbox(ref);
+    const all = await this.listSandbox();
+    const byName = all.filter((s) => s.name === ref);
+    if (byName.length === 1 && byName[0]) return byName[0];
+    const byPrefix = all.filter((s) => s.id.startsWith(ref));
+    if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
+    if (byPrefix.length > 1) {
+      throw new VesselError('E_INVALID_ARGUMENT', `"${ref}" matches ${byPrefix.length} sandboxes: give more of the ID`);
+    }
+    if (!SandboxId.safeParse(ref).success) {
+      throw new VesselError('E_INVALID_ID', `"${ref}" is not a valid sandbox ID or name`);
+    }
+    throw new VesselError('E_NOT_FOUND', `no sandbox with ID or name "${ref}": 'vessel sandbox list' shows them`);
+  }
+
+  // ---- monitoring ---------------------------------------------------------
+
+  /** Watch every sandbox whose VM is alive, so a VM that dies is marked stopped within ~2 s. */
+  async startMonitoring(): Promise<void> {
+    for (const id of await this.store.list()) this.watchVm(id);
+  }
+
+  /** Stop all watchers (the VMs keep running). */
+  close(): void {
+    for (const stop of this.watchers.values()) stop();
+    this.watchers.clear();
+  }
+
+  private watchVm(id: string): void {
+    if (this.watchers.has(id)) return;
+    void (async () => {
+      try {
+        const config = await this.store.readConfig(id, SandboxConfigRecord);
+        const state = await this.store.readState(id, SandboxStateRecord);
+        if (!state.hypervisorState || state.state === 'stopped' || this.watchers.has(id)) return;
+        const vm = state.hypervisorState;
+        const stop = this.hypervisor(config).watch(vm, (reason) => {
+          this.watchers.delete(id);
+          void this.markDead(id, vm, reason);
+        });
+        this.watchers.set(id, stop);
+      } catch {
+        // gone or unreadable: status reports it
+      }
+    })();
+  }
+
+  private unwatchVm(id: string): void {
+    this.watchers.get(id)?.();
+    this.watchers.delete(id);
+  }
+
+  private async markDead(id: string, vm: HypervisorState, reason: string): Promise<void> {
+    try {
+      let from: SandboxState | null = null;
+      await this.store.withLock(id, 'exclusive', async () => {
+        const state = await this.store.readState(id, SandboxStateRecord);
+        // Only if the record still points at the VM that died (not a newer boot).
+        if (state.state === 'stopped' || state.hypervisorState?.pid !== vm.pid || state.hypervisorState.pidStartTime !== vm.pidStartTime) return;
+        from = state.state;
+        await this.store.writeState(id, deadState(state, reason));
+      });
+      if (from) {
+        this.logger(id).warn('hypervisor', 'VM exited unexpectedly', { reason });
+        this.emit({ type: 'state', id, from, to: 'stopped', at: now(), reason });
+      }
+    } catch {
+      // deleted meanwhile
+    }
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  private validateId(id: string): void {
+    if (!SandboxId.safeParse(id).success) {
+      throw new VesselError('E_INVALID_ID', `"${id}" is not a valid sandbox ID (letters, digits, "_" and "-", at most 64)`);
+    }
+  }
+
+  private logger(id: string): JsonLogger {
+    let dir: string | null = null;
+    try {
+      dir = this.store.sandboxDir(id);
+    } catch {
+      dir = null;
+    }
+    return new JsonLogger(dir && existsSync(dir) ? path.join(dir, LOG_FILE) : null, { sandbox: id });
+  }
+
+  private hypervisor(config: SandboxConfigRecord): Hypervisor {
+    return this.options.hypervisorFor ? this.options.hypervisorFor(config.hypervisor) : createHypervisor(config.hypervisor);
+  }
+
+  /** Load config+state, reconcile with the real VM, apply fn under the exclusive lock; returns the state before. */
+  private async mutate(
+    id: string,
+    fn: (config: SandboxConfigRecord, state: SandboxStateRecord) => Promise<SandboxStateRecord>,
+  ): Promise<SandboxState> {
+    this.validateId(id);
+    return this.store.withLock(id, 'exclusive', async () => {
+      const config = await this.store.readConfig(id, SandboxConfigRecord);
+      const state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
+      const next = await fn(config, state);
+      await this.store.writeState(id, { ...next, updatedAt: now() });
+      return state.state;
+    });
+  }
+
+  /** If the record says the VM is up but the process is gone (or the pid was reused), it is stopped. Caller holds the lock. */
+  private async refreshedState(id: string, config: SandboxConfigRecord, state: SandboxStateRecord): Promise<SandboxStateRecord> {
+    if (state.state === 'stopped' || !state.hypervisorState) return state;
+    if (this.hypervisor(config).isAlive(state.hypervisorState)) return state;
+    const reason = 'the VM process is gone (it exited or was killed)';
+    const next = deadState(state, reason);
+    await this.store.writeState(id, next);
+    this.logger(id).warn('hypervisor', 'VM found dead on status read', { pid: state.hypervisorState.pid });
+    this.emit({ type: 'state', id, from: state.state, to: 'stopped', at: now(), reason });
+    return next;
+  }
+
+  private async buildConfig(opts: CreateSandboxOptions): Promise<SandboxConfigRecord> {
+    if (opts.hypervisor === 'mock' && !this.options.allowMockHypervisor) {
+      throw new VesselError('E_INVALID_ARGUMENT', 'the mock hypervisor is for tests only: use --hypervisor qemu');
+    }
+    if (opts.hypervisor !== 'qemu' && opts.hypervisor !== 'mock') {
+      // Validates the type early with the driver's own message.
+      createHypervisor(opts.hypervisor);
+    }
+    const id = randomBytes(16).toString('hex');
+    const name = opts.name ?? `sandbox-${id.slice(0, 8)}`;
+    const existing = await this.listSandbox();
+    if (existing.some((s) => s.name === name)) {
+      throw new VesselError('E_ALREADY_EXISTS', `a sandbox named "${name}" already exists: pick another --name`);
+    }
+    const useGuestImage = opts.hypervisor !== 'mock';
+    const manifest = useGuestImage ? loadGuestManifest(this.env) : null;
+    const kernelPath = opts.kernel ? path.resolve(opts.kernel) : manifest?.kernel ?? '/dev/null';
+    const initrdPath = opts.initrd ? path.resolve(opts.initrd) : manifest?.initrd;
+    for (const [what, file] of [['kernel', kernelPath], ['initrd', initrdPath]] as const) {
+      if (file === undefined || !useGuestImage) continue;
+      if (!existsSync(file) || !statSync(file).isFile()) {
+        throw new VesselError('E_NOT_FOUND', `${what} not found: ${file}`, { [what]: file });
+      }
+    }
+    const hypervisorPath = opts.hypervisor === 'qemu' ? resolveQemuBinary(this.env) : 'mock';
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      id,
+      name,
+      hypervisor: opts.hypervisor,
+      createdAt: now(),
+      hypervisorConfig: {
+        hypervisorPath,
+        machineType: opts.machineType,
+        vcpus: opts.vcpus,
+        memoryMiB: opts.memoryMiB,
+        kernelPath,
+        ...(initrdPath ? { initrdPath } : {}),
+        kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
+        accel: opts.accel,
+      },
+      agent: { transport: 'virtio-serial' },
+    };
+  }
+
+  private vmPaths(id: string): VmPaths {
+    const runDir = this.store.sandboxDir(id);
+    return {
+      runDir,
+      qmpSocket: path.join(runDir, 'qmp.sock'),
+      consoleSocket: path.join(runDir, 'console.sock'),
+      agentSocket: path.join(runDir, 'agent.sock'),
+      pidFile: path.join(runDir, 'qemu.pid'),
+      logFile: path.join(runDir, 'qemu.log'),
+    };
+  }
+
+  /** Boot the VM, wait for the agent, prepare the guest. Caller holds the lock. Returns a ready state record. */
+  private async bootVm(config: SandboxConfigRecord, onProgress?: ProgressListener): Promise<SandboxStateRecord> {
+    const id = config.id;
+    const hc = config.hypervisorConfig;
+    const driver = this.hypervisor(config);
+    const { accel, reason } = config.hypervisor === 'mock'
+      ? { accel: 'tcg' as const, reason: 'mock hypervisor' }
+      : await this.options.resolveAccel(hc.accel, hc.kernelPath, hc.hypervisorPath);
+    this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
+    const vm = await driver.startVM(
+      {
+        sandboxId: id,
+        hypervisorPath: hc.hypervisorPath,
+        machineType: hc.machineType,
+        vcpus: hc.vcpus,
+        memoryMiB: hc.memoryMiB,
+        kernelPath: hc.kernelPath,
+        ...(hc.initrdPath ? { initrdPath: hc.initrdPath } : {}),
+        ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
+        kernelParams: hc.kernelParams,
+        accel,
+      },
+      this.vmPaths(id),
+      (phase, message) => this.progress(id, onProgress, phase, message),
+    );
+    let guest: GuestDetails | null = null;
+    try {
+      if (config.hypervisor !== 'mock') {
+        this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
+        guest = await this.prepareGuest(id, config.name, vm);
+        this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
+      }
+    } catch (err) {
+      await driver.stopVM(vm, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      state: 'ready',
+      hypervisorState: vm,
+      startedAt: now(),
+      stoppedAt: null,
+      stopReason: null,
+      guest,
+      updatedAt: now(),
+    };
+  }
+
+  private async prepareGuest(id: string, name: string, vm: HypervisorState): Promise<GuestDetails> {
+    const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: this.agentTimeoutMs });
+    try {
+      await client.setGuestDateTime(new Date());
+      await client.createSandbox(id, name);
+      const details = await client.getGuestDetails();
+      return pickGuestDetails(details);
+    } finally {
+      client.close();
+    }
+  }
+
+  private async queryGuest(_id: string, vm: HypervisorState): Promise<GuestDetails> {
+    const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
+    try {
+      return pickGuestDetails(await client.getGuestDetails());
+    } finally {
+      client.close();
+    }
+  }
+
+  private async shutdownVm(config: SandboxConfigRecord, state: SandboxStateRecord, force: boolean): Promise<void> {
+    const vm = state.hypervisorState;
+    if (!vm) return;
+    const driver = this.hypervisor(config);
+    if (!force && config.hypervisor !== 'mock' && state.state !== 'paused') {
+      // Let the guest clean up first; a guest that does not answer is stopped anyway.
+      try {
+        const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
+        try {
+          await client.destroySandbox(config.id);
+        } finally {
+          client.close();
+        }
+      } catch (err) {
+        this.logger(config.id).warn('agent', 'DestroySandbox failed; stopping the VM anyway', { error: String(err) });
+      }
+    }
+    await driver.stopVM(vm, { force });
+  }
+}
+
+/**
+ * With the state file unreadable, find the VM through the pidfile, and kill
+ * it only if that process's command line names this sandbox (-name guest=ID).
+ */
+function killOrphanQemu(runDir: string, id: string): void {
+  try {
+    const pid = Number(readFileSync(path.join(runDir, 'hypervisor.pid'), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (cmdline.some((arg) => arg.startsWith(`guest=${id},`) || arg === `guest=${id}`)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // no pidfile or no such process: nothing to kill
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function parseRequest(request: CreateSandboxRequest): CreateSandboxOptions {
+  const parsed = CreateSandboxRequest.safeParse(request);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new VesselError('E_INVALID_ARGUMENT', `invalid sandbox request: ${where}${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function initialState(): SandboxStateRecord {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    state: 'ready',
+    hypervisorState: null,
+    startedAt: null,
+    stoppedAt: null,
+    stopReason: null,
+    guest: null,
+    updatedAt: now(),
+  };
+}
+
+function deadState(state: SandboxStateRecord, reason: string): SandboxStateRecord {
+  return { ...state, state: 'stopped', hypervisorState: null, stoppedAt: now(), stopReason: reason, updatedAt: now() };
+}
+
+function requireVm(id: string, state: SandboxStateRecord): HypervisorState {
+  if (!state.hypervisorState) throw new VesselError('E_INVALID_STATE', `sandbox ${id} has no running VM`);
+  return state.hypervisorState;
+}
+
+function pickGuestDetails(d: GuestDetails): GuestDetails {
+  return { kernelRelease: d.kernelRelease, memoryKiB: d.memoryKiB, cpus: d.cpus, agentVersion: d.agentVersion };
+}
+
+function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): SandboxStatus {
+  return {
+    id: config.id,
+    name: config.name,
+    state: state.state,
+    hypervisor: config.hypervisor,
+    pid: state.hypervisorState?.pid ?? null,
+    vcpus: config.hypervisorConfig.vcpus,
+    memoryMiB: config.hypervisorConfig.memoryMiB,
+    machineType: config.hypervisorConfig.machineType,
+    accel: state.hypervisorState?.accel ?? null,
+    createdAt: config.createdAt,
+    startedAt: state.startedAt,
+    stoppedAt: state.stoppedAt,
+    stopReason: state.stopReason,
+    guest: state.guest,
+  };
+}

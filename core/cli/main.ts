@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { toVesselError, VesselError, type SandboxEvent, type SandboxStatus } from '../contract/index.js';
+import { createRuntime, type Runtime } from '../api/index.js';
+import { parseMemoryMiB } from '../types/index.js';
+import { formatHostReport, formatStatus, formatTable } from './format.js';
+
+/**
+ * The `vessel` command line. Human output by default, stable JSON with
+ * --json. Errors: one line on stderr with a stable code, non-zero exit.
+ */
+
+class UsageError extends VesselError {
+  constructor(message: string) {
+    super('E_INVALID_ARGUMENT', message);
+  }
+}
+
+function parseCount(flag: string) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${flag} must be a whole number, got "${value}"`);
+    return Number(value);
+  };
+}
+
+function parseMemory(value: string): number {
+  // A bare number is MiB; sizes like 512M, 2G, 1Gi are accepted too.
+  if (/^-?\d+$/.test(value.trim())) return Number(value);
+  return parseMemoryMiB(value);
+}
+
+function print(line: string): void {
+  process.stdout.write(line + '\n');
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+function progressPrinter(json: boolean) {
+  return (phase: string, message: string): void => {
+    if (!json) process.stderr.write(`[${phase}] ${message}\n`);
+  };
+}
+
+let runtime: Runtime | null = null;
+function rt(): Runtime {
+  runtime ??= createRuntime();
+  return runtime;
+}
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('vessel')
+    .description('Hardware-isolated container sandboxes: real VMs, a guest agent, one CLI.')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeErr: () => undefined, // errors are printed once, in our format, by main()
+    });
+
+  const host = program.command('host').description('host capabilities');
+  host
+    .command('check')
+    .description('check what this host can run (QEMU, guest image, KVM or TCG and why)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const report = await rt().checkHost();
+      if (opts.json) printJson(report);
+      else print(formatHostReport(report));
+    });
+
+  const sandbox = program.command('sandbox').description('sandbox lifecycle');
+
+  for (const verb of ['create', 'run'] as const) {
+    sandbox
+      .command(verb)
+      .description(verb === 'create' ? 'create a sandbox: boot its VM and wait for the guest agent (state: ready)' : 'create and start a sandbox (state: running)')
+      .option('--name <name>', 'a name for the sandbox')
+      .option('--vcpus <n>', 'virtual CPUs', parseCount('--vcpus'), 1)
+      .option('--memory <MiB>', 'memory in MiB (or a size: 512M, 2G)', parseMemory, 512)
+      .addOption(new Option('--hypervisor <type>', 'hypervisor').default('qemu'))
+      .addOption(new Option('--machine <type>', 'QEMU machine type').choices(['q35', 'pc', 'microvm']).default('q35'))
+      .addOption(new Option('--accel <accel>', 'acceleration (auto probes KVM, falls back to TCG)').choices(['auto', 'kvm', 'tcg']).default('auto'))
+      .option('--kernel <path>', 'guest kernel (default: the built guest image)')
+      .option('--initrd <path>', 'guest initrd (default: the built guest image)')
+      .option('--json', 'print JSON')
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean }) => {
+        const request = {
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          vcpus: opts.vcpus,
+          memoryMiB: opts.memory,
+          hypervisor: opts.hypervisor as 'qemu',
+          machineType: opts.machine,
+          accel: opts.accel,
+          ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
+          ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
+        };
+        const onProgress = progressPrinter(Boolean(opts.json));
+        const status = verb === 'create' ? await rt().sandboxes.createSandbox(request, onProgress) : await rt().sandboxes.runSandbox(request, onProgress);
+        if (opts.json) printJson(status);
+        else print(formatStatus(status));
+      });
+  }
+
+  const simple: Array<[string, string, (id: string, force: boolean) => Promise<SandboxStatus | void>, boolean]> = [
+    ['start', 'start a ready or stopped sandbox', (id) => rt().sandboxes.startSandbox(id, progressPrinter(false)), false],
+    ['stop', 'stop a sandbox (graceful; --force kills the VM)', (id, force) => rt().sandboxes.stopSandbox(id, { force }), true],
+    ['pause', 'pause a running sandbox (its vCPUs stop)', (id) => rt().sandboxes.pauseSandbox(id), false],
+    ['resume', 'resume a paused sandbox', (id) => rt().sandboxes.resumeSandbox(id), false],
+    ['delete', 'delete a sandbox (refused while running unless --force)', (id, force) => rt().sandboxes.deleteSandbox(id, { force }), true],
+  ];
+  for (const [verb, description, fn, hasForce] of simple) {
+    const cmd = sandbox.command(`${verb} <id>`).description(description).option('--json', 'print JSON');
+    if (hasForce) cmd.option('--force', verb === 'stop' ? 'kill the VM instead of stopping it gracefully' : 'delete even while running');
+    cmd.action(async (ref: string, opts: { force?: boolean; json?: boolean }) => {
+      const id = (await rt().sandboxes.fetchSandbox(ref)).id;
+      const result = await fn(id, Boolean(opts.force));
+      if (opts.json) printJson(result ?? { id, deleted: true });
+      else print(result ? `${result.id} ${result.state}` : `${id} deleted`);
+    });
+  }
+
+  sandbox
+    .command('list')
+    .alias('ls')
+    .description('list sandboxes')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const all = await rt().sandboxes.listSandbox();
+      if (opts.json) printJson(all);
+      else print(all.length === 0 ? "no sandboxes: create one with 'vessel sandbox create'" : formatTable(all));
+    });
+
+  sandbox
+    .command('status <id>')
+    .description('show a sandbox (asks the guest agent for live details when the VM is up)')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const id = (await rt().sandboxes.fetchSandbox(ref)).id;
+      const status = await rt().sandboxes.statusSandbox(id, { live: true });
+      if (opts.json) printJson(status);
+      else print(formatStatus(status));
+    });
+
+  program
+    .command('events')
+    .description('watch all sandboxes and print state changes as they happen (Ctrl-C to stop)')
+    .option('--json', 'print JSON lines')
+    .action(async (opts: { json?: boolean }) => {
+      const service = rt().sandboxes;
+      service.subscribe((event: SandboxEvent) => {
+        if (opts.json) process.stdout.write(JSON.stringify(event) + '\n');
+        else print(formatEvent(event));
+      });
+      await service.startMonitoring();
+      if (opts.json) process.stdout.write(JSON.stringify({ type: 'watching', at: new Date().toISOString() }) + '\n');
+      else print('watching sandboxes; Ctrl-C to stop');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      service.close();
+    });
+
+  return program;
+}
+
+function formatEvent(event: SandboxEvent): string {
+  switch (event.type) {
+    case 'state':
+      return `${event.at} ${event.id} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`;
+    case 'progress':
+      return `${event.at} ${event.id} [${event.phase}] ${event.message}`;
+    default:
+      return `${event.at} ${event.id} ${event.type}`;
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      const message = err.message.replace(/^error: /, '');
+      process.stderr.write(`vessel: E_INVALID_ARGUMENT: ${message} (see 'vessel --help')\n`);
+      return 2;
+    }
+    const e = toVesselError(err);
+    process.stderr.write(`vessel: ${e.code}: ${e.message.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    runtime?.close();
+  }
+}
+
+process.exitCode = await main(process.argv);

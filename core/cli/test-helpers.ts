@@ -1,0 +1,81 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Helpers for tests that drive the real `vessel` CLI as a separate process. */
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cliPath = path.join(repoRoot, 'dist', 'core', 'cli', 'main.js');
+export const guestManifestPath = path.join(process.env.VESSEL_GUEST_DIR ?? path.join(repoRoot, 'build', 'guest'), 'manifest.json');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function makeRoot(prefix = 'vessel-test-'): string {
+  // Short paths: unix socket paths are limited to 108 bytes.
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function runCli(root: string, args: string[], timeoutMs = 240_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { ...process.env, VESSEL_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function cliBuilt(): boolean {
+  return existsSync(cliPath);
+}
+
+export function qemuAvailable(): boolean {
+  return spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+}
+
+export function guestBuilt(): boolean {
+  return existsSync(guestManifestPath);
+}
+
+/** Why VM tests cannot run here, or null when they can. */
+export function vmSkipReason(): string | null {
+  if (!cliBuilt()) return `the CLI is not built (${cliPath}): run 'npm run build'`;
+  if (!qemuAvailable()) return "qemu-system-x86_64 is not installed: run 'npm run setup'";
+  if (!guestBuilt()) return `no guest image (${guestManifestPath}): run 'npm run setup'`;
+  return null;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await cond()) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

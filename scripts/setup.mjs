@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Vessel setup: installs the Debian packages Vessel needs (apt-get when root;
+// otherwise prints the exact command and exits non-zero), builds the
+// TypeScript, then builds the guest image. Idempotent: a second run only
+// checks and takes seconds.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Debian packages and why Vessel needs each. */
+const PACKAGES = [
+  ['qemu-system-x86', 'the hypervisor (qemu-system-x86_64)'],
+  ['linux-image-amd64', 'the guest kernel and its modules'],
+  ['busybox-static', 'the guest init and tools'],
+  ['crun', 'the OCI runtime shipped in the guest'],
+  ['iproute2', 'network namespaces and links'],
+  ['cpio', 'packing the guest initrd'],
+];
+
+function log(msg) {
+  process.stdout.write(`setup: ${msg}\n`);
+}
+
+function missingPackages() {
+  const names = PACKAGES.map(([name]) => name);
+  const res = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...names], { encoding: 'utf8' });
+  const installed = new Set(
+    (res.stdout ?? '').split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0]),
+  );
+  return names.filter((n) => !installed.has(n));
+}
+
+function run(cmd, args, env = {}) {
+  const res = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, env: { ...process.env, ...env } });
+  if (res.error) throw res.error;
+  if (res.status !== 0) {
+    log(`'${cmd} ${args.join(' ')}' failed with exit code ${res.status}`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts') || entry.name.endsWith('.proto')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const hasDpkg = spawnSync('dpkg-query', ['--version']).status === 0;
+if (!hasDpkg) {
+  log('this is not a Debian-based system; install the equivalents of: ' + PACKAGES.map(([n, why]) => `${n} (${why})`).join(', '));
+  process.exit(1);
+}
+
+const missing = missingPackages();
+if (missing.length > 0) {
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages: ${missing.join(', ')}`);
+    log(`run as root:  sudo sh -c '${cmd}'`);
+    process.exit(1);
+  }
+  log(`installing Debian packages: ${missing.join(', ')}`);
+  run('apt-get', ['update', '-q']);
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { DEBIAN_FRONTEND: 'noninteractive' });
+} else {
+  log('Debian packages present');
+}
+
+// Build the TypeScript unless dist/ is newer than every source file.
+const stamp = path.join(root, 'dist', '.build-stamp');
+const sources = Math.max(...['core', 'guest', 'electron', 'bench'].map((d) => (existsSync(path.join(root, d)) ? newestMtime(path.join(root, d)) : 0)));
+if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+  log('building TypeScript');
+  run('npm', ['run', '-s', 'build']);
+} else {
+  log('TypeScript build up to date');
+}
+
+log('building the guest image');
+run('node', ['dist/guest/build/main.js']);
+log('done');
