@@ -6,6 +6,7 @@ import { VesselError, type SandboxEvent } from '../contract/index.js';
 import { MockHypervisor } from '../hypervisor/index.js';
 import { SandboxStore } from '../store/index.js';
 import { SandboxService } from './sandbox-service.js';
+import { readProcStartTime } from '../util/proc.js';
 
 /**
  * The sandbox API over the MOCK hypervisor (a `sleep` process stands in for
@@ -13,12 +14,7 @@ import { SandboxService } from './sandbox-service.js';
  */
 
 function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return readProcStartTime(pid) !== null; // a zombie is not alive
 }
 
 async function expectCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<VesselError> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../agent/index.js';
 import { SandboxStatus } from '../contract/index.js';
-import { cliBuilt, makeRoot, pidAlive, runCli, vmSkipReason, waitFor } from './test-helpers.js';
+import { cliBuilt, cliPath, makeRoot, pidAlive, runCli, vmSkipReason, waitFor } from './test-helpers.js';
 
 /**
  * The CLI as a user runs it: separate processes, real QEMU under TCG, the
@@ -162,18 +162,25 @@ describe.skipIf(vmSkip !== null)('CLI on real QEMU: lifecycle across processes',
   });
 
   it('QEMU killed with SIGKILL is seen within 2 s by a watching process, and by the next status read', async () => {
-    const watcher = spawn(process.execPath, [path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'dist', 'core', 'cli', 'main.js'), 'events', '--json'], {
+    const watcher = spawn(process.execPath, [cliPath, 'events', '--json'], {
       env: { ...process.env, VESSEL_ROOT: root },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
+    let err = '';
     watcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    watcher.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
       await waitFor(() => out.includes('"watching"'), 20_000);
       await new Promise((r) => setTimeout(r, 300));
       process.kill(pid, 'SIGKILL');
       const killedAt = Date.now();
-      const seenAfter = await waitFor(() => out.includes('"to":"stopped"'), 5_000, 20).then(() => Date.now() - killedAt);
+      const seenAfter = await waitFor(() => out.includes('"to":"stopped"'), 5_000, 20).then(
+        () => Date.now() - killedAt,
+        () => {
+          throw new Error(`the watcher printed no stop event within 5 s; it printed:\n${out}\nstderr:\n${err}`);
+        },
+      );
       expect(seenAfter).toBeLessThanOrEqual(2000);
     } finally {
       watcher.kill('SIGTERM');

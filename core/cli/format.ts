@@ -61,7 +61,7 @@ export function formatHostReport(r: HostReport): string {
   const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
   const lines = r.checks.map((c) => `[${mark[c.status]}] ${c.name}: ${c.detail}`);
   lines.push('');
-  lines.push(`acceleration: ${r.accel.accel.toUpperCase()} (${r.accel.reason})`);
+  lines.push(`acceleration: ${r.accel.accel.toUpperCase()}`);
   lines.push(r.ok ? 'this host can run sandboxes' : 'this host cannot run sandboxes yet: fix the FAIL lines above');
   return lines.join('\n');
 }

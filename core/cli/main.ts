@@ -157,10 +157,13 @@ function buildProgram(): Command {
       await service.startMonitoring();
       if (opts.json) process.stdout.write(JSON.stringify({ type: 'watching', at: new Date().toISOString() }) + '\n');
       else print('watching sandboxes; Ctrl-C to stop');
+      // The watchers' timers are unref'd; this one keeps the process alive until a signal.
+      const keepAlive = setInterval(() => undefined, 60_000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      clearInterval(keepAlive);
       service.close();
     });
 

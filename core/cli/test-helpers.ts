@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readProcStartTime } from '../util/proc.js';
 
 /** Helpers for tests that drive the real `vessel` CLI as a separate process. */
 
@@ -62,13 +63,9 @@ export function vmSkipReason(): string | null {
   return null;
 }
 
+/** Alive = exists and is not a zombie (a daemonized QEMU that exited may linger unreaped). */
 export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return readProcStartTime(pid) !== null;
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<number> {
