@@ -63,7 +63,13 @@ export default tseslint.config(
   // guest: the agent may use core/contract and the agent proto, nothing else of core.
   {
     files: ['guest/**/*.ts'],
-    rules: restrict(['**/core/**', '!**/core/contract/**', '!**/core/agent/proto/**', '**/renderer/**', '**/electron/**'],
-      'guest may import core/contract and the agent proto only.'),
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '(^|/)core/(?!contract/|agent/proto/)', message: 'guest may import core/contract and the agent proto only.' },
+          { group: ['**/renderer/**', '**/electron/**'], message: 'guest may import core/contract and the agent proto only.' },
+        ],
+      }],
+    },
   },
 );

@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime } from '../core/api/index.js';
-import { loadGuestManifest } from '../core/api/guest-image.js';
+import { readGuestManifest } from '../core/agent/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MEMORY_MIB = 512;
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'vessel-bench-'));
   const root = path.join(work, 'root');
   mkdirSync(root);
-  const manifest = loadGuestManifest();
+  const manifest = readGuestManifest();
   const runtime = createRuntime({ ...process.env, VESSEL_ROOT: root });
   const log = createWriteStream(path.join(work, 'progress.log'));
   try {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const raw: number[] = [];
     const vessel: number[] = [];
     for (let i = 0; i < ROUNDS; i += 1) {
-      raw.push(await rawBoot(qemu, manifest.kernel, trivial, params));
+      raw.push(await rawBoot(qemu, manifest.kernelPath, trivial, params));
       const t0 = performance.now();
       const s = await runtime.sandboxes.createSandbox(
         { name: `bench-${i}`, vcpus: 1, memoryMiB: MEMORY_MIB, machineType: 'q35', accel: 'tcg' },

@@ -3,7 +3,6 @@ import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
-export { loadGuestManifest, guestImageDir } from './guest-image.js';
 export * from './records.js';
 
 /** Everything a front end (CLI, Electron main, `vessel serve`) needs, wired once. */

@@ -19,9 +19,8 @@ import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary } from '../hypervisor/index.js';
-import { AgentClient } from '../agent/index.js';
+import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { JsonLogger } from '../util/log.js';
-import { loadGuestManifest } from './guest-image.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION } from './records.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
@@ -373,9 +372,9 @@ export class SandboxService {
       throw new VesselError('E_ALREADY_EXISTS', `a sandbox named "${name}" already exists: pick another --name`);
     }
     const useGuestImage = opts.hypervisor !== 'mock';
-    const manifest = useGuestImage ? loadGuestManifest(this.env) : null;
-    const kernelPath = opts.kernel ? path.resolve(opts.kernel) : manifest?.kernel ?? '/dev/null';
-    const initrdPath = opts.initrd ? path.resolve(opts.initrd) : manifest?.initrd;
+    const manifest = useGuestImage ? readGuestManifest(guestImageDir(this.env)) : null;
+    const kernelPath = opts.kernel ? path.resolve(opts.kernel) : manifest?.kernelPath ?? '/dev/null';
+    const initrdPath = opts.initrd ? path.resolve(opts.initrd) : manifest?.initrdPath;
     for (const [what, file] of [['kernel', kernelPath], ['initrd', initrdPath]] as const) {
       if (file === undefined || !useGuestImage) continue;
       if (!existsSync(file) || !statSync(file).isFile()) {

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, release } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { VesselError, toVesselError, type Accel } from '../contract/index.js';
 import { GuestManifest } from '../agent/proto/manifest.js';
+import { guestImageDir } from '../agent/manifest.js';
 import { resolveQemuBinary } from '../hypervisor/index.js';
 import { parseCpuFlags, parseQemuVersion, probeCacheKeyString } from './parse.js';
 import { KVM_PROBE_TIMEOUT_MS, readProbeCache, runKvmProbe, writeProbeCache } from './probe.js';
@@ -36,17 +36,9 @@ export interface ResolveAccelOptions extends HostOptions {
 
 const GUEST_BUILD_HINT = 'npm run build:guest';
 
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i += 1) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
-
+/** Where the guest image lives: one definition, the agent's (it owns the manifest contract). */
 export function defaultGuestDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.VESSEL_GUEST_DIR ? resolve(env.VESSEL_GUEST_DIR) : join(packageRoot(), 'build', 'guest');
+  return guestImageDir(env);
 }
 
 function at(root: string, path: string): string {

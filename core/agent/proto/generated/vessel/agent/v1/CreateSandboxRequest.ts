@@ -1,0 +1,12 @@
+// Original file: core/agent/proto/agent.proto
+
+
+export interface CreateSandboxRequest {
+  'sandboxId'?: (string);
+  'hostname'?: (string);
+}
+
+export interface CreateSandboxRequest__Output {
+  'sandboxId': (string);
+  'hostname': (string);
+}

@@ -1,0 +1,38 @@
+// The Vessel guest agent: PID 1's main service inside the sandbox VM (init
+// restarts it when it exits). Entry point of the bundle the image builder
+// makes; the image's launcher (guest/build/launcher.ts) loads the bundle with
+// a V8 code cache and calls main().
+import { log } from './log.js';
+import { createAgentServer, serveVirtioSerial } from './server.js';
+import { LinuxGuestSystem } from './system.js';
+
+export interface MainOptions {
+  /** Whether the launcher's V8 code cache was used: for the boot-time log line. */
+  codeCache?: string;
+}
+
+export function main(options: MainOptions = {}): void {
+  const startedAt = Math.round(performance.now());
+  process.on('uncaughtException', (err) => {
+    log('error', 'uncaught', { err: String(err).slice(0, 300) });
+    process.exit(70); // init restarts the agent
+  });
+  const { inject } = createAgentServer(new LinuxGuestSystem());
+  void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' });
+  // vsock: Node has no AF_VSOCK sockets, so the agent cannot listen there without a native addon.
+}
+
+/**
+ * Runs the startup path without touching the guest (no port, no console), so
+ * the image builder can record a V8 code cache of the functions startup compiles.
+ */
+export function warmUp(): void {
+  createAgentServer({
+    kernelRelease: () => '',
+    memTotalKiB: () => 0,
+    onlineCpus: () => 1,
+    uptimeMs: () => 0,
+    setHostname: () => Promise.resolve(),
+    setDateTime: () => Promise.resolve(),
+  });
+}
