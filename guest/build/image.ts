@@ -1,0 +1,427 @@
+// The guest image recipe: kernel + an initramfs holding busybox, the kernel
+// modules the guest needs, node and its libraries, crun and its libraries,
+// the bundled agent and /init. Output: <outDir>/{vmlinuz,initrd.img,manifest.json}.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION } from '../../core/agent/proto/manifest.js';
+import { type CpioEntry, writeCpio } from './cpio.js';
+import { hashInputs, type HashInput } from './hash.js';
+import { renderInit } from './init.js';
+import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
+import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
+
+/** Bump when the recipe changes in a way the inputs do not show. */
+const RECIPE_VERSION = 3;
+
+export const AGENT_PORT_NAME = 'vessel.agent';
+
+/** Needed before the agent can serve: the PCI/MMIO virtio transports and virtio-serial. */
+export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_rng'];
+/** Loaded in the background once the agent runs (block, 9p shares, vsock, network, entropy). */
+export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net'];
+
+export const DEFAULT_KERNEL_PARAMS = [
+  'console=ttyS0',
+  'panic=-1', // reboot at once on panic: QEMU runs with -no-reboot, so the VM exits and the host notices
+  'quiet', // every console byte is a VM exit under TCG
+  'tsc=reliable',
+  'no_timer_check',
+  'i8042.noaux',
+  'i8042.nomux',
+  'i8042.nopnp',
+  'i8042.dumbkbd',
+  'cryptomgr.notests',
+  'rcupdate.rcu_expedited=1',
+];
+
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+export interface BuildOptions {
+  repoRoot: string;
+  outDir: string;
+  kernel?: string;
+  compression?: Compression;
+  force?: boolean;
+  /** Extra node flags for the agent (benchmarks). */
+  nodeFlags?: string[];
+  onProgress?: (message: string) => void;
+}
+
+export interface BuildResult {
+  manifest: GuestManifest;
+  upToDate: boolean;
+  outDir: string;
+}
+
+export class MissingInputError extends Error {
+  constructor(what: string, readonly debianPackage: string | null) {
+    super(debianPackage ? `${what}: install the Debian package ${debianPackage} (apt-get install ${debianPackage})` : what);
+    this.name = 'MissingInputError';
+  }
+}
+
+export function pickKernel(bootDir = '/boot', override = process.env.VESSEL_GUEST_KERNEL): { path: string; release: string } {
+  if (override) {
+    if (!existsSync(override)) throw new MissingInputError(`VESSEL_GUEST_KERNEL=${override} does not exist`, null);
+    const base = path.basename(override);
+    const release = base.startsWith('vmlinuz-') ? base.slice('vmlinuz-'.length) : kernelReleaseFromImage(override);
+    return { path: override, release };
+  }
+  let names: string[] = [];
+  try {
+    names = readdirSync(bootDir).filter((n) => n.startsWith('vmlinuz-'));
+  } catch {
+    // handled below
+  }
+  if (names.length === 0) throw new MissingInputError(`no kernel found in ${bootDir}`, 'linux-image-amd64');
+  names.sort((a, b) => compareVersions(a.slice(8), b.slice(8)));
+  const newest = names[names.length - 1] as string;
+  return { path: path.join(bootDir, newest), release: newest.slice('vmlinuz-'.length) };
+}
+
+/** Orders kernel releases like "6.1.0-9-amd64" < "6.1.0-56-amd64". */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    const nx = Number(x);
+    const ny = Number(y);
+    const c = Number.isInteger(nx) && Number.isInteger(ny) && x !== '' && y !== '' ? nx - ny : x.localeCompare(y);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/** The version string a bzImage carries (at the offset its header names), for kernels outside /boot. */
+function kernelReleaseFromImage(file: string): string {
+  const buf = readFileSync(file);
+  const offset = buf.readUInt16LE(0x20e) + 0x200;
+  const text = buf.toString('latin1', offset, offset + 256);
+  const release = text.split(' ')[0];
+  if (!release || !/^[0-9][\w.+-]*$/.test(release)) throw new MissingInputError(`cannot read the kernel release from ${file}; name it vmlinuz-<release>`, null);
+  return release;
+}
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    const p = path.join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/** Shared libraries a dynamic executable needs, from ldd (absolute paths, interpreter included). */
+export function parseLdd(output: string): string[] {
+  const libs: string[] = [];
+  for (const line of output.split('\n')) {
+    const arrow = /=>\s*(\/\S+)/.exec(line);
+    const bare = /^\s*(\/\S+)\s+\(/.exec(line);
+    const p = arrow?.[1] ?? bare?.[1];
+    if (p && !libs.includes(p)) libs.push(p);
+  }
+  return libs;
+}
+
+function sharedLibs(binary: string): string[] {
+  const res = spawnSync('ldd', [binary], { encoding: 'utf8' });
+  if (res.error) throw new MissingInputError(`cannot run ldd for ${binary}`, 'libc-bin');
+  if (res.status !== 0) {
+    if (/not a dynamic executable/.test(res.stdout + res.stderr)) return [];
+    throw new Error(`ldd ${binary} failed: ${res.stderr.trim()}`);
+  }
+  const missing = /(\S+) => not found/.exec(res.stdout);
+  if (missing) throw new MissingInputError(`${binary} needs ${missing[1]}, which is not installed`, null);
+  return parseLdd(res.stdout);
+}
+
+function busyboxApplets(busybox: string): string[] {
+  const res = spawnSync(busybox, ['--list-full'], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`${busybox} --list-full failed`);
+  return res.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[a-z0-9/._[-]+$/.test(l) && !l.includes('..'));
+}
+
+interface Inputs {
+  kernel: { path: string; release: string };
+  modulesDir: string;
+  modules: { name: string; source: string; boot: boolean }[];
+  busybox: string;
+  node: string;
+  crun: string;
+  libs: string[];
+  agentBundle: Buffer;
+  agentVersion: string;
+  kernelParams: string[];
+  initScript: string;
+  compression: Compression;
+  nodeFlags: string[];
+}
+
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags'> {
+  const kernel = pickKernel();
+  progress(`kernel ${kernel.release} (${kernel.path})`);
+  const modulesDir = path.join('/lib/modules', kernel.release);
+  const depFile = path.join(modulesDir, 'modules.dep');
+  if (!existsSync(depFile)) throw new MissingInputError(`no modules for kernel ${kernel.release} (${depFile})`, 'linux-image-amd64');
+  const index = parseModulesDep(readFileSync(depFile, 'utf8'));
+  const builtinFile = path.join(modulesDir, 'modules.builtin');
+  const builtin = existsSync(builtinFile) ? parseModulesBuiltin(readFileSync(builtinFile, 'utf8')) : new Set<string>();
+  const boot = resolveModules(index, builtin, BOOT_MODULES);
+  const later = resolveModules(index, builtin, LATER_MODULES);
+  const missingBoot = boot.missing;
+  if (missingBoot.length > 0) throw new MissingInputError(`kernel ${kernel.release} lacks required modules: ${missingBoot.join(', ')}`, 'linux-image-amd64');
+  if (later.missing.length > 0) progress(`note: kernel has no ${later.missing.join(', ')}; skipped`);
+  const bootSet = new Set(boot.order);
+  const modules = [
+    ...boot.order.map((name) => ({ name, boot: true })),
+    ...later.order.filter((n) => !bootSet.has(n)).map((name) => ({ name, boot: false })),
+  ].map((m) => ({ ...m, source: path.join(modulesDir, index.paths.get(m.name) as string) }));
+  progress(`modules: ${boot.order.length} at boot, ${modules.length - boot.order.length} in background${boot.builtin.length ? `; built in: ${boot.builtin.join(', ')}` : ''}`);
+
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+  if (!busybox) throw new MissingInputError('busybox not found', 'busybox-static');
+  if (sharedLibs(busybox).length > 0) throw new MissingInputError(`${busybox} is dynamically linked; the guest needs the static one`, 'busybox-static');
+  const crun = which('crun');
+  if (!crun) throw new MissingInputError('crun not found', 'crun');
+  const node = process.execPath;
+  const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun)])].sort();
+  return { kernel, modulesDir, modules, busybox, node, crun, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
+}
+
+async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
+  const esbuild = await import('esbuild');
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version?: string };
+  const grpcPkg = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@grpc', 'grpc-js', 'package.json'), 'utf8')) as { version?: string };
+  const result = await esbuild.build({
+    entryPoints: [path.join(repoRoot, 'guest', 'agent', 'main.ts')],
+    absWorkingDir: repoRoot,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    logLevel: 'error',
+    define: {
+      VESSEL_GRPC_VERSION: JSON.stringify(grpcPkg.version ?? 'unknown'),
+      VESSEL_AGENT_VERSION: JSON.stringify('pending'),
+    },
+  });
+  const out = result.outputFiles[0];
+  if (!out) throw new Error('esbuild produced no output');
+  // The agent version names the exact bundle: package version + bundle digest.
+  const { createHash } = await import('node:crypto');
+  const digest = createHash('sha256').update(out.contents).digest('hex').slice(0, 12);
+  const agentVersion = `${pkg.version ?? '0.0.0'}+${digest}`;
+  const code = Buffer.from(out.text.replace(/"pending"/g, JSON.stringify(agentVersion)));
+  return { code, agentVersion };
+}
+
+function hashOf(inputs: Inputs): string {
+  const list: HashInput[] = [
+    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]) }) },
+    { kind: 'file', label: 'kernel', path: inputs.kernel.path },
+    { kind: 'file', label: 'busybox', path: inputs.busybox },
+    { kind: 'file', label: 'node', path: inputs.node },
+    { kind: 'file', label: 'crun', path: inputs.crun },
+    { kind: 'text', label: 'agent', text: inputs.agentBundle },
+    { kind: 'text', label: 'init', text: inputs.initScript },
+    { kind: 'text', label: 'launcher', text: renderLauncher() },
+    ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
+    ...inputs.libs.map((l): HashInput => ({ kind: 'file', label: `lib:${l}`, path: l })),
+  ];
+  return hashInputs(list);
+}
+
+function readExistingManifest(outDir: string): GuestManifest | null {
+  try {
+    const parsed = GuestManifest.safeParse(JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')));
+    if (!parsed.success) return null;
+    const m = parsed.data;
+    const size = statSync(path.join(outDir, m.kernel)).size + statSync(path.join(outDir, m.initrd)).size;
+    return size === m.sizeBytes ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A module file as insmod can load it: decompressed at build time (busybox insmod takes plain .ko only). */
+function moduleBytes(source: string): Buffer {
+  if (source.endsWith('.ko')) return readFileSync(source);
+  const tool = source.endsWith('.xz') ? ['xz', 'xz-utils'] : source.endsWith('.zst') ? ['zstd', 'zstd'] : source.endsWith('.gz') ? ['gzip', 'gzip'] : null;
+  if (!tool) throw new Error(`unknown module format: ${source}`);
+  const [cmd, pkg] = tool as [string, string];
+  const res = spawnSync(cmd, ['-dc', source], { maxBuffer: 256 << 20 });
+  if (res.error) throw new MissingInputError(`${cmd} is needed to decompress ${source}`, pkg);
+  if (res.status !== 0) throw new Error(`${cmd} -dc ${source} failed`);
+  return res.stdout;
+}
+
+function stripCopy(source: string, tmpDir: string, progress: (m: string) => void): string {
+  const out = path.join(tmpDir, path.basename(source) + '.stripped');
+  const res = spawnSync('strip', ['--strip-all', '-o', out, source]);
+  if (res.error || res.status !== 0) {
+    progress(`note: strip unavailable (install binutils to shrink the image); packing ${source} as is`);
+    return source;
+  }
+  return out;
+}
+
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null): CpioEntry[] {
+  const entries: CpioEntry[] = [];
+  const dirs = new Set<string>();
+  const dir = (p: string): void => {
+    const parts = p.replace(/^\/+/, '').split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (d && !dirs.has(d)) {
+        dirs.add(d);
+        entries.push({ type: 'dir', path: d, mode: d === 'tmp' ? 0o1777 : 0o755 });
+      }
+    }
+  };
+  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'root', 'var/tmp', 'opt/vessel', 'lib/modules/vessel']) dir(d);
+  entries.push({ type: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 });
+  entries.push({ type: 'chardev', path: 'dev/null', mode: 0o666, major: 1, minor: 3 });
+  entries.push({ type: 'data', path: 'init', mode: 0o755, data: Buffer.from(inputs.initScript) });
+  entries.push({ type: 'file', path: 'bin/busybox', mode: 0o755, source: inputs.busybox });
+  for (const applet of busyboxApplets(inputs.busybox)) {
+    if (applet === 'bin/busybox') continue;
+    dir(path.dirname(applet));
+    entries.push({ type: 'symlink', path: applet, target: '/bin/busybox' });
+  }
+  entries.push({ type: 'file', path: 'usr/bin/node', mode: 0o755, source: node });
+  entries.push({ type: 'file', path: 'usr/bin/crun', mode: 0o755, source: inputs.crun });
+  for (const lib of inputs.libs) {
+    dir(path.dirname(lib));
+    entries.push({ type: 'file', path: lib, mode: 0o755, source: lib });
+  }
+  for (const m of inputs.modules) {
+    entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
+  }
+  entries.push({ type: 'data', path: `${AGENT_DIR}/agent.js`, mode: 0o644, data: inputs.agentBundle });
+  entries.push({ type: 'data', path: `${AGENT_DIR}/start.js`, mode: 0o644, data: Buffer.from(renderLauncher()) });
+  if (codeCache) entries.push({ type: 'data', path: `${AGENT_DIR}/agent.cache`, mode: 0o644, data: codeCache });
+  entries.push({ type: 'data', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
+  entries.push({ type: 'data', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') });
+  entries.push({ type: 'data', path: 'etc/hostname', mode: 0o644, data: Buffer.from('vessel\n') });
+  return entries;
+}
+
+/** Runs the bundle's warm-up on this host's node (the binary the guest gets) and returns V8's code cache. */
+function recordCodeCache(inputs: Inputs, tmpDir: string, progress: (m: string) => void): Buffer | null {
+  const bundle = path.join(tmpDir, 'agent.js');
+  const cache = path.join(tmpDir, 'agent.cache');
+  const recorder = path.join(tmpDir, 'record-cache.cjs');
+  writeFileAtomic(bundle, inputs.agentBundle.toString('utf8'));
+  writeFileAtomic(recorder, renderCacheRecorder(bundle, cache));
+  // Same flags as in the guest: V8 rejects a cache made under different flags.
+  const res = spawnSync(inputs.node, [...inputs.nodeFlags, recorder], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, VESSEL_AGENT_LOG: 'stderr' } });
+  if (res.status !== 0 || !existsSync(cache)) {
+    progress(`note: no code cache (${(res.stderr || String(res.error ?? res.status)).trim().split('\n')[0]}); the agent starts slower`);
+    return null;
+  }
+  return readFileSync(cache);
+}
+
+async function compressFile(source: string, dest: string, compression: Compression): Promise<void> {
+  if (compression === 'none') {
+    renameSync(source, dest);
+    return;
+  }
+  if (compression === 'gzip') {
+    await pipeline(createReadStream(source), createGzip({ level: 6 }), createWriteStream(dest));
+    return;
+  }
+  if (!which('zstd')) throw new MissingInputError('zstd is needed for VESSEL_GUEST_COMPRESSION=zstd', 'zstd');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('zstd', ['-q', '-f', '-3', '-T0', '-o', dest, source], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`zstd exited ${String(code)}`))));
+  });
+}
+
+function writeFileAtomic(file: string, data: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> {
+  const progress = opts.onProgress ?? ((): void => undefined);
+  const started = Date.now();
+  const found = findInputs(opts, progress);
+  progress('bundling the agent (esbuild)');
+  const { code, agentVersion } = await bundleAgent(opts.repoRoot);
+  const initScript = renderInit({
+    bootModules: found.modules.filter((m) => m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
+    laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
+    nodeFlags: opts.nodeFlags ?? [],
+  });
+  const inputs: Inputs = { ...found, agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [] };
+  progress('hashing inputs');
+  const inputsHash = hashOf(inputs);
+
+  const existing = readExistingManifest(opts.outDir);
+  if (!opts.force && existing && existing.inputsHash === inputsHash) {
+    progress(`up to date (${opts.outDir}, inputs ${inputsHash.slice(0, 12)})`);
+    return { manifest: existing, upToDate: true, outDir: opts.outDir };
+  }
+
+  mkdirSync(opts.outDir, { recursive: true });
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'vessel-guest-'));
+  try {
+    progress('stripping symbols from node');
+    const node = stripCopy(inputs.node, tmpDir, progress);
+    progress('recording the agent\'s V8 code cache');
+    const codeCache = recordCodeCache(inputs, tmpDir, progress);
+    progress('writing initramfs (cpio newc)');
+    const rawCpio = path.join(tmpDir, 'initrd.cpio');
+    const fd = openSync(rawCpio, 'w');
+    let size: number;
+    try {
+      size = writeCpio(imageEntries(inputs, node, codeCache), (chunk) => { writeSync(fd, chunk); });
+    } finally {
+      closeSync(fd);
+    }
+    progress(`initramfs: ${(size / 1048576).toFixed(1)} MiB uncompressed${inputs.compression === 'none' ? '' : `; compressing (${inputs.compression})`}`);
+    const initrdTmp = path.join(opts.outDir, `initrd.img.tmp-${process.pid}`);
+    await compressFile(rawCpio, initrdTmp, inputs.compression);
+    const kernelTmp = path.join(opts.outDir, `vmlinuz.tmp-${process.pid}`);
+    copyFileSync(inputs.kernel.path, kernelTmp);
+    renameSync(kernelTmp, path.join(opts.outDir, 'vmlinuz'));
+    renameSync(initrdTmp, path.join(opts.outDir, 'initrd.img'));
+    const sizeBytes = statSync(path.join(opts.outDir, 'vmlinuz')).size + statSync(path.join(opts.outDir, 'initrd.img')).size;
+    const manifest: GuestManifest = GuestManifest.parse({
+      schemaVersion: GUEST_MANIFEST_SCHEMA_VERSION,
+      kernelRelease: inputs.kernel.release,
+      kernel: 'vmlinuz',
+      initrd: 'initrd.img',
+      initrdCompression: inputs.compression,
+      kernelParams: inputs.kernelParams,
+      agentPortName: AGENT_PORT_NAME,
+      agentVersion,
+      inputsHash,
+      builtAt: new Date().toISOString(),
+      sizeBytes,
+    });
+    writeFileAtomic(path.join(opts.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    progress(`built ${opts.outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (${(sizeBytes / 1048576).toFixed(1)} MiB)`);
+    return { manifest, upToDate: false, outDir: opts.outDir };
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
