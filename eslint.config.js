@@ -55,7 +55,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: nodeBuiltins, message: 'renderer runs in a browser: no Node built-ins.' },
-          { group: ['**/core/**', '!**/core/contract/**', '**/electron/**', '**/guest/**'], message: 'renderer may import core/contract only.' },
+          { regex: '(^|/)core/(?!contract/)', message: 'renderer may import core/contract only.' },
+          { group: ['**/electron/**', '**/guest/**'], message: 'renderer may import core/contract only.' },
         ],
       }],
     },
