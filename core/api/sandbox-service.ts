@@ -18,7 +18,7 @@ import {
 import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
-import { createHypervisor, resolveQemuBinary } from '../hypervisor/index.js';
+import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION } from './records.js';
@@ -89,8 +89,7 @@ export class SandboxService {
     const id = config.id;
     // One lock for the whole creation, so nobody sees a half-made sandbox as ready.
     await this.store.withLock(id, 'exclusive', async () => {
-      await this.store.create(id, config);
-      await this.store.writeState(id, { ...initialState(), state: 'stopped', stopReason: 'creating' });
+      await this.store.create(id, config, { ...initialState(), state: 'stopped', stopReason: 'creating' } satisfies SandboxStateRecord);
       this.emit({ type: 'created', id, at: now() });
       this.progress(id, onProgress, 'prepare', `sandbox ${config.name} (${id}) prepared`);
       try {
@@ -113,6 +112,8 @@ export class SandboxService {
     const from = await this.mutate(id, async (config, state) => {
       assertTransition(state.state, 'running');
       if (state.state === 'stopped') {
+        // A boot interrupted earlier may have left its VM behind: never run two.
+        if (state.hypervisorState) await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
         const booted = await this.bootVm(config, onProgress);
         return { ...booted, state: 'running' };
       }
@@ -403,15 +404,7 @@ export class SandboxService {
   }
 
   private vmPaths(id: string): VmPaths {
-    const runDir = this.store.sandboxDir(id);
-    return {
-      runDir,
-      qmpSocket: path.join(runDir, 'qmp.sock'),
-      consoleSocket: path.join(runDir, 'console.sock'),
-      agentSocket: path.join(runDir, 'agent.sock'),
-      pidFile: path.join(runDir, 'qemu.pid'),
-      logFile: path.join(runDir, 'qemu.log'),
-    };
+    return vmPathsIn(this.store.sandboxDir(id));
   }
 
   /** Boot the VM, wait for the agent, prepare the guest. Caller holds the lock. Returns a ready state record. */
@@ -423,7 +416,7 @@ export class SandboxService {
       ? { accel: 'tcg' as const, reason: 'mock hypervisor' }
       : await this.options.resolveAccel(hc.accel, hc.kernelPath, hc.hypervisorPath);
     this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
-    const vm = await driver.startVM(
+    const vm: HypervisorState = await driver.startVM(
       {
         sandboxId: id,
         hypervisorPath: hc.hypervisorPath,
@@ -439,6 +432,11 @@ export class SandboxService {
       this.vmPaths(id),
       (phase, message) => this.progress(id, onProgress, phase, message),
     );
+    // Record the VM at once: if this process dies while the guest boots, a
+    // later delete still finds (and kills) it instead of leaving it orphaned.
+    await this.store.writeState(id, {
+      ...initialState(), state: 'stopped', stopReason: 'booting (interrupted if this persists)', hypervisorState: vm,
+    });
     let guest: GuestDetails | null = null;
     try {
       if (config.hypervisor !== 'mock') {
@@ -509,7 +507,7 @@ export class SandboxService {
  */
 function killOrphanQemu(runDir: string, id: string): void {
   try {
-    const pid = Number(readFileSync(path.join(runDir, 'hypervisor.pid'), 'utf8').trim());
+    const pid = Number(readFileSync(vmPathsIn(runDir).pidFile, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (cmdline.some((arg) => arg.startsWith(`guest=${id},`) || arg === `guest=${id}`)) process.kill(pid, 'SIGKILL');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from '../agent/index.js';
@@ -205,5 +205,35 @@ describe.skipIf(vmSkip !== null)('CLI on real QEMU: lifecycle across processes',
     const list = await runCli(root, ['sandbox', 'list', '--json']);
     expect(JSON.parse(list.stdout)).toEqual([]);
     id = '';
+  });
+});
+
+describe.skipIf(vmSkip !== null)('CLI on real QEMU: a create interrupted mid-boot', () => {
+  const root = makeRoot();
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('leaves a stopped sandbox whose VM a forced delete still kills', async () => {
+    const creator = spawn(process.execPath, [cliPath, 'sandbox', 'create', '--name', 'cut'], {
+      env: { ...process.env, VESSEL_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    creator.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await waitFor(() => err.includes('[boot]'), 30_000);
+    creator.kill('SIGKILL'); // as if the user's terminal died while the guest booted
+    await new Promise((r) => creator.once('close', r));
+
+    const list = await runCli(root, ['sandbox', 'list', '--json']);
+    const [s] = JSON.parse(list.stdout) as SandboxStatus[];
+    expect(s?.name).toBe('cut');
+    expect(s?.state).toBe('stopped');
+    expect(s?.stopReason).toMatch(/booting/);
+    const pidFile = path.join(root, 'sandboxes', s?.id ?? '', 'hypervisor.pid');
+    const qemuPid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(pidAlive(qemuPid)).toBe(true);
+
+    const del = await runCli(root, ['sandbox', 'delete', '--force', 'cut']);
+    expect(del.code).toBe(0);
+    expect(pidAlive(qemuPid)).toBe(false);
   });
 });
