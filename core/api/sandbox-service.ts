@@ -524,6 +524,9 @@ function parseRequest(request: CreateSandboxRequest): CreateSandboxOptions {
   const parsed = CreateSandboxRequest.safeParse(request);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.path[0] === 'hypervisor') {
+      throw new VesselError('E_INVALID_ARGUMENT', `unknown hypervisor "${String((request as { hypervisor?: unknown }).hypervisor)}": use qemu (firecracker and cloud-hypervisor are planned)`);
+    }
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
     throw new VesselError('E_INVALID_ARGUMENT', `invalid sandbox request: ${where}${issue?.message ?? 'invalid'}`);
   }

@@ -47,7 +47,7 @@ describe('CLI: bad input is refused with a stable code and one line', () => {
       [['--vcpus', '0'], /E_INVALID_ARGUMENT: .*vCPUs must be at least 1/],
       [['--memory=-128'], /E_INVALID_ARGUMENT: .*memory must be at least/],
       [['--vcpus', 'two'], /E_INVALID_ARGUMENT: --vcpus must be a whole number, got "two"/],
-      [['--hypervisor', 'xen'], /E_INVALID_ARGUMENT: .*hypervisor/],
+      [['--hypervisor', 'xen'], /E_INVALID_ARGUMENT: unknown hypervisor "xen": use qemu/],
       [['--hypervisor', 'firecracker'], /E_UNSUPPORTED: .*firecracker/],
       [['--kernel', '/nonexistent/vmlinuz'], /E_NOT_FOUND: kernel not found: \/nonexistent\/vmlinuz/],
     ];

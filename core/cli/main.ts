@@ -104,8 +104,8 @@ function buildProgram(): Command {
       });
   }
 
-  const simple: Array<[string, string, (id: string, force: boolean) => Promise<SandboxStatus | void>, boolean]> = [
-    ['start', 'start a ready or stopped sandbox', (id) => rt().sandboxes.startSandbox(id, progressPrinter(false)), false],
+  const simple: Array<[string, string, (id: string, force: boolean, json: boolean) => Promise<SandboxStatus | void>, boolean]> = [
+    ['start', 'start a ready or stopped sandbox', (id, _force, json) => rt().sandboxes.startSandbox(id, progressPrinter(json)), false],
     ['stop', 'stop a sandbox (graceful; --force kills the VM)', (id, force) => rt().sandboxes.stopSandbox(id, { force }), true],
     ['pause', 'pause a running sandbox (its vCPUs stop)', (id) => rt().sandboxes.pauseSandbox(id), false],
     ['resume', 'resume a paused sandbox', (id) => rt().sandboxes.resumeSandbox(id), false],
@@ -116,7 +116,7 @@ function buildProgram(): Command {
     if (hasForce) cmd.option('--force', verb === 'stop' ? 'kill the VM instead of stopping it gracefully' : 'delete even while running');
     cmd.action(async (ref: string, opts: { force?: boolean; json?: boolean }) => {
       const id = (await rt().sandboxes.fetchSandbox(ref)).id;
-      const result = await fn(id, Boolean(opts.force));
+      const result = await fn(id, Boolean(opts.force), Boolean(opts.json));
       if (opts.json) printJson(result ?? { id, deleted: true });
       else print(result ? `${result.id} ${result.state}` : `${id} deleted`);
     });
