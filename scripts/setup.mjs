@@ -18,6 +18,7 @@ const PACKAGES = [
   ['crun', 'the OCI runtime shipped in the guest'],
   ['iproute2', 'network namespaces and links'],
   ['cpio', 'packing the guest initrd'],
+  ['binutils', 'strip, to shrink the guest image'],
 ];
 
 function log(msg) {

@@ -159,7 +159,9 @@ export class SandboxService {
         throw new VesselError('E_INVALID_STATE', `cannot resume sandbox ${id}: it is ${state.state}, not paused`, { from: state.state, to: 'running' });
       }
       assertTransition(state.state, 'running');
-      await this.hypervisor(config).resumeVM(requireVm(id, state));
+      const vm = requireVm(id, state);
+      await this.hypervisor(config).resumeVM(vm);
+      if (config.hypervisor !== 'mock') await this.syncGuestClock(id, vm);
       return { ...state, state: 'running' };
     });
     this.emit({ type: 'state', id, from, to: 'running', at: now() });
@@ -464,10 +466,25 @@ export class SandboxService {
     const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: this.agentTimeoutMs });
     try {
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
-      const [, , details] = await Promise.all([client.setGuestDateTime(new Date()), client.createSandbox(id, name), client.getGuestDetails()]);
+      // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
+      const [, details] = await Promise.all([client.createSandbox(id, name), client.getGuestDetails()]);
       return pickGuestDetails(details);
     } finally {
       client.close();
+    }
+  }
+
+  /** A paused guest's wall clock fell behind by the pause: set it again. A guest that does not answer only costs a warning. */
+  private async syncGuestClock(id: string, vm: HypervisorState): Promise<void> {
+    try {
+      const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
+      try {
+        await client.setGuestDateTime(new Date());
+      } finally {
+        client.close();
+      }
+    } catch (err) {
+      this.logger(id).warn('agent', 'could not set the guest clock after resume', { error: String(err) });
     }
   }
 
