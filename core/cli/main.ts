@@ -57,7 +57,10 @@ function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
-      writeErr: () => undefined, // errors are printed once, in our format, by main()
+      // Errors are printed once, in our format, by main(); help still shows.
+      writeErr: (text) => {
+        if (!text.startsWith('error:')) process.stderr.write(text);
+      },
     });
 
   const host = program.command('host').description('host capabilities');
@@ -188,7 +191,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return 2; // no command given: help was shown on stderr
       const message = err.message.replace(/^error: /, '');
       process.stderr.write(`vessel: E_INVALID_ARGUMENT: ${message} (see 'vessel --help')\n`);
       return 2;
