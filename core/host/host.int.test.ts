@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,34 +24,39 @@ describe.skipIf(qemu === null || kernel === null)('checkHost on this machine', (
   const cacheDir = mkdtempSync(join(tmpdir(), 'vessel-host-'));
   afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-  it('reports QEMU, the devices and modules, and decides TCG with a reason after a real KVM probe', async () => {
+  it('reports QEMU, the devices and modules, and decides KVM only when a real probe boots a guest, else TCG with a reason', async () => {
     const report = await checkHost({ cacheDir, probeKernel: kernel ?? '' });
     console.log(JSON.stringify(report, null, 2));
     expect(HostReport.parse(report)).toEqual(report);
     expect(report.qemu).toMatchObject({ found: true, path: qemu });
     expect(report.qemu.version).toMatch(/^\d+\.\d+/);
-    expect(report.kvm.device.present).toBe(true);
-    expect(report.vsock.devicePresent).toBe(false);
-    expect(report.iommu.groups).toBe(0);
-    expect(report.accel.accel).toBe('tcg');
-    expect(report.accel.kvmUsable).toBe(false);
-    expect(report.accel.reason).toMatch(/^KVM probe: .*; using TCG$/);
+    // Facts of whatever machine runs this, read independently of the code under test.
+    expect(report.kvm.device.present).toBe(existsSync('/dev/kvm'));
+    expect(report.vsock.devicePresent).toBe(existsSync('/dev/vhost-vsock'));
+    const groups = existsSync('/sys/kernel/iommu_groups') ? readdirSync('/sys/kernel/iommu_groups').length : 0;
+    expect(report.iommu.groups).toBe(groups);
+    expect(report.accel.accel).toBe(report.accel.kvmUsable ? 'kvm' : 'tcg');
+    if (!report.kvm.device.present) return; // no probe without /dev/kvm
     expect(report.accel.probe).toMatchObject({ ran: true, cached: false });
     expect(report.accel.probe.result?.durationMs).toBeLessThan(15_000);
-    expect(report.checks.find((c) => c.name === 'acceleration')).toMatchObject({ status: 'warn' });
+    if (!report.accel.kvmUsable) {
+      // This project's machines: /dev/kvm exists but cannot boot ordinary guests.
+      expect(report.accel.reason).toMatch(/^KVM probe: .*; using TCG$/);
+      expect(report.checks.find((c) => c.name === 'acceleration')).toMatchObject({ status: 'warn' });
+    }
   });
 
   it('the second check uses the cached probe (once per host boot)', async () => {
     const t0 = Date.now();
     const report = await checkHost({ cacheDir, probeKernel: kernel ?? '' });
-    expect(report.accel.probe.cached).toBe(true);
-    expect(report.accel.accel).toBe('tcg');
+    if (report.kvm.device.present) expect(report.accel.probe.cached).toBe(true);
     expect(Date.now() - t0).toBeLessThan(3_000);
   });
 
-  it('resolveAccel: auto falls back to TCG, kvm is refused with the reason, tcg is taken as asked', async () => {
+  it('resolveAccel: auto follows the probe, kvm is refused with the reason where it fails, tcg is taken as asked', async () => {
     const options = { cacheDir, kernelPath: kernel ?? '', qemuPath: qemu ?? '' };
     const auto = await resolveAccel('auto', options);
+    if (auto.accel === 'kvm') return; // a host where KVM really boots guests: nothing to refuse
     expect(auto.accel).toBe('tcg');
     expect(auto.reason).toMatch(/KVM probe: .*using TCG/);
     await expect(resolveAccel('kvm', options)).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/KVM was requested but cannot boot guests on this host: KVM probe: /) as string });
