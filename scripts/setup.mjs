@@ -19,6 +19,8 @@ const PACKAGES = [
   ['iproute2', 'network namespaces and links'],
   ['cpio', 'packing the guest initrd'],
   ['binutils', 'strip, to shrink the guest image'],
+  ['gcc', 'compiling the guest console helper (TTYs with job control)'],
+  ['libc6-dev', 'static libc for the guest console helper'],
 ];
 
 function log(msg) {

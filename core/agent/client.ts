@@ -48,6 +48,62 @@ const GuestDetailsReply = z.object({
 });
 const EmptyReply = z.object({}).loose();
 
+// ---- container RPC bounds and reply shapes ----
+
+/** IDs that name containers and processes in the guest (the guest enforces the same alphabet). */
+export const AGENT_CONTAINER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const MAX_OCI_SPEC_BYTES = 1024 * 1024 - 64 * 1024;
+export const MAX_PROCESS_JSON_BYTES = 256 * 1024;
+export const MAX_RESOURCES_JSON_BYTES = 64 * 1024;
+export const MAX_STDIN_WRITE_BYTES = 512 * 1024;
+/** Largest read a caller may ask for: the reply must fit MAX_REPLY_BYTES. */
+export const MAX_READ_BYTES = 768 * 1024;
+export const DEFAULT_READ_BYTES = 256 * 1024;
+/** How long one long-poll read waits in the guest before answering empty. */
+export const DEFAULT_READ_WAIT_MS = 10_000;
+
+const u64 = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const u32 = z.number().int().nonnegative().max(0xffffffff);
+const WaitReply = z.object({ exitStatus: z.number().int().min(-1).max(255 + 128), signal: z.number().int().min(0).max(64), oomKilled: z.boolean(), error: z.string().max(4096) });
+const WriteReply = z.object({ len: u32 });
+const ReadReply = z.object({ offset: u64, data: z.instanceof(Buffer).refine((b) => b.length <= MAX_READ_BYTES, 'data too large'), eof: z.boolean() });
+const StatsReply = z.object({
+  cpu: z.object({ usageNs: u64, userNs: u64, systemNs: u64, throttledPeriods: u64, throttledNs: u64 }),
+  memory: z.object({ usage: u64, limit: u64, cache: u64, rss: u64, oomKills: u64 }),
+  pids: z.object({ current: u64, limit: u64 }),
+  blkio: z.array(z.object({ major: u32, minor: u32, readBytes: u64, writeBytes: u64, readIos: u64, writeIos: u64 })).max(256),
+});
+const ProcessesReply = z.object({ processes: z.array(z.object({ pid: z.number().int().min(1).max(0x3fffffff), cmdline: z.string().max(4096) })).max(4096) });
+
+/** How a process ended, as the guest reports it. */
+export type AgentExit = z.infer<typeof WaitReply>;
+/** A container's resource use from its cgroup v2 files in the guest (limits: 0 = unlimited). */
+export type AgentContainerStats = z.infer<typeof StatsReply>;
+export interface AgentProcessInfo { pid: number; cmdline: string }
+export interface AgentRead { offset: number; data: Buffer; eof: boolean }
+export type AgentStreamName = 'stdout' | 'stderr';
+
+export interface CreateContainerParams {
+  containerId: string;
+  /** Names the container's first process for the process RPCs. */
+  execId: string;
+  /** The OCI runtime spec (config.json), already converted for the guest; process.terminal asks for a TTY. */
+  spec: Record<string, unknown>;
+  /** The rootfs directory relative to the sandbox's shared directory, e.g. `<containerId>/rootfs`. */
+  rootfs: string;
+}
+
+function checkId(what: string, id: string, allowEmpty = false): void {
+  if (allowEmpty && id === '') return;
+  if (!AGENT_CONTAINER_ID_PATTERN.test(id)) throw new VesselError('E_INVALID_ID', `invalid ${what} "${id}": 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+}
+
+function jsonBytes(what: string, value: unknown, max: number): Buffer {
+  const bytes = Buffer.from(JSON.stringify(value) ?? 'null');
+  if (bytes.length > max) throw new VesselError('E_INVALID_ARGUMENT', `${what} is too large (${bytes.length} bytes, limit ${max})`);
+  return bytes;
+}
+
 type Invoke<T> = (options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, value?: T) => void) => void;
 
 function isServiceError(err: unknown): err is grpc.ServiceError {
@@ -79,6 +135,10 @@ export class AgentClient {
       'grpc.initial_reconnect_backoff_ms': 50,
       'grpc.max_reconnect_backoff_ms': 500,
       'grpc.enable_retries': 0,
+      // The agent link is slow to round-trip under TCG: with HTTP/2's default
+      // 64 KiB window, a large output read waits on WINDOW_UPDATEs. Let the
+      // guest send a whole read reply (and a few in flight) at once.
+      'grpc-node.flow_control_window': 4 * 1024 * 1024,
     };
     const health = new proto.Health(target, grpc.credentials.createInsecure(), channelOptions);
     const agent = new proto.AgentService(target, grpc.credentials.createInsecure(), { ...channelOptions, channelOverride: health.getChannel() });
@@ -143,6 +203,149 @@ export class AgentClient {
     await this.call('SetGuestDateTime', EmptyReply, (o, cb) => this.agent.SetGuestDateTime({ sec, usec }, o, cb));
   }
 
+  // ---- containers ----
+
+  async createContainer(p: CreateContainerParams, timeoutMs = 120_000): Promise<void> {
+    checkId('container ID', p.containerId);
+    checkId('exec ID', p.execId);
+    const ociSpecJson = jsonBytes('OCI spec', p.spec, MAX_OCI_SPEC_BYTES);
+    await this.call('CreateContainer', EmptyReply, (o, cb) => this.agent.CreateContainer({ containerId: p.containerId, execId: p.execId, ociSpecJson, rootfs: p.rootfs }, o, cb), timeoutMs);
+  }
+
+  async startContainer(containerId: string): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('StartContainer', EmptyReply, (o, cb) => this.agent.StartContainer({ containerId }, o, cb), 60_000);
+  }
+
+  /** Refused by the guest while the container runs unless force (then its processes are killed first). */
+  async removeContainer(containerId: string, options: { force?: boolean } = {}): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('RemoveContainer', EmptyReply, (o, cb) => this.agent.RemoveContainer({ containerId, force: options.force ?? false }, o, cb), 60_000);
+  }
+
+  async pauseContainer(containerId: string): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('PauseContainer', EmptyReply, (o, cb) => this.agent.PauseContainer({ containerId }, o, cb));
+  }
+
+  async resumeContainer(containerId: string): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('ResumeContainer', EmptyReply, (o, cb) => this.agent.ResumeContainer({ containerId }, o, cb));
+  }
+
+  async statsContainer(containerId: string): Promise<AgentContainerStats> {
+    checkId('container ID', containerId);
+    return this.call('StatsContainer', StatsReply, (o, cb) => this.agent.StatsContainer({ containerId }, o, cb));
+  }
+
+  async listProcesses(containerId: string): Promise<AgentProcessInfo[]> {
+    checkId('container ID', containerId);
+    return (await this.call('ListProcesses', ProcessesReply, (o, cb) => this.agent.ListProcesses({ containerId }, o, cb))).processes;
+  }
+
+  /** resources: an OCI linux.resources object. */
+  async updateContainer(containerId: string, resources: Record<string, unknown>): Promise<void> {
+    checkId('container ID', containerId);
+    const resourcesJson = jsonBytes('resources', resources, MAX_RESOURCES_JSON_BYTES);
+    await this.call('UpdateContainer', EmptyReply, (o, cb) => this.agent.UpdateContainer({ containerId, resourcesJson }, o, cb));
+  }
+
+  /** process: an OCI process object (args, env, cwd, user, terminal, consoleSize, ...). */
+  async execProcess(containerId: string, execId: string, process: Record<string, unknown>): Promise<void> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId);
+    const processJson = jsonBytes('process', process, MAX_PROCESS_JSON_BYTES);
+    await this.call('ExecProcess', EmptyReply, (o, cb) => this.agent.ExecProcess({ containerId, execId, processJson }, o, cb), 60_000);
+  }
+
+  /** execId '' = the container's init process; all: every process of the container (init only). */
+  async signalProcess(containerId: string, execId: string, signal: number, options: { all?: boolean } = {}): Promise<void> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    if (!Number.isInteger(signal) || signal < 1 || signal > 64) throw new VesselError('E_INVALID_ARGUMENT', `signal must be a number from 1 to 64, got ${String(signal)}`);
+    await this.call('SignalProcess', EmptyReply, (o, cb) => this.agent.SignalProcess({ containerId, execId, signal, all: options.all ?? false }, o, cb));
+  }
+
+  /** Resolves when the process ends. No deadline unless timeoutMs is given. */
+  async waitProcess(containerId: string, execId: string, options: { timeoutMs?: number } = {}): Promise<AgentExit> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    return this.call('WaitProcess', WaitReply, (o, cb) => this.agent.WaitProcess({ containerId, execId }, o, cb), options.timeoutMs ?? Infinity);
+  }
+
+  async ttyWinResize(containerId: string, execId: string, rows: number, columns: number): Promise<void> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    for (const [k, v] of [['rows', rows], ['columns', columns]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > 65535) throw new VesselError('E_INVALID_ARGUMENT', `${k} must be a whole number from 1 to 65535, got ${String(v)}`);
+    }
+    await this.call('TtyWinResize', EmptyReply, (o, cb) => this.agent.TtyWinResize({ containerId, execId, rows, columns }, o, cb));
+  }
+
+  /** Writes all of data (in chunks of MAX_STDIN_WRITE_BYTES); resolves with the bytes written. */
+  async writeStdin(containerId: string, execId: string, data: Buffer): Promise<number> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    let written = 0;
+    for (let at = 0; at < data.length || (at === 0 && data.length === 0); at += MAX_STDIN_WRITE_BYTES) {
+      const chunk = data.subarray(at, at + MAX_STDIN_WRITE_BYTES);
+      const r = await this.call('WriteStdin', WriteReply, (o, cb) => this.agent.WriteStdin({ containerId, execId, data: chunk }, o, cb));
+      if (r.len !== chunk.length) throw new VesselError('E_AGENT', `guest agent wrote ${r.len} of ${chunk.length} stdin bytes`);
+      written += r.len;
+      if (data.length === 0) break;
+    }
+    return written;
+  }
+
+  /** Ends the process's stdin (for a TTY: sends the EOF character). */
+  async closeStdin(containerId: string, execId: string): Promise<void> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    await this.call('CloseStdin', EmptyReply, (o, cb) => this.agent.CloseStdin({ containerId, execId }, o, cb));
+  }
+
+  /**
+   * One long-poll read of a process's output from `offset` (what the caller
+   * has already received; the guest releases what lies before it). Returns
+   * empty data when nothing arrived within waitMs; eof once the stream ended
+   * and all of it was delivered. A TTY process has only stdout.
+   */
+  async readOutput(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; maxBytes?: number; waitMs?: number } = {}): Promise<AgentRead> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    const offset = options.offset ?? 0;
+    const maxBytes = options.maxBytes ?? DEFAULT_READ_BYTES;
+    const waitMs = options.waitMs ?? DEFAULT_READ_WAIT_MS;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new VesselError('E_INVALID_ARGUMENT', 'read offset must be a non-negative integer');
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_READ_BYTES) throw new VesselError('E_INVALID_ARGUMENT', `maxBytes must be 1..${MAX_READ_BYTES}`);
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > 60_000) throw new VesselError('E_INVALID_ARGUMENT', 'waitMs must be 0..60000');
+    const req = { containerId, execId, offset, maxBytes, waitMs };
+    const rpc = stream === 'stdout' ? 'ReadStdout' : 'ReadStderr';
+    const invoke: Invoke<unknown> = stream === 'stdout' ? (o, cb) => this.agent.ReadStdout(req, o, cb) : (o, cb) => this.agent.ReadStderr(req, o, cb);
+    const r = await this.call(rpc, ReadReply, invoke, waitMs + this.rpcTimeoutMs);
+    if (r.offset < offset || r.data.length > maxBytes) throw new VesselError('E_AGENT', `the guest agent sent a malformed ${rpc} reply (offset ${r.offset} for a read from ${offset}, ${r.data.length} bytes for at most ${maxBytes})`);
+    return r;
+  }
+
+  /**
+   * A process's output as an async iterator of chunks, from `offset` (0 =
+   * everything the guest still holds) until the stream ends. Stops early when
+   * the signal aborts. Each chunk is acknowledged by the next read, so a
+   * reply lost in transit is read again rather than lost.
+   */
+  async *readStream(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer, void, undefined> {
+    let offset = options.offset ?? 0;
+    for (;;) {
+      if (options.signal?.aborted) return;
+      const r = await this.readOutput(containerId, execId, stream, { offset });
+      if (r.data.length > 0) {
+        offset = r.offset + r.data.length;
+        yield r.data;
+      }
+      if (r.eof) return;
+    }
+  }
+
   /** Close the connection. The guest agent keeps running and accepts the next host. */
   close(): void {
     if (this.closed) return;
@@ -191,6 +394,15 @@ function agentError(rpc: string, err: unknown, timeoutMs: number): VesselError {
       return new VesselError('E_AGENT', `the guest agent does not implement ${rpc}; rebuild the guest image (npm run build:guest)`, details);
     case grpc.status.RESOURCE_EXHAUSTED:
       return new VesselError('E_AGENT', `guest agent ${rpc} reply was too large (limit ${MAX_REPLY_BYTES} bytes)`, details);
+    // The guest's verdicts on a request, with its message (unknown container, wrong state, bad input).
+    case grpc.status.NOT_FOUND:
+      return new VesselError('E_NOT_FOUND', text, details);
+    case grpc.status.FAILED_PRECONDITION:
+      return new VesselError('E_INVALID_STATE', text, details);
+    case grpc.status.INVALID_ARGUMENT:
+      return new VesselError('E_INVALID_ARGUMENT', text, details);
+    case grpc.status.ALREADY_EXISTS:
+      return new VesselError('E_ALREADY_EXISTS', text, details);
     default:
       return new VesselError('E_AGENT', `guest agent ${rpc} failed: ${text}`, details);
   }

@@ -15,6 +15,12 @@ export interface HypervisorConfig {
   imagePath?: string;
   kernelParams: string[];
   accel: Accel;
+  /**
+   * A host directory shared with the guest over virtio-9p (mount tag
+   * `vessel-shared`; the agent mounts it at /run/vessel/shared). Container
+   * root filesystems live under it.
+   */
+  sharedDir?: string;
 }
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */

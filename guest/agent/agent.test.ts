@@ -112,9 +112,13 @@ describe('agent server with the host client (unix socket stands in for the virti
     expect(system.time).toBe(1_700_000_000);
     await a.createSandbox('sb-1', 'web-1');
     expect(system.hostname).toBe('web-1');
-    await expect(a.createSandbox('sb-2', 'x')).rejects.toMatchObject({ code: 'E_AGENT' });
+    await expect(a.createSandbox('sb-2', 'x')).rejects.toMatchObject({ code: 'E_ALREADY_EXISTS' });
     await expect(a.createSandbox('../etc', 'x')).rejects.toThrow(/sandbox_id/);
-    await expect(a.destroySandbox('nope')).rejects.toMatchObject({ code: 'E_AGENT' });
+    await expect(a.destroySandbox('nope')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    // This server has no container engine: container RPCs say so, the client validates before sending.
+    await expect(a.startContainer('c1')).rejects.toMatchObject({ code: 'E_AGENT' });
+    await expect(a.startContainer('../c1')).rejects.toMatchObject({ code: 'E_INVALID_ID' });
+    await expect(a.signalProcess('c1', '', 99)).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
     await a.destroySandbox('sb-1');
     a.close();
 

@@ -4,6 +4,11 @@ import * as grpc from '@grpc/grpc-js';
 // zod/mini: same validation, a fraction of the bundle (startup time under TCG is parse time).
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers, HealthHandlers } from '../../core/agent/proto/index.js';
+import {
+  ContainerRequestSchema, CreateContainerRequestSchema, ExecProcessRequestSchema, ProcessRequestSchema, ReadStreamRequestSchema,
+  RemoveContainerRequestSchema, SignalProcessRequestSchema, TtyWinResizeRequestSchema, UpdateContainerRequestSchema, WriteStreamRequestSchema,
+} from './container-schemas.js';
+import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION, GRPC_VERSION } from './version.js';
@@ -45,14 +50,30 @@ function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   return result.data;
 }
 
+const STATUS_OF: Record<EngineErrorKind, grpc.status> = {
+  not_found: grpc.status.NOT_FOUND,
+  precondition: grpc.status.FAILED_PRECONDITION,
+  invalid: grpc.status.INVALID_ARGUMENT,
+  exists: grpc.status.ALREADY_EXISTS,
+  internal: grpc.status.INTERNAL,
+};
+
+function statusOf(err: unknown): grpc.status {
+  if (err instanceof RpcError) return err.code;
+  const engine = ContainerEngine.classify(err);
+  return engine ? STATUS_OF[engine.kind] : grpc.status.INTERNAL;
+}
+
 /** Adapts an async function to a grpc-js unary handler, mapping errors to statuses. */
-function unary<Req, Res>(name: string, fn: (req: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(name: string, fn: (req: Req, cancelled: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => fn(call.request, abort.signal))
       .then((res) => callback(null, res))
       .catch((err: unknown) => {
-        const code = err instanceof RpcError ? err.code : grpc.status.INTERNAL;
+        const code = statusOf(err);
         const message = err instanceof Error ? err.message : String(err);
         log('warn', 'rpc failed', { rpc: name, code, err: message.slice(0, 200) });
         callback({ code, details: message });
@@ -64,7 +85,7 @@ export interface AgentState {
   sandboxId: string | null;
 }
 
-export function createHandlers(system: GuestSystem, state: AgentState = { sandboxId: null }): {
+export function createHandlers(system: GuestSystem, state: AgentState = { sandboxId: null }, engine: ContainerEngine | null = null): {
   health: HealthHandlers;
   agent: AgentServiceHandlers;
 } {
@@ -87,15 +108,17 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
         throw new RpcError(grpc.status.ALREADY_EXISTS, `this guest already runs sandbox ${state.sandboxId}`);
       }
       await system.setHostname(hostname);
+      await engine?.prepareSandbox();
       state.sandboxId = sandboxId;
       log('info', 'sandbox created', { id: sandboxId });
       return {};
     }),
-    DestroySandbox: unary('DestroySandbox', (req) => {
+    DestroySandbox: unary('DestroySandbox', async (req) => {
       const { sandboxId } = parse(DestroySandboxRequestSchema, req, 'DestroySandbox');
       if (state.sandboxId !== sandboxId) {
         throw new RpcError(grpc.status.NOT_FOUND, `sandbox ${sandboxId} is not running in this guest`);
       }
+      await engine?.removeAll();
       state.sandboxId = null;
       log('info', 'sandbox destroyed', { id: sandboxId });
       return {};
@@ -112,6 +135,83 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       await system.setDateTime(sec, usec);
       return {};
     }),
+    ...containerHandlers(() => {
+      if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
+      return engine;
+    }),
   };
   return { health, agent };
+}
+
+type ContainerHandlerNames =
+  | 'CreateContainer' | 'StartContainer' | 'RemoveContainer' | 'PauseContainer' | 'ResumeContainer' | 'StatsContainer' | 'ListProcesses'
+  | 'UpdateContainer' | 'ExecProcess' | 'SignalProcess' | 'WaitProcess' | 'TtyWinResize' | 'WriteStdin' | 'CloseStdin' | 'ReadStdout' | 'ReadStderr';
+
+function containerHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHandlers, ContainerHandlerNames> {
+  const readStream = (which: 'stdout' | 'stderr', rpc: string) => unary(rpc, async (req: unknown, cancelled: AbortSignal) => {
+    const r = parse(ReadStreamRequestSchema, req, rpc);
+    const got = await engineOf().readStream(r.containerId, r.execId, which, r.offset, r.maxBytes, r.waitMs, cancelled);
+    return { offset: got.offset, data: got.data, eof: got.eof };
+  });
+  return {
+    CreateContainer: unary('CreateContainer', async (req) => {
+      const r = parse(CreateContainerRequestSchema, req, 'CreateContainer');
+      await engineOf().createContainer(r);
+      return {};
+    }),
+    StartContainer: unary('StartContainer', async (req) => {
+      await engineOf().startContainer(parse(ContainerRequestSchema, req, 'StartContainer').containerId);
+      return {};
+    }),
+    RemoveContainer: unary('RemoveContainer', async (req) => {
+      const r = parse(RemoveContainerRequestSchema, req, 'RemoveContainer');
+      await engineOf().removeContainer(r.containerId, r.force);
+      return {};
+    }),
+    PauseContainer: unary('PauseContainer', async (req) => {
+      await engineOf().pauseContainer(parse(ContainerRequestSchema, req, 'PauseContainer').containerId);
+      return {};
+    }),
+    ResumeContainer: unary('ResumeContainer', async (req) => {
+      await engineOf().resumeContainer(parse(ContainerRequestSchema, req, 'ResumeContainer').containerId);
+      return {};
+    }),
+    StatsContainer: unary('StatsContainer', (req) => engineOf().stats(parse(ContainerRequestSchema, req, 'StatsContainer').containerId)),
+    ListProcesses: unary('ListProcesses', (req) => ({ processes: engineOf().listProcesses(parse(ContainerRequestSchema, req, 'ListProcesses').containerId) })),
+    UpdateContainer: unary('UpdateContainer', async (req) => {
+      const r = parse(UpdateContainerRequestSchema, req, 'UpdateContainer');
+      await engineOf().updateContainer(r.containerId, r.resourcesJson);
+      return {};
+    }),
+    ExecProcess: unary('ExecProcess', async (req) => {
+      const r = parse(ExecProcessRequestSchema, req, 'ExecProcess');
+      await engineOf().execProcess(r.containerId, r.execId, r.processJson);
+      return {};
+    }),
+    SignalProcess: unary('SignalProcess', async (req) => {
+      const r = parse(SignalProcessRequestSchema, req, 'SignalProcess');
+      await engineOf().signalProcess(r.containerId, r.execId, r.signal, r.all);
+      return {};
+    }),
+    WaitProcess: unary('WaitProcess', async (req) => {
+      const r = parse(ProcessRequestSchema, req, 'WaitProcess');
+      return engineOf().waitProcess(r.containerId, r.execId);
+    }),
+    TtyWinResize: unary('TtyWinResize', (req) => {
+      const r = parse(TtyWinResizeRequestSchema, req, 'TtyWinResize');
+      engineOf().resizeTty(r.containerId, r.execId, r.rows, r.columns);
+      return {};
+    }),
+    WriteStdin: unary('WriteStdin', async (req) => {
+      const r = parse(WriteStreamRequestSchema, req, 'WriteStdin');
+      return { len: await engineOf().writeStdin(r.containerId, r.execId, r.data) };
+    }),
+    CloseStdin: unary('CloseStdin', (req) => {
+      const r = parse(ProcessRequestSchema, req, 'CloseStdin');
+      engineOf().closeStdin(r.containerId, r.execId);
+      return {};
+    }),
+    ReadStdout: readStream('stdout', 'ReadStdout'),
+    ReadStderr: readStream('stderr', 'ReadStderr'),
+  };
 }

@@ -2,6 +2,7 @@
 // restarts it when it exits). Entry point of the bundle the image builder
 // makes; the image's launcher (guest/build/launcher.ts) loads the bundle with
 // a V8 code cache and calls main().
+import { ContainerEngine } from './engine.js';
 import { log } from './log.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
 import { LinuxGuestSystem } from './system.js';
@@ -17,7 +18,7 @@ export function main(options: MainOptions = {}): void {
     log('error', 'uncaught', { err: String(err).slice(0, 300) });
     process.exit(70); // init restarts the agent
   });
-  const { inject } = createAgentServer(new LinuxGuestSystem());
+  const { inject } = createAgentServer(new LinuxGuestSystem(), new ContainerEngine());
   void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' });
   // vsock: Node has no AF_VSOCK sockets, so the agent cannot listen there without a native addon.
 }
@@ -34,5 +35,5 @@ export function warmUp(): void {
     uptimeMs: () => 0,
     setHostname: () => Promise.resolve(),
     setDateTime: () => Promise.resolve(),
-  });
+  }, new ContainerEngine());
 }

@@ -9,13 +9,14 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION } from '../../core/agent/proto/manifest.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
+import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 
@@ -153,16 +154,46 @@ interface Inputs {
   busybox: string;
   node: string;
   crun: string;
+  /** node-pty (TTYs for containers): its JS and native addon, loaded by the agent from AGENT_DIR/node_modules. */
+  nodePty: NodePtyFiles;
   libs: string[];
   agentBundle: Buffer;
   agentVersion: string;
+  /** Source of the TTY console helper (compiled at build time; hashed as source). */
+  consoleHelperSource: string;
   kernelParams: string[];
   initScript: string;
   compression: Compression;
   nodeFlags: string[];
 }
 
-function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags'> {
+export interface NodePtyFiles {
+  /** Paths relative to the package root, e.g. lib/index.js, build/Release/pty.node. */
+  files: { rel: string; source: string }[];
+  addon: string;
+}
+
+/** The runtime files of node-pty: package.json, lib/**.js (no tests, no maps) and the built addon. */
+export function findNodePty(repoRoot: string): NodePtyFiles {
+  const root = path.join(repoRoot, 'node_modules', 'node-pty');
+  const addon = path.join(root, 'build', 'Release', 'pty.node');
+  if (!existsSync(addon)) {
+    throw new MissingInputError(`node-pty's native addon is missing (${addon}): run npm install (node-pty's install script must be allowed: npm install-scripts approve node-pty, then npm rebuild node-pty)`, null);
+  }
+  const files: { rel: string; source: string }[] = [{ rel: 'package.json', source: path.join(root, 'package.json') }, { rel: 'build/Release/pty.node', source: addon }];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(path.join(root, rel), { withFileTypes: true })) {
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else if (e.name.endsWith('.js') && !e.name.endsWith('.test.js')) files.push({ rel: r, source: path.join(root, r) });
+    }
+  };
+  walk('lib');
+  files.sort((a, b) => a.rel.localeCompare(b.rel));
+  return { files, addon };
+}
+
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource'> {
   const kernel = pickKernel();
   progress(`kernel ${kernel.release} (${kernel.path})`);
   const modulesDir = path.join('/lib/modules', kernel.release);
@@ -189,8 +220,9 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
   const crun = which('crun');
   if (!crun) throw new MissingInputError('crun not found', 'crun');
   const node = process.execPath;
-  const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun)])].sort();
-  return { kernel, modulesDir, modules, busybox, node, crun, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
+  const nodePty = findNodePty(opts.repoRoot);
+  const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun), ...sharedLibs(nodePty.addon)])].sort();
+  return { kernel, modulesDir, modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
 }
 
 async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
@@ -208,6 +240,8 @@ async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersi
     legalComments: 'none',
     write: false,
     logLevel: 'error',
+    // Native addon: loaded at run time from AGENT_DIR/node_modules (engine.ts).
+    external: ['node-pty'],
     define: {
       VESSEL_GRPC_VERSION: JSON.stringify(grpcPkg.version ?? 'unknown'),
       VESSEL_AGENT_VERSION: JSON.stringify('pending'),
@@ -231,10 +265,12 @@ function hashOf(inputs: Inputs): string {
     { kind: 'file', label: 'node', path: inputs.node },
     { kind: 'file', label: 'crun', path: inputs.crun },
     { kind: 'text', label: 'agent', text: inputs.agentBundle },
+    { kind: 'text', label: 'console-helper', text: inputs.consoleHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.libs.map((l): HashInput => ({ kind: 'file', label: `lib:${l}`, path: l })),
+    ...inputs.nodePty.files.map((f): HashInput => ({ kind: 'file', label: `node-pty:${f.rel}`, path: f.source })),
   ];
   return hashInputs(list);
 }
@@ -273,7 +309,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -308,6 +344,15 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null): C
   entries.push({ type: 'data', path: `${AGENT_DIR}/agent.js`, mode: 0o644, data: inputs.agentBundle });
   entries.push({ type: 'data', path: `${AGENT_DIR}/start.js`, mode: 0o644, data: Buffer.from(renderLauncher()) });
   if (codeCache) entries.push({ type: 'data', path: `${AGENT_DIR}/agent.cache`, mode: 0o644, data: codeCache });
+  if (consoleHelper) {
+    dir(path.dirname(CONSOLE_HELPER_GUEST_PATH).slice(1));
+    entries.push({ type: 'data', path: CONSOLE_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: consoleHelper });
+  }
+  for (const f of inputs.nodePty.files) {
+    const p = `${AGENT_DIR.slice(1)}/node_modules/node-pty/${f.rel}`;
+    dir(path.dirname(p));
+    entries.push({ type: 'file', path: p, mode: f.rel.endsWith('.node') ? 0o755 : 0o644, source: f.source });
+  }
   entries.push({ type: 'data', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
   entries.push({ type: 'data', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') });
   entries.push({ type: 'data', path: 'etc/hostname', mode: 0o644, data: Buffer.from('vessel\n') });
@@ -370,7 +415,7 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     nodeFlags: opts.nodeFlags ?? [],
   });
-  const inputs: Inputs = { ...found, agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [] };
+  const inputs: Inputs = { ...found, agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 
@@ -387,12 +432,14 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     const node = stripCopy(inputs.node, tmpDir, progress);
     progress('recording the agent\'s V8 code cache');
     const codeCache = recordCodeCache(inputs, tmpDir, progress);
+    progress('compiling the TTY console helper');
+    const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
     progress('writing initramfs (cpio newc)');
     const rawCpio = path.join(tmpDir, 'initrd.cpio');
     const fd = openSync(rawCpio, 'w');
     let size: number;
     try {
-      size = writeCpio(imageEntries(inputs, node, codeCache), (chunk) => { writeSync(fd, chunk); });
+      size = writeCpio(imageEntries(inputs, node, codeCache, consoleHelper), (chunk) => { writeSync(fd, chunk); });
     } finally {
       closeSync(fd);
     }

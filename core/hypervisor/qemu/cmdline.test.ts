@@ -123,6 +123,18 @@ describe('buildQemuArgs', () => {
     expect(micro).toContain('-initrd'); // an initrd may still load the modules the root disk needs
   });
 
+  it('a shared directory becomes a virtio-9p device tagged vessel-shared (PCI, or MMIO on microvm)', () => {
+    const fsdev = ['-fsdev', 'local,id=vshared,path=/var/lib/vessel/sb1/shared,security_model=none,multidevs=remap'];
+    const q35 = buildQemuArgs(config({ sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
+    expect(q35).toEqual([...head('q35,accel=tcg', 'max'), ...fsdev, '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared', ...tail, ...agentAndRest('pci')]);
+    const micro = buildQemuArgs(config({ machineType: 'microvm', sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
+    expect(micro.join(' ')).toContain(`${fsdev.join(' ')} -device virtio-9p-device,fsdev=vshared,mount_tag=vessel-shared`);
+    expect(buildQemuArgs(config(), paths)).not.toContain('-fsdev');
+    // Commas in the path are escaped inside the option list.
+    expect(buildQemuArgs(config({ sharedDir: '/a,b' }), paths)).toContain('local,id=vshared,path=/a,,b,security_model=none,multidevs=remap');
+    expectInvalid(() => buildQemuArgs(config({ sharedDir: 'relative/dir' }), paths), 'E_INVALID_ARGUMENT', /sharedDir/);
+  });
+
   it('without an initrd there is no -initrd', () => {
     expect(buildQemuArgs(config({ initrdPath: undefined }), paths)).not.toContain('-initrd');
   });

@@ -5,6 +5,9 @@ import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervis
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
 
+/** The virtio-9p mount tag of HypervisorConfig.sharedDir (the guest agent mounts this tag). */
+export const SHARED_DIR_MOUNT_TAG = 'vessel-shared';
+
 /**
  * sun_path is 108 bytes on Linux, including the terminating NUL. QEMU refuses
  * longer socket paths with an obscure message; we refuse them up front.
@@ -68,6 +71,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('kernelPath', config.kernelPath);
   if (config.initrdPath !== undefined) checkPath('initrdPath', config.initrdPath);
   if (config.imagePath !== undefined) checkPath('imagePath', config.imagePath);
+  if (config.sharedDir !== undefined) checkPath('sharedDir', config.sharedDir);
   for (const param of config.kernelParams) {
     if (typeof param !== 'string' || param.trim().length === 0) throw invalid('kernel parameters must be non-empty strings');
     if (CONTROL_CHARS.test(param)) throw invalid(`kernel parameter ${JSON.stringify(param)} contains a control character`);
@@ -132,7 +136,7 @@ function machineArg(machine: MachineType, accel: Accel): string {
 }
 
 /** virtio devices are PCI on pc/q35 and MMIO ('-device' suffix) on microvm. */
-function virtioDevice(machine: MachineType, kind: 'serial' | 'blk' | 'rng'): string {
+function virtioDevice(machine: MachineType, kind: 'serial' | 'blk' | 'rng' | '9p'): string {
   return machine === 'microvm' ? `virtio-${kind}-device` : `virtio-${kind}-pci`;
 }
 
@@ -178,6 +182,16 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     args.push(
       '-drive', `file=${escapeQemuOptValue(config.imagePath)},if=none,id=rootfs,format=raw,readonly=on`,
       '-device', `${virtioDevice(machine, 'blk')},drive=rootfs`,
+    );
+  }
+  if (config.sharedDir !== undefined) {
+    // QEMU's built-in 9p server. security_model=none: files keep the owners
+    // the guest gives them (QEMU runs as the user; no xattr mapping).
+    // multidevs=remap: the directory may span several host filesystems;
+    // remapping inode numbers keeps them unique in the guest.
+    args.push(
+      '-fsdev', `local,id=vshared,path=${escapeQemuOptValue(config.sharedDir)},security_model=none,multidevs=remap`,
+      '-device', `${virtioDevice(machine, '9p')},fsdev=vshared,mount_tag=${SHARED_DIR_MOUNT_TAG}`,
     );
   }
   args.push(

@@ -74,6 +74,70 @@ export const agentProtoDescriptor = {
                     "SetGuestDateTime": {
                       "requestType": "SetGuestDateTimeRequest",
                       "responseType": "Empty"
+                    },
+                    "CreateContainer": {
+                      "requestType": "CreateContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "StartContainer": {
+                      "requestType": "ContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "RemoveContainer": {
+                      "requestType": "RemoveContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "PauseContainer": {
+                      "requestType": "ContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "ResumeContainer": {
+                      "requestType": "ContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "StatsContainer": {
+                      "requestType": "ContainerRequest",
+                      "responseType": "StatsContainerResponse"
+                    },
+                    "ListProcesses": {
+                      "requestType": "ContainerRequest",
+                      "responseType": "ListProcessesResponse"
+                    },
+                    "UpdateContainer": {
+                      "requestType": "UpdateContainerRequest",
+                      "responseType": "Empty"
+                    },
+                    "ExecProcess": {
+                      "requestType": "ExecProcessRequest",
+                      "responseType": "Empty"
+                    },
+                    "SignalProcess": {
+                      "requestType": "SignalProcessRequest",
+                      "responseType": "Empty"
+                    },
+                    "WaitProcess": {
+                      "requestType": "ProcessRequest",
+                      "responseType": "WaitProcessResponse"
+                    },
+                    "TtyWinResize": {
+                      "requestType": "TtyWinResizeRequest",
+                      "responseType": "Empty"
+                    },
+                    "WriteStdin": {
+                      "requestType": "WriteStreamRequest",
+                      "responseType": "WriteStreamResponse"
+                    },
+                    "CloseStdin": {
+                      "requestType": "ProcessRequest",
+                      "responseType": "Empty"
+                    },
+                    "ReadStdout": {
+                      "requestType": "ReadStreamRequest",
+                      "responseType": "ReadStreamResponse"
+                    },
+                    "ReadStderr": {
+                      "requestType": "ReadStreamRequest",
+                      "responseType": "ReadStreamResponse"
                     }
                   }
                 },
@@ -142,6 +206,346 @@ export const agentProtoDescriptor = {
                     "usec": {
                       "type": "int64",
                       "id": 2
+                    }
+                  }
+                },
+                "CreateContainerRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "ociSpecJson": {
+                      "type": "bytes",
+                      "id": 3
+                    },
+                    "rootfs": {
+                      "type": "string",
+                      "id": 4
+                    }
+                  },
+                  "reserved": [
+                    [
+                      5,
+                      15
+                    ]
+                  ]
+                },
+                "ContainerRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                },
+                "RemoveContainerRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "force": {
+                      "type": "bool",
+                      "id": 2
+                    }
+                  }
+                },
+                "ProcessRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    }
+                  }
+                },
+                "ExecProcessRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "processJson": {
+                      "type": "bytes",
+                      "id": 3
+                    }
+                  }
+                },
+                "SignalProcessRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "signal": {
+                      "type": "uint32",
+                      "id": 3
+                    },
+                    "all": {
+                      "type": "bool",
+                      "id": 4
+                    }
+                  }
+                },
+                "WaitProcessResponse": {
+                  "fields": {
+                    "exitStatus": {
+                      "type": "int32",
+                      "id": 1
+                    },
+                    "signal": {
+                      "type": "uint32",
+                      "id": 2
+                    },
+                    "oomKilled": {
+                      "type": "bool",
+                      "id": 3
+                    },
+                    "error": {
+                      "type": "string",
+                      "id": 4
+                    }
+                  }
+                },
+                "TtyWinResizeRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "rows": {
+                      "type": "uint32",
+                      "id": 3
+                    },
+                    "columns": {
+                      "type": "uint32",
+                      "id": 4
+                    }
+                  }
+                },
+                "WriteStreamRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "data": {
+                      "type": "bytes",
+                      "id": 3
+                    }
+                  }
+                },
+                "WriteStreamResponse": {
+                  "fields": {
+                    "len": {
+                      "type": "uint32",
+                      "id": 1
+                    }
+                  }
+                },
+                "ReadStreamRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "execId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "offset": {
+                      "type": "uint64",
+                      "id": 3
+                    },
+                    "maxBytes": {
+                      "type": "uint32",
+                      "id": 4
+                    },
+                    "waitMs": {
+                      "type": "uint32",
+                      "id": 5
+                    }
+                  }
+                },
+                "ReadStreamResponse": {
+                  "fields": {
+                    "offset": {
+                      "type": "uint64",
+                      "id": 1
+                    },
+                    "data": {
+                      "type": "bytes",
+                      "id": 2
+                    },
+                    "eof": {
+                      "type": "bool",
+                      "id": 3
+                    }
+                  }
+                },
+                "UpdateContainerRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "resourcesJson": {
+                      "type": "bytes",
+                      "id": 2
+                    }
+                  }
+                },
+                "ProcessInfo": {
+                  "fields": {
+                    "pid": {
+                      "type": "uint32",
+                      "id": 1
+                    },
+                    "cmdline": {
+                      "type": "string",
+                      "id": 2
+                    }
+                  }
+                },
+                "ListProcessesResponse": {
+                  "fields": {
+                    "processes": {
+                      "rule": "repeated",
+                      "type": "ProcessInfo",
+                      "id": 1
+                    }
+                  }
+                },
+                "CpuStats": {
+                  "fields": {
+                    "usageNs": {
+                      "type": "uint64",
+                      "id": 1
+                    },
+                    "userNs": {
+                      "type": "uint64",
+                      "id": 2
+                    },
+                    "systemNs": {
+                      "type": "uint64",
+                      "id": 3
+                    },
+                    "throttledPeriods": {
+                      "type": "uint64",
+                      "id": 4
+                    },
+                    "throttledNs": {
+                      "type": "uint64",
+                      "id": 5
+                    }
+                  }
+                },
+                "MemoryStats": {
+                  "fields": {
+                    "usage": {
+                      "type": "uint64",
+                      "id": 1
+                    },
+                    "limit": {
+                      "type": "uint64",
+                      "id": 2
+                    },
+                    "cache": {
+                      "type": "uint64",
+                      "id": 3
+                    },
+                    "rss": {
+                      "type": "uint64",
+                      "id": 4
+                    },
+                    "oomKills": {
+                      "type": "uint64",
+                      "id": 5
+                    }
+                  }
+                },
+                "PidsStats": {
+                  "fields": {
+                    "current": {
+                      "type": "uint64",
+                      "id": 1
+                    },
+                    "limit": {
+                      "type": "uint64",
+                      "id": 2
+                    }
+                  }
+                },
+                "BlkioDeviceStats": {
+                  "fields": {
+                    "major": {
+                      "type": "uint32",
+                      "id": 1
+                    },
+                    "minor": {
+                      "type": "uint32",
+                      "id": 2
+                    },
+                    "readBytes": {
+                      "type": "uint64",
+                      "id": 3
+                    },
+                    "writeBytes": {
+                      "type": "uint64",
+                      "id": 4
+                    },
+                    "readIos": {
+                      "type": "uint64",
+                      "id": 5
+                    },
+                    "writeIos": {
+                      "type": "uint64",
+                      "id": 6
+                    }
+                  }
+                },
+                "StatsContainerResponse": {
+                  "fields": {
+                    "cpu": {
+                      "type": "CpuStats",
+                      "id": 1
+                    },
+                    "memory": {
+                      "type": "MemoryStats",
+                      "id": 2
+                    },
+                    "pids": {
+                      "type": "PidsStats",
+                      "id": 3
+                    },
+                    "blkio": {
+                      "rule": "repeated",
+                      "type": "BlkioDeviceStats",
+                      "id": 4
                     }
                   }
                 }

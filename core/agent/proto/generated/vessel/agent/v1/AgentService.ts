@@ -2,14 +2,47 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ContainerRequest as _vessel_agent_v1_ContainerRequest, ContainerRequest__Output as _vessel_agent_v1_ContainerRequest__Output } from '../../../vessel/agent/v1/ContainerRequest.js';
+import type { CreateContainerRequest as _vessel_agent_v1_CreateContainerRequest, CreateContainerRequest__Output as _vessel_agent_v1_CreateContainerRequest__Output } from '../../../vessel/agent/v1/CreateContainerRequest.js';
 import type { CreateSandboxRequest as _vessel_agent_v1_CreateSandboxRequest, CreateSandboxRequest__Output as _vessel_agent_v1_CreateSandboxRequest__Output } from '../../../vessel/agent/v1/CreateSandboxRequest.js';
 import type { DestroySandboxRequest as _vessel_agent_v1_DestroySandboxRequest, DestroySandboxRequest__Output as _vessel_agent_v1_DestroySandboxRequest__Output } from '../../../vessel/agent/v1/DestroySandboxRequest.js';
 import type { Empty as _vessel_agent_v1_Empty, Empty__Output as _vessel_agent_v1_Empty__Output } from '../../../vessel/agent/v1/Empty.js';
+import type { ExecProcessRequest as _vessel_agent_v1_ExecProcessRequest, ExecProcessRequest__Output as _vessel_agent_v1_ExecProcessRequest__Output } from '../../../vessel/agent/v1/ExecProcessRequest.js';
 import type { GuestDetailsRequest as _vessel_agent_v1_GuestDetailsRequest, GuestDetailsRequest__Output as _vessel_agent_v1_GuestDetailsRequest__Output } from '../../../vessel/agent/v1/GuestDetailsRequest.js';
 import type { GuestDetailsResponse as _vessel_agent_v1_GuestDetailsResponse, GuestDetailsResponse__Output as _vessel_agent_v1_GuestDetailsResponse__Output } from '../../../vessel/agent/v1/GuestDetailsResponse.js';
+import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from '../../../vessel/agent/v1/ListProcessesResponse.js';
+import type { ProcessRequest as _vessel_agent_v1_ProcessRequest, ProcessRequest__Output as _vessel_agent_v1_ProcessRequest__Output } from '../../../vessel/agent/v1/ProcessRequest.js';
+import type { ReadStreamRequest as _vessel_agent_v1_ReadStreamRequest, ReadStreamRequest__Output as _vessel_agent_v1_ReadStreamRequest__Output } from '../../../vessel/agent/v1/ReadStreamRequest.js';
+import type { ReadStreamResponse as _vessel_agent_v1_ReadStreamResponse, ReadStreamResponse__Output as _vessel_agent_v1_ReadStreamResponse__Output } from '../../../vessel/agent/v1/ReadStreamResponse.js';
+import type { RemoveContainerRequest as _vessel_agent_v1_RemoveContainerRequest, RemoveContainerRequest__Output as _vessel_agent_v1_RemoveContainerRequest__Output } from '../../../vessel/agent/v1/RemoveContainerRequest.js';
 import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeRequest, SetGuestDateTimeRequest__Output as _vessel_agent_v1_SetGuestDateTimeRequest__Output } from '../../../vessel/agent/v1/SetGuestDateTimeRequest.js';
+import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from '../../../vessel/agent/v1/SignalProcessRequest.js';
+import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from '../../../vessel/agent/v1/StatsContainerResponse.js';
+import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from '../../../vessel/agent/v1/TtyWinResizeRequest.js';
+import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from '../../../vessel/agent/v1/UpdateContainerRequest.js';
+import type { WaitProcessResponse as _vessel_agent_v1_WaitProcessResponse, WaitProcessResponse__Output as _vessel_agent_v1_WaitProcessResponse__Output } from '../../../vessel/agent/v1/WaitProcessResponse.js';
+import type { WriteStreamRequest as _vessel_agent_v1_WriteStreamRequest, WriteStreamRequest__Output as _vessel_agent_v1_WriteStreamRequest__Output } from '../../../vessel/agent/v1/WriteStreamRequest.js';
+import type { WriteStreamResponse as _vessel_agent_v1_WriteStreamResponse, WriteStreamResponse__Output as _vessel_agent_v1_WriteStreamResponse__Output } from '../../../vessel/agent/v1/WriteStreamResponse.js';
 
 export interface AgentServiceClient extends grpc.Client {
+  CloseStdin(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CloseStdin(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CloseStdin(argument: _vessel_agent_v1_ProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CloseStdin(argument: _vessel_agent_v1_ProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  closeStdin(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  closeStdin(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  closeStdin(argument: _vessel_agent_v1_ProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  closeStdin(argument: _vessel_agent_v1_ProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  CreateContainer(argument: _vessel_agent_v1_CreateContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CreateContainer(argument: _vessel_agent_v1_CreateContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CreateContainer(argument: _vessel_agent_v1_CreateContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  CreateContainer(argument: _vessel_agent_v1_CreateContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  createContainer(argument: _vessel_agent_v1_CreateContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  createContainer(argument: _vessel_agent_v1_CreateContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  createContainer(argument: _vessel_agent_v1_CreateContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  createContainer(argument: _vessel_agent_v1_CreateContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
   CreateSandbox(argument: _vessel_agent_v1_CreateSandboxRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   CreateSandbox(argument: _vessel_agent_v1_CreateSandboxRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   CreateSandbox(argument: _vessel_agent_v1_CreateSandboxRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -28,6 +61,15 @@ export interface AgentServiceClient extends grpc.Client {
   destroySandbox(argument: _vessel_agent_v1_DestroySandboxRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   destroySandbox(argument: _vessel_agent_v1_DestroySandboxRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
+  ExecProcess(argument: _vessel_agent_v1_ExecProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ExecProcess(argument: _vessel_agent_v1_ExecProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ExecProcess(argument: _vessel_agent_v1_ExecProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ExecProcess(argument: _vessel_agent_v1_ExecProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  execProcess(argument: _vessel_agent_v1_ExecProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  execProcess(argument: _vessel_agent_v1_ExecProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  execProcess(argument: _vessel_agent_v1_ExecProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  execProcess(argument: _vessel_agent_v1_ExecProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
@@ -36,6 +78,60 @@ export interface AgentServiceClient extends grpc.Client {
   getGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   getGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   getGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  ListProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  ListProcesses(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  ListProcesses(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  listProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  listProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  listProcesses(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  listProcesses(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  
+  PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  PauseContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  PauseContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  pauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  pauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  pauseContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  pauseContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  ReadStderr(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStderr(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStderr(argument: _vessel_agent_v1_ReadStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStderr(argument: _vessel_agent_v1_ReadStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStderr(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStderr(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStderr(argument: _vessel_agent_v1_ReadStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStderr(argument: _vessel_agent_v1_ReadStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  
+  ReadStdout(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStdout(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStdout(argument: _vessel_agent_v1_ReadStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  ReadStdout(argument: _vessel_agent_v1_ReadStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStdout(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStdout(argument: _vessel_agent_v1_ReadStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStdout(argument: _vessel_agent_v1_ReadStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  readStdout(argument: _vessel_agent_v1_ReadStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_ReadStreamResponse__Output>): grpc.ClientUnaryCall;
+  
+  RemoveContainer(argument: _vessel_agent_v1_RemoveContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveContainer(argument: _vessel_agent_v1_RemoveContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveContainer(argument: _vessel_agent_v1_RemoveContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  RemoveContainer(argument: _vessel_agent_v1_RemoveContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  resumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  resumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  resumeContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  resumeContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
   SetGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   SetGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -46,22 +142,133 @@ export interface AgentServiceClient extends grpc.Client {
   setGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   setGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
+  SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  signalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  signalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  signalProcess(argument: _vessel_agent_v1_SignalProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  signalProcess(argument: _vessel_agent_v1_SignalProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  StartContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  StartContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  StartContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  StartContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  startContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  startContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  startContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  startContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  StatsContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  StatsContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  StatsContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  StatsContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  statsContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  statsContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  statsContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  statsContainer(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_StatsContainerResponse__Output>): grpc.ClientUnaryCall;
+  
+  TtyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  TtyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  TtyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  TtyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  updateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  updateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  updateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  updateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  WaitProcess(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  WaitProcess(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  WaitProcess(argument: _vessel_agent_v1_ProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  WaitProcess(argument: _vessel_agent_v1_ProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  waitProcess(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  waitProcess(argument: _vessel_agent_v1_ProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  waitProcess(argument: _vessel_agent_v1_ProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  waitProcess(argument: _vessel_agent_v1_ProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_WaitProcessResponse__Output>): grpc.ClientUnaryCall;
+  
+  WriteStdin(argument: _vessel_agent_v1_WriteStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  WriteStdin(argument: _vessel_agent_v1_WriteStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  WriteStdin(argument: _vessel_agent_v1_WriteStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  WriteStdin(argument: _vessel_agent_v1_WriteStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  writeStdin(argument: _vessel_agent_v1_WriteStreamRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  writeStdin(argument: _vessel_agent_v1_WriteStreamRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  writeStdin(argument: _vessel_agent_v1_WriteStreamRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  writeStdin(argument: _vessel_agent_v1_WriteStreamRequest, callback: grpc.requestCallback<_vessel_agent_v1_WriteStreamResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation {
+  CloseStdin: grpc.handleUnaryCall<_vessel_agent_v1_ProcessRequest__Output, _vessel_agent_v1_Empty>;
+  
+  CreateContainer: grpc.handleUnaryCall<_vessel_agent_v1_CreateContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
   CreateSandbox: grpc.handleUnaryCall<_vessel_agent_v1_CreateSandboxRequest__Output, _vessel_agent_v1_Empty>;
   
   DestroySandbox: grpc.handleUnaryCall<_vessel_agent_v1_DestroySandboxRequest__Output, _vessel_agent_v1_Empty>;
   
+  ExecProcess: grpc.handleUnaryCall<_vessel_agent_v1_ExecProcessRequest__Output, _vessel_agent_v1_Empty>;
+  
   GetGuestDetails: grpc.handleUnaryCall<_vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse>;
   
+  ListProcesses: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse>;
+  
+  PauseContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
+  ReadStderr: grpc.handleUnaryCall<_vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse>;
+  
+  ReadStdout: grpc.handleUnaryCall<_vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse>;
+  
+  RemoveContainer: grpc.handleUnaryCall<_vessel_agent_v1_RemoveContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
+  ResumeContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
   SetGuestDateTime: grpc.handleUnaryCall<_vessel_agent_v1_SetGuestDateTimeRequest__Output, _vessel_agent_v1_Empty>;
+  
+  SignalProcess: grpc.handleUnaryCall<_vessel_agent_v1_SignalProcessRequest__Output, _vessel_agent_v1_Empty>;
+  
+  StartContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
+  StatsContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_StatsContainerResponse>;
+  
+  TtyWinResize: grpc.handleUnaryCall<_vessel_agent_v1_TtyWinResizeRequest__Output, _vessel_agent_v1_Empty>;
+  
+  UpdateContainer: grpc.handleUnaryCall<_vessel_agent_v1_UpdateContainerRequest__Output, _vessel_agent_v1_Empty>;
+  
+  WaitProcess: grpc.handleUnaryCall<_vessel_agent_v1_ProcessRequest__Output, _vessel_agent_v1_WaitProcessResponse>;
+  
+  WriteStdin: grpc.handleUnaryCall<_vessel_agent_v1_WriteStreamRequest__Output, _vessel_agent_v1_WriteStreamResponse>;
   
 }
 
 export interface AgentServiceDefinition extends grpc.ServiceDefinition {
+  CloseStdin: MethodDefinition<_vessel_agent_v1_ProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ProcessRequest__Output, _vessel_agent_v1_Empty__Output>
+  CreateContainer: MethodDefinition<_vessel_agent_v1_CreateContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_CreateContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   CreateSandbox: MethodDefinition<_vessel_agent_v1_CreateSandboxRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_CreateSandboxRequest__Output, _vessel_agent_v1_Empty__Output>
   DestroySandbox: MethodDefinition<_vessel_agent_v1_DestroySandboxRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_DestroySandboxRequest__Output, _vessel_agent_v1_Empty__Output>
+  ExecProcess: MethodDefinition<_vessel_agent_v1_ExecProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ExecProcessRequest__Output, _vessel_agent_v1_Empty__Output>
   GetGuestDetails: MethodDefinition<_vessel_agent_v1_GuestDetailsRequest, _vessel_agent_v1_GuestDetailsResponse, _vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse__Output>
+  ListProcesses: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse__Output>
+  PauseContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
+  ReadStderr: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
+  ReadStdout: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
+  RemoveContainer: MethodDefinition<_vessel_agent_v1_RemoveContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_RemoveContainerRequest__Output, _vessel_agent_v1_Empty__Output>
+  ResumeContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   SetGuestDateTime: MethodDefinition<_vessel_agent_v1_SetGuestDateTimeRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_SetGuestDateTimeRequest__Output, _vessel_agent_v1_Empty__Output>
+  SignalProcess: MethodDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_SignalProcessRequest__Output, _vessel_agent_v1_Empty__Output>
+  StartContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
+  StatsContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_StatsContainerResponse__Output>
+  TtyWinResize: MethodDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_TtyWinResizeRequest__Output, _vessel_agent_v1_Empty__Output>
+  UpdateContainer: MethodDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_UpdateContainerRequest__Output, _vessel_agent_v1_Empty__Output>
+  WaitProcess: MethodDefinition<_vessel_agent_v1_ProcessRequest, _vessel_agent_v1_WaitProcessResponse, _vessel_agent_v1_ProcessRequest__Output, _vessel_agent_v1_WaitProcessResponse__Output>
+  WriteStdin: MethodDefinition<_vessel_agent_v1_WriteStreamRequest, _vessel_agent_v1_WriteStreamResponse, _vessel_agent_v1_WriteStreamRequest__Output, _vessel_agent_v1_WriteStreamResponse__Output>
 }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { StreamBuffer } from './stream-buffer.js';
+
+describe('StreamBuffer (per-process output held for the host)', () => {
+  it('returns what was written from the requested offset, and the same bytes again if the reply was lost', () => {
+    const b = new StreamBuffer(1024);
+    b.push(Buffer.from('hello '));
+    b.push(Buffer.from('world'));
+    expect(b.read(0, 100)).toEqual({ offset: 0, data: Buffer.from('hello world'), eof: false });
+    // The host did not get that reply: asking from 0 again gives the same bytes.
+    expect(b.read(0, 5).data.toString()).toBe('hello');
+    // Acknowledging 6 bytes releases them.
+    expect(b.read(6, 100).data.toString()).toBe('world');
+    expect(b.start).toBe(6);
+  });
+
+  it('reports eof only after everything was delivered', () => {
+    const b = new StreamBuffer(1024);
+    b.push(Buffer.from('abc'));
+    b.close();
+    expect(b.read(0, 2)).toEqual({ offset: 0, data: Buffer.from('ab'), eof: false });
+    expect(b.read(2, 2)).toEqual({ offset: 2, data: Buffer.from('c'), eof: true });
+    expect(b.read(3, 2)).toEqual({ offset: 3, data: Buffer.alloc(0), eof: true });
+    b.push(Buffer.from('late'));
+    expect(b.end).toBe(3);
+  });
+
+  it('a re-attaching reader that asks from 0 gets the oldest byte still held, with its offset', () => {
+    const b = new StreamBuffer(1024);
+    b.push(Buffer.from('0123456789'));
+    b.read(4, 1); // a previous reader acknowledged 4 bytes
+    expect(b.read(0, 100)).toEqual({ offset: 4, data: Buffer.from('456789'), eof: false });
+  });
+
+  it('pauses the producer when full instead of dropping, and resumes once the host reads', () => {
+    const events: boolean[] = [];
+    const b = new StreamBuffer(8, (full) => events.push(full));
+    b.push(Buffer.from('12345'));
+    expect(events).toEqual([]);
+    b.push(Buffer.from('6789')); // 9 bytes held > capacity 8
+    expect(events).toEqual([true]);
+    expect(b.full).toBe(true);
+    b.push(Buffer.from('A')); // what a paused pipe still delivers is kept, never dropped
+    expect(b.read(0, 100).data.toString()).toBe('123456789A');
+    b.read(5, 1); // still 5 held: room again
+    expect(events).toEqual([true, false]);
+  });
+
+  it('rejects an offset past the end', () => {
+    const b = new StreamBuffer(16);
+    b.push(Buffer.from('ab'));
+    expect(() => b.read(3, 1)).toThrow(/past the end/);
+    expect(() => b.read(-1, 1)).toThrow();
+  });
+
+  it('a long-poll read waits for data, for close, or for its timeout', async () => {
+    const b = new StreamBuffer(16);
+    const waiting = b.readWait(0, 10, 5_000);
+    setTimeout(() => b.push(Buffer.from('hi')), 10);
+    expect((await waiting).data.toString()).toBe('hi');
+
+    const closing = b.readWait(2, 10, 5_000);
+    setTimeout(() => b.close(), 10);
+    expect(await closing).toEqual({ offset: 2, data: Buffer.alloc(0), eof: true });
+
+    const idle = new StreamBuffer(16);
+    const t0 = Date.now();
+    expect(await idle.readWait(0, 10, 30)).toEqual({ offset: 0, data: Buffer.alloc(0), eof: false });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+  });
+
+  it('a cancelled long poll answers at once', async () => {
+    const b = new StreamBuffer(16);
+    const ac = new AbortController();
+    const p = b.readWait(0, 10, 60_000, ac.signal);
+    ac.abort();
+    expect((await p).data.length).toBe(0);
+  });
+});

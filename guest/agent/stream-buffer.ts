@@ -1,0 +1,152 @@
+// One output stream of a process (stdout, stderr or a TTY), buffered in the
+// agent so the host can detach and re-attach without losing output.
+//
+// Positions are absolute byte offsets since the process started. The host
+// reads "from offset N": bytes before N are acknowledged and released; bytes
+// from N on stay until a later read acknowledges them, so a reply lost in
+// transit is simply read again.
+//
+// Bound and overflow: at most `capacity` unacknowledged bytes are held. When
+// the buffer is full the agent stops reading the process's pipe/pty (the
+// producer is paused), so the kernel's pipe buffer fills and the process
+// blocks in write(2) until the host reads. Nothing is ever dropped; a process
+// whose output nobody reads stalls after `capacity` bytes (plus the pipe's own
+// 64 KiB), as it would writing to a full pipe.
+
+export const DEFAULT_STREAM_CAPACITY = 1024 * 1024;
+
+export interface StreamRead {
+  /** Offset of the first returned byte. */
+  offset: number;
+  data: Buffer;
+  eof: boolean;
+}
+
+type Waiter = () => void;
+
+export class StreamBuffer {
+  private chunks: Buffer[] = [];
+  /** Offset of the first held byte. */
+  private base = 0;
+  private held = 0;
+  private closed = false;
+  private waiters = new Set<Waiter>();
+  private paused = false;
+
+  /**
+   * @param onPressure called with true when the buffer is full (stop reading
+   *   the source) and false when there is room again (resume).
+   */
+  constructor(
+    readonly capacity: number = DEFAULT_STREAM_CAPACITY,
+    private readonly onPressure: (full: boolean) => void = () => undefined,
+  ) {
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new Error('capacity must be a positive integer');
+  }
+
+  /** Offset one past the last byte written so far. */
+  get end(): number {
+    return this.base + this.held;
+  }
+
+  get start(): number {
+    return this.base;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get full(): boolean {
+    return this.held >= this.capacity;
+  }
+
+  /** Appends output. Data after close is ignored. Never drops: the caller pauses its source when told to. */
+  push(chunk: Buffer): void {
+    if (this.closed || chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.held += chunk.length;
+    if (this.full && !this.paused) {
+      this.paused = true;
+      this.onPressure(true);
+    }
+    this.wake();
+  }
+
+  /** The source ended: readers get eof once they have everything. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+  }
+
+  /**
+   * Release everything before `offset` and return up to `maxBytes` from there.
+   * An offset before the held range reads from the first held byte (the reply's
+   * offset says so); an offset past the end is an error.
+   */
+  read(offset: number, maxBytes: number): StreamRead {
+    if (!Number.isInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
+    if (offset > this.end) throw new RangeError(`offset ${offset} is past the end of the stream (${this.end})`);
+    if (maxBytes <= 0) throw new RangeError('maxBytes must be positive');
+    this.release(offset);
+    const from = Math.max(offset, this.base);
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const c of this.chunks) {
+      if (got >= maxBytes) break;
+      const take = Math.min(c.length, maxBytes - got);
+      parts.push(take === c.length ? c : c.subarray(0, take));
+      got += take;
+    }
+    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, got);
+    return { offset: from, data, eof: this.closed && from + got >= this.end };
+  }
+
+  /**
+   * Like read, but when nothing is available (and the stream is open) waits up
+   * to waitMs for data or close. `cancelled` ends the wait early (the caller went away).
+   */
+  async readWait(offset: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+    const first = this.read(offset, maxBytes);
+    if (first.data.length > 0 || first.eof || waitMs <= 0) return first;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        cancelled?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.waiters.add(done);
+      cancelled?.addEventListener('abort', done);
+    });
+    return this.read(Math.max(offset, this.base), maxBytes);
+  }
+
+  private release(offset: number): void {
+    let drop = offset - this.base;
+    while (drop > 0 && this.chunks.length > 0) {
+      const c = this.chunks[0] as Buffer;
+      if (c.length <= drop) {
+        this.chunks.shift();
+        drop -= c.length;
+        this.base += c.length;
+        this.held -= c.length;
+      } else {
+        this.chunks[0] = c.subarray(drop);
+        this.base += drop;
+        this.held -= drop;
+        drop = 0;
+      }
+    }
+    if (this.paused && !this.full) {
+      this.paused = false;
+      this.onPressure(false);
+    }
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
