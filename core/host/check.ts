@@ -152,7 +152,8 @@ function readGuest(dir: string): HostReport['guest'] {
   };
 }
 
-// One probe per key per process even when several sandboxes start at once.
+// One probe per key per process, even when several sandboxes start at once:
+// the key holds the host's boot id, so a result stays true for the process's life.
 const inFlight = new Map<string, Promise<KvmProbeResult>>();
 
 /**
@@ -188,7 +189,7 @@ export async function decideAccel(options: ResolveAccelOptions & { qemuVersion?:
     if (!pending) {
       pending = runKvmProbe({ qemuPath: options.qemuPath, qemuVersion: version, kernelPath: options.kernelPath, timeoutMs: options.probeTimeoutMs ?? KVM_PROBE_TIMEOUT_MS });
       inFlight.set(keyString, pending);
-      pending.finally(() => inFlight.delete(keyString)).catch(() => undefined);
+      pending.catch(() => inFlight.delete(keyString)); // a probe that failed to run may be retried
     }
     result = await pending;
     if (options.cacheDir) {

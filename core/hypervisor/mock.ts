@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VesselError } from '../contract/index.js';
 import { readProcStartTime } from '../util/proc.js';
@@ -65,10 +65,27 @@ export class MockHypervisor implements Hypervisor {
 
   async pauseVM(state: HypervisorState): Promise<void> {
     this.signal(state, 'SIGSTOP');
+    // Signals are delivered asynchronously: resolve once the process is really stopped, as QMP's query-status would say.
+    await this.waitForState(state.pid, (s) => s === 'T', 'stop');
   }
 
   async resumeVM(state: HypervisorState): Promise<void> {
     this.signal(state, 'SIGCONT');
+    await this.waitForState(state.pid, (s) => s !== 'T', 'continue');
+  }
+
+  private async waitForState(pid: number, ok: (state: string) => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 200; i += 1) {
+      let stat = '';
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        return; // gone: isAlive/watch report that
+      }
+      if (ok(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) return;
+      await delay(5);
+    }
+    throw new VesselError('E_HYPERVISOR', `mock VM (pid ${pid}) did not ${what} within 1 s`);
   }
 
   isAlive(state: HypervisorState): boolean {
