@@ -140,7 +140,10 @@ export class AgentClient {
       // guest send a whole read reply (and a few in flight) at once.
       'grpc-node.flow_control_window': 4 * 1024 * 1024,
     };
-    const health = new proto.Health(target, grpc.credentials.createInsecure(), channelOptions);
+    // A channel of its own (grpc-js shares subchannels between channels by
+    // default): a connection left over from an earlier client in this process
+    // is never reused for a new one.
+    const health = new proto.Health(target, grpc.credentials.createInsecure(), { ...channelOptions, 'grpc.use_local_subchannel_pool': 1 });
     const agent = new proto.AgentService(target, grpc.credentials.createInsecure(), { ...channelOptions, channelOverride: health.getChannel() });
     const client = new AgentClient(address, health, agent, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
     try {
