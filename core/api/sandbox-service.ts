@@ -443,7 +443,7 @@ export class SandboxService {
     try {
       if (config.hypervisor !== 'mock') {
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
-        guest = await this.prepareGuest(id, config.name, vm);
+        guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
       }
     } catch (err) {
@@ -462,8 +462,9 @@ export class SandboxService {
     };
   }
 
-  private async prepareGuest(id: string, name: string, vm: HypervisorState): Promise<GuestDetails> {
+  private async prepareGuest(id: string, name: string, vm: HypervisorState, onAgentReady: () => void): Promise<GuestDetails> {
     const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: this.agentTimeoutMs });
+    onAgentReady();
     try {
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
       // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
