@@ -36,6 +36,9 @@ export type AgentHealth = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN';
 export const MAX_REPLY_BYTES = 1024 * 1024;
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 const CONNECT_ATTEMPT_MS = 2_000;
+/** Minimum time between closing a connection to an agent and opening the next one, in this process. */
+const RECONNECT_GAP_MS = 300;
+const lastClosedAt = new Map<string, number>();
 
 const HealthReply = z.object({ status: z.enum(['SERVING', 'NOT_SERVING', 'UNKNOWN']) });
 const VersionReply = z.object({ grpcVersion: z.string().max(64), agentVersion: z.string().max(128) });
@@ -127,6 +130,11 @@ export class AgentClient {
   /** Connect and wait until the agent answers Health.Check. Throws E_TIMEOUT, E_UNSUPPORTED or E_AGENT. */
   static async connect(address: AgentAddress, options: AgentConnectOptions): Promise<AgentClient> {
     const target = targetOf(address);
+    // Known race (see the closing note of issue 2): a host that reconnects
+    // within moments of the previous host leaving can be left unanswered by
+    // the guest, which closes and reopens its port in between. Leave a gap.
+    const since = Date.now() - (lastClosedAt.get(target) ?? 0);
+    if (since < RECONNECT_GAP_MS) await sleep(RECONNECT_GAP_MS - since);
     const proto = loadAgentProto().vessel.agent.v1;
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': MAX_REPLY_BYTES,
@@ -140,10 +148,7 @@ export class AgentClient {
       // guest send a whole read reply (and a few in flight) at once.
       'grpc-node.flow_control_window': 4 * 1024 * 1024,
     };
-    // A channel of its own (grpc-js shares subchannels between channels by
-    // default): a connection left over from an earlier client in this process
-    // is never reused for a new one.
-    const health = new proto.Health(target, grpc.credentials.createInsecure(), { ...channelOptions, 'grpc.use_local_subchannel_pool': 1 });
+    const health = new proto.Health(target, grpc.credentials.createInsecure(), channelOptions);
     const agent = new proto.AgentService(target, grpc.credentials.createInsecure(), { ...channelOptions, channelOverride: health.getChannel() });
     const client = new AgentClient(address, health, agent, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
     try {
@@ -354,6 +359,7 @@ export class AgentClient {
     if (this.closed) return;
     this.closed = true;
     this.health.close();
+    lastClosedAt.set(targetOf(this.address), Date.now());
   }
 
   private where(): string {

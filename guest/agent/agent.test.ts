@@ -144,3 +144,20 @@ describe('agent server with the host client (unix socket stands in for the virti
     await expect(AgentClient.connect({ kind: 'vsock', cid: 3, port: 1024 }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
   });
 });
+
+describe('Http2StreamSplitter: a host that left mid-frame', () => {
+  it('a new preface inside what looked like a frame payload starts a new connection', () => {
+    const s = new Http2StreamSplitter();
+    // Host A: preface, then a frame header announcing 100 payload bytes, of which only 10 arrive.
+    const partial = Buffer.concat([Buffer.from([0, 0, 100, 0, 0, 0, 0, 0, 1]), Buffer.alloc(10)]);
+    const a = s.feed(Buffer.concat([HTTP2_PREFACE, partial]));
+    expect(a[0]?.newConnection).toBe(true);
+    // Host B arrives; its preface is split across two reads.
+    const b = Buffer.concat([HTTP2_PREFACE, Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+    const segs = [...s.feed(b.subarray(0, 7)), ...s.feed(b.subarray(7))];
+    const fresh = segs.filter((x) => x.newConnection);
+    expect(fresh).toHaveLength(1);
+    const after = Buffer.concat(segs.slice(segs.indexOf(fresh[0]!)).map((x) => x.data));
+    expect(after.equals(b)).toBe(true);
+  });
+});

@@ -30,7 +30,32 @@ export class Http2StreamSplitter {
   /** Bytes still belonging to the current preface or frame payload. */
   private skip = 0;
 
+  /** The last bytes fed (fewer than a preface), to find a preface split across chunks. */
+  private tail = Buffer.alloc(0);
+
+  /**
+   * Split a chunk. A preface anywhere in the stream starts a new connection,
+   * even in the middle of what looked like a frame: a host that closed its
+   * socket mid-write leaves a partial frame behind, and the next host's
+   * preface must not be swallowed as that frame's payload.
+   */
   feed(chunk: Buffer): Segment[] {
+    const combined = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    const at = this.synced ? combined.indexOf(HTTP2_PREFACE) : -1;
+    let out: Segment[];
+    if (at >= 0) {
+      const cut = at - this.tail.length; // where the preface starts in `chunk` (negative: it began in the tail)
+      out = cut > 0 ? this.feedFrames(chunk.subarray(0, cut)) : [];
+      this.reset();
+      out.push(...this.feedFrames(Buffer.concat([HTTP2_PREFACE, combined.subarray(at + HTTP2_PREFACE.length)])));
+    } else {
+      out = this.feedFrames(chunk);
+    }
+    this.tail = Buffer.from(combined.subarray(Math.max(0, combined.length - (HTTP2_PREFACE.length - 1))));
+    return out;
+  }
+
+  private feedFrames(chunk: Buffer): Segment[] {
     const out: Segment[] = [];
     const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     this.pending = Buffer.alloc(0);
@@ -98,6 +123,7 @@ export class Http2StreamSplitter {
     this.synced = false;
     this.pending = Buffer.alloc(0);
     this.skip = 0;
+    this.tail = Buffer.alloc(0);
   }
 }
 
