@@ -161,7 +161,6 @@ export class SandboxService {
       assertTransition(state.state, 'running');
       const vm = requireVm(id, state);
       await this.hypervisor(config).resumeVM(vm);
-      if (config.hypervisor !== 'mock') await this.syncGuestClock(id, vm);
       return { ...state, state: 'running' };
     });
     this.emit({ type: 'state', id, from, to: 'running', at: now() });
@@ -472,20 +471,6 @@ export class SandboxService {
       return pickGuestDetails(details);
     } finally {
       client.close();
-    }
-  }
-
-  /** A paused guest's wall clock fell behind by the pause: set it again. A guest that does not answer only costs a warning. */
-  private async syncGuestClock(id: string, vm: HypervisorState): Promise<void> {
-    try {
-      const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
-      try {
-        await client.setGuestDateTime(new Date());
-      } finally {
-        client.close();
-      }
-    } catch (err) {
-      this.logger(id).warn('agent', 'could not set the guest clock after resume', { error: String(err) });
     }
   }
 
