@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { GuestDetails, VesselError } from '../contract/index.js';
+import { AgentTunnel } from './tunnel.js';
 import { loadAgentProto, type AgentServiceClient, type HealthClient } from './proto/index.js';
 
 /** Where the agent listens, from the host's point of view. */
@@ -36,9 +37,8 @@ export type AgentHealth = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN';
 export const MAX_REPLY_BYTES = 1024 * 1024;
 const DEFAULT_RPC_TIMEOUT_MS = 30_000;
 const CONNECT_ATTEMPT_MS = 2_000;
-/** Minimum time between closing a connection to an agent and opening the next one, in this process. */
-const RECONNECT_GAP_MS = 300;
-const lastClosedAt = new Map<string, number>();
+/** How long the first connection gets to answer before a fresh one is tried (then twice that, and so on). */
+const ROUND_MS = 5_000;
 
 const HealthReply = z.object({ status: z.enum(['SERVING', 'NOT_SERVING', 'UNKNOWN']) });
 const VersionReply = z.object({ grpcVersion: z.string().max(64), agentVersion: z.string().max(128) });
@@ -122,19 +122,46 @@ export class AgentClient {
 
   private constructor(
     private readonly address: AgentAddress,
+    private readonly tunnel: AgentTunnel,
     private readonly health: HealthClient,
     private readonly agent: AgentServiceClient,
     private readonly rpcTimeoutMs: number,
   ) {}
 
-  /** Connect and wait until the agent answers Health.Check. Throws E_TIMEOUT, E_UNSUPPORTED or E_AGENT. */
+  /**
+   * Connect and wait until the agent answers Health.Check. Throws E_TIMEOUT, E_UNSUPPORTED or E_AGENT.
+   *
+   * Each round opens a fresh connection: a connection whose first bytes the
+   * guest never saw (they were lost, or bytes meant for a previous host
+   * reached this one first) would otherwise stay silent until the deadline.
+   * Rounds grow longer, so a guest that is merely slow still gets to answer.
+   */
   static async connect(address: AgentAddress, options: AgentConnectOptions): Promise<AgentClient> {
-    const target = targetOf(address);
-    // Known race (see the closing note of issue 2): a host that reconnects
-    // within moments of the previous host leaving can be left unanswered by
-    // the guest, which closes and reopens its port in between. Leave a gap.
-    const since = Date.now() - (lastClosedAt.get(target) ?? 0);
-    if (since < RECONNECT_GAP_MS) await sleep(RECONNECT_GAP_MS - since);
+    const agentPath = agentSocketPath(address);
+    const deadline = Date.now() + options.timeoutMs;
+    let last = 'no answer yet';
+    for (let round = 1; ; round++) {
+      const remaining = deadline - Date.now();
+      if (options.signal?.aborted) throw new VesselError('E_AGENT', `gave up waiting for the guest agent at ${describe(address)}: cancelled`);
+      if (remaining <= 0) {
+        throw new VesselError('E_TIMEOUT', `the guest agent at ${describe(address)} did not answer within ${Math.round(options.timeoutMs / 1000)} s (${last}); check the guest console log for a boot failure`, { address });
+      }
+      const client = await AgentClient.open(address, agentPath, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
+      try {
+        const answered = await client.waitUntilServing(Date.now() + Math.min(remaining, ROUND_MS * round), options.signal);
+        if (answered === true) return client;
+        last = answered;
+      } catch (err) {
+        client.close();
+        throw err;
+      }
+      client.close();
+    }
+  }
+
+  private static async open(address: AgentAddress, agentPath: string, rpcTimeoutMs: number): Promise<AgentClient> {
+    const tunnel = await AgentTunnel.open(agentPath);
+    const target = `unix://${tunnel.localPath}`;
     const proto = loadAgentProto().vessel.agent.v1;
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': MAX_REPLY_BYTES,
@@ -143,6 +170,8 @@ export class AgentClient {
       'grpc.initial_reconnect_backoff_ms': 50,
       'grpc.max_reconnect_backoff_ms': 500,
       'grpc.enable_retries': 0,
+      // A channel of its own: never share a subchannel (and its connection) with another client.
+      'grpc.use_local_subchannel_pool': 1,
       // The agent link is slow to round-trip under TCG: with HTTP/2's default
       // 64 KiB window, a large output read waits on WINDOW_UPDATEs. Let the
       // guest send a whole read reply (and a few in flight) at once.
@@ -150,29 +179,20 @@ export class AgentClient {
     };
     const health = new proto.Health(target, grpc.credentials.createInsecure(), channelOptions);
     const agent = new proto.AgentService(target, grpc.credentials.createInsecure(), { ...channelOptions, channelOverride: health.getChannel() });
-    const client = new AgentClient(address, health, agent, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
-    try {
-      await client.waitUntilServing(options.timeoutMs, options.signal);
-    } catch (err) {
-      client.close();
-      throw err;
-    }
-    return client;
+    return new AgentClient(address, tunnel, health, agent, rpcTimeoutMs);
   }
 
-  private async waitUntilServing(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /** True once the agent answers SERVING before `deadline`; otherwise what was last seen. */
+  private async waitUntilServing(deadline: number, signal?: AbortSignal): Promise<true | string> {
     let last = 'no answer yet';
     for (;;) {
       if (signal?.aborted) throw new VesselError('E_AGENT', `gave up waiting for the guest agent at ${this.where()}: cancelled`);
       const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new VesselError('E_TIMEOUT', `the guest agent at ${this.where()} did not answer within ${Math.round(timeoutMs / 1000)} s (${last}); check the guest console log for a boot failure`, { address: this.address });
-      }
+      if (remaining <= 0) return last;
       try {
         // waitForReady: while the socket is missing (QEMU starting), wait inside the attempt instead of failing at once.
         const status = await this.callRaw('Check', HealthReply, (o, cb) => this.health.Check({ service: '' }, new grpc.Metadata({ waitForReady: true }), o, cb), Math.min(remaining, CONNECT_ATTEMPT_MS));
-        if (status.status === 'SERVING') return;
+        if (status.status === 'SERVING') return true;
         last = `agent reports ${status.status}`;
       } catch (err) {
         last = err instanceof Error ? err.message : String(err);
@@ -359,11 +379,11 @@ export class AgentClient {
     if (this.closed) return;
     this.closed = true;
     this.health.close();
-    lastClosedAt.set(targetOf(this.address), Date.now());
+    this.tunnel.close();
   }
 
   private where(): string {
-    return this.address.kind === 'unix' ? this.address.path : `${this.address.kind}:${this.address.port}`;
+    return describe(this.address);
   }
 
   private call<T>(rpc: string, schema: z.ZodType<T>, invoke: Invoke<unknown>, timeoutMs = this.rpcTimeoutMs): Promise<T> {
@@ -417,11 +437,16 @@ function agentError(rpc: string, err: unknown, timeoutMs: number): VesselError {
   }
 }
 
-function targetOf(address: AgentAddress): string {
+function describe(address: AgentAddress): string {
+  return address.kind === 'unix' ? address.path : `${address.kind}:${address.port}`;
+}
+
+/** The unix socket that carries the agent's byte stream (the only transport so far). */
+function agentSocketPath(address: AgentAddress): string {
   switch (address.kind) {
     case 'unix':
       if (!address.path.startsWith('/')) throw new VesselError('E_INVALID_ARGUMENT', `agent socket path must be absolute: ${address.path}`);
-      return `unix://${address.path}`;
+      return address.path;
     case 'vsock':
       throw new VesselError('E_UNSUPPORTED', 'vsock agent transport is not implemented: Node has no AF_VSOCK sockets (needs a native addon or a helper process), and this host has no /dev/vhost-vsock; use virtio-serial');
     case 'hvsock':

@@ -6,51 +6,58 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_ID_PATTERN } from '../../core/contract/index.js';
 // eslint-disable-next-line no-restricted-imports -- test only: the host client against the real agent server, no VM
 import { AgentClient } from '../../core/agent/index.js';
-import { HTTP2_PREFACE, Http2StreamSplitter, PortDemux } from './demux.js';
+import { HelloSplitter, PortDemux } from './demux.js';
 import { GUEST_SANDBOX_ID_PATTERN } from './handlers.js';
 import { createAgentServer } from './server.js';
 import { countCpuList, parseMemTotalKiB, parseUptimeMs, type GuestSystem } from './system.js';
 
-function frame(type: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h.writeUInt8(type, 3);
-  return Buffer.concat([h, payload]);
+const hello = (n: number): Buffer => Buffer.from(`\0vessel-hello ${n.toString(16).padStart(32, '0')}\n`, 'latin1');
+
+/** Feed a stream in steps of `step` bytes; return the connections found, each with its bytes. */
+function split(stream: Buffer, step: number): { hello: string; data: Buffer }[] {
+  const s = new HelloSplitter();
+  const conns: { hello: string; data: Buffer[] }[] = [];
+  for (let i = 0; i < stream.length; i += step) {
+    for (const seg of s.feed(stream.subarray(i, i + step))) {
+      if (seg.hello) conns.push({ hello: seg.hello.toString('latin1'), data: [] });
+      conns.at(-1)?.data.push(seg.data);
+    }
+  }
+  return conns.map((c) => ({ hello: c.hello, data: Buffer.concat(c.data) }));
 }
 
-describe('HTTP/2 stream splitter', () => {
-  it('starts a connection at the preface and drops bytes before it', () => {
-    const s = new Http2StreamSplitter();
-    const segs = s.feed(Buffer.concat([Buffer.from('junk'), HTTP2_PREFACE, frame(4, Buffer.alloc(6))]));
-    expect(segs).toHaveLength(1);
-    expect(segs[0]?.newConnection).toBe(true);
-    expect(segs[0]?.data.length).toBe(HTTP2_PREFACE.length + 15);
-  });
-
-  it('spots a new preface at a frame boundary (the next host process) even within one chunk', () => {
-    const s = new Http2StreamSplitter();
-    const first = Buffer.concat([HTTP2_PREFACE, frame(4, Buffer.alloc(0)), frame(0, Buffer.from('hello'))]);
-    const second = Buffer.concat([HTTP2_PREFACE, frame(4, Buffer.alloc(0))]);
-    const segs = s.feed(Buffer.concat([first, second]));
-    expect(segs.map((x) => [x.newConnection, x.data.length])).toEqual([[true, first.length], [true, second.length]]);
-  });
-
-  it('handles frames and prefaces split across arbitrary chunk boundaries', () => {
-    const stream = Buffer.concat([HTTP2_PREFACE, frame(1, Buffer.alloc(100, 7)), frame(0, Buffer.alloc(3)), HTTP2_PREFACE, frame(4, Buffer.alloc(12))]);
-    for (const step of [1, 2, 5, 9, 23, 24, 25]) {
-      const s = new Http2StreamSplitter();
-      const out: { n: boolean; d: Buffer }[] = [];
-      for (let i = 0; i < stream.length; i += step) for (const seg of s.feed(stream.subarray(i, i + step))) out.push({ n: seg.newConnection, d: seg.data });
-      expect(out.filter((o) => o.n)).toHaveLength(2);
-      expect(Buffer.concat(out.map((o) => o.d)).equals(stream)).toBe(true);
+describe('hello splitter (one port, many host connections in turn)', () => {
+  it('drops bytes before the first hello and starts a connection at each hello, whatever the chunking', () => {
+    const stream = Buffer.concat([Buffer.from('stale bytes of a host the agent never greeted'), hello(1), Buffer.from('PRI * HTTP/2.0 first'), hello(2), Buffer.from('second host'), hello(3)]);
+    for (const step of [1, 2, 5, 13, 46, 47, 48, 1000]) {
+      const conns = split(stream, step);
+      expect(conns.map((c) => c.hello)).toEqual([hello(1), hello(2), hello(3)].map((h) => h.toString('latin1')));
+      // A hello split across reads: its first part went to the connection it ends.
+      expect(conns[0]?.data.subarray(0, 20).toString()).toBe('PRI * HTTP/2.0 first');
+      expect(conns[1]?.data.subarray(0, 11).toString()).toBe('second host');
+      expect(conns[2]?.data.length).toBe(0);
+      if (step >= 1000) expect(conns.map((c) => c.data.length)).toEqual([20, 11, 0]);
     }
   });
 
-  it('resynchronises after garbage (an oversized frame header)', () => {
-    const s = new Http2StreamSplitter();
-    s.feed(HTTP2_PREFACE);
-    const segs = s.feed(Buffer.concat([Buffer.from([0x7f, 0xff, 0xff, 0, 0, 0, 0, 0, 0]), Buffer.from('zzz'), HTTP2_PREFACE]));
-    expect(segs).toEqual([{ newConnection: true, data: HTTP2_PREFACE }]);
+  it('a host that left mid-message: the next hello still starts a new connection', () => {
+    const partialFrame = Buffer.from([0, 0, 100, 0, 0, 0, 0, 0, 1, 9, 9]);
+    for (const step of [7, 1000]) {
+      const conns = split(Buffer.concat([hello(7), partialFrame, hello(8), Buffer.from('x')]), step);
+      expect(conns.map((c) => c.hello)).toEqual([hello(7), hello(8)].map((h) => h.toString('latin1')));
+      expect(conns[0]?.data.subarray(0, partialFrame.length).equals(partialFrame)).toBe(true);
+      expect(conns[1]?.data.toString()).toBe('x');
+    }
+  });
+
+  it('something that only looks like a hello is data, and no byte is held back', () => {
+    const fake = Buffer.from('\0vessel-hello not-a-nonce-at-all-not-a-nonce-at-all\n', 'latin1');
+    const body = Buffer.concat([fake, Buffer.from('\0vessel-hel', 'latin1')]);
+    for (const step of [3, 1000]) {
+      const conns = split(Buffer.concat([hello(1), body]), step);
+      expect(conns).toHaveLength(1);
+      expect(conns[0]?.data.equals(body)).toBe(true);
+    }
   });
 });
 
@@ -71,7 +78,7 @@ describe('guest system parsing', () => {
 /** A host-side stand-in for the virtio-serial port: a unix socket whose connections feed one PortDemux. */
 function fakePortServer(socketPath: string, inject: (c: import('node:stream').Duplex) => void): net.Server {
   return net.createServer((sock) => {
-    const demux = new PortDemux((data, done) => sock.write(data, (e) => done(e ?? null)), inject);
+    const demux = new PortDemux({ write: (data, done) => sock.write(data, (e) => done(e ?? null)), newEpoch: () => undefined }, inject);
     sock.on('data', (d: Buffer) => demux.data(d));
     sock.on('close', () => demux.hostGone());
     sock.on('error', () => demux.hostGone());
@@ -142,22 +149,5 @@ describe('agent server with the host client (unix socket stands in for the virti
 
   it('says vsock is unsupported instead of pretending', async () => {
     await expect(AgentClient.connect({ kind: 'vsock', cid: 3, port: 1024 }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
-  });
-});
-
-describe('Http2StreamSplitter: a host that left mid-frame', () => {
-  it('a new preface inside what looked like a frame payload starts a new connection', () => {
-    const s = new Http2StreamSplitter();
-    // Host A: preface, then a frame header announcing 100 payload bytes, of which only 10 arrive.
-    const partial = Buffer.concat([Buffer.from([0, 0, 100, 0, 0, 0, 0, 0, 1]), Buffer.alloc(10)]);
-    const a = s.feed(Buffer.concat([HTTP2_PREFACE, partial]));
-    expect(a[0]?.newConnection).toBe(true);
-    // Host B arrives; its preface is split across two reads.
-    const b = Buffer.concat([HTTP2_PREFACE, Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
-    const segs = [...s.feed(b.subarray(0, 7)), ...s.feed(b.subarray(7))];
-    const fresh = segs.filter((x) => x.newConnection);
-    expect(fresh).toHaveLength(1);
-    const after = Buffer.concat(segs.slice(segs.indexOf(fresh[0]!)).map((x) => x.data));
-    expect(after.equals(b)).toBe(true);
   });
 });

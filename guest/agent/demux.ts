@@ -1,134 +1,73 @@
 // One virtio-serial port carries one host connection at a time, but the guest
 // is not told reliably when one host process leaves and the next arrives (the
 // "host closed" and "host opened" notifications can land between two reads).
-// So the byte stream itself is watched: every HTTP/2 connection starts with
-// the 24-byte client preface, and frames carry their own length, so a new
-// preface at a frame boundary marks a new host connection. Each host
-// connection becomes its own Duplex, handed to the gRPC server.
+// So every host connection opens with a hello line (core/agent/proto/hello.ts):
+// where one appears in the byte stream, a new connection starts. Each host
+// connection becomes its own Duplex, handed to the gRPC server, and the hello
+// is echoed back so the host can skip bytes meant for its predecessor.
 import { Duplex } from 'node:stream';
-
-export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const FRAME_HEADER_BYTES = 9;
-/** SETTINGS_MAX_FRAME_SIZE we advertise (HTTP/2 default; Node and grpc-js keep it). Larger means desync. */
-const MAX_FRAME_PAYLOAD = 16_384;
+import { HELLO_BYTES, HELLO_PREFIX, isHelloAt } from '../../core/agent/proto/index.js';
 
 export interface Segment {
-  /** True when `data` begins with a new connection's preface. */
-  newConnection: boolean;
+  /** Set when `data` belongs to a new connection: the hello line that opened it. */
+  hello?: Buffer;
   data: Buffer;
 }
 
 /**
- * Splits a byte stream into per-connection segments. Starts unsynchronised:
- * bytes before the first preface (a connection the agent joined half-way,
- * e.g. after an agent restart) are dropped.
+ * Splits the port's byte stream into per-connection segments. Bytes before the
+ * first hello (a connection the agent joined half-way, e.g. after an agent
+ * restart) are dropped. Bytes are never held back (a request's last bytes must
+ * reach the server even if they happen to look like the start of a hello), so
+ * a hello split across two reads is recognised at the second, and its first
+ * part has gone to the connection it ends.
  */
-export class Http2StreamSplitter {
+export class HelloSplitter {
   private synced = false;
-  /** Bytes kept across chunks: a partial preface while unsynced, a partial frame header while synced. */
-  private pending = Buffer.alloc(0);
-  /** Bytes still belonging to the current preface or frame payload. */
-  private skip = 0;
-
-  /** The last bytes fed (fewer than a preface), to find a preface split across chunks. */
+  /** The last bytes fed (fewer than a hello), to find a hello split across reads. */
   private tail = Buffer.alloc(0);
 
-  /**
-   * Split a chunk. A preface anywhere in the stream starts a new connection,
-   * even in the middle of what looked like a frame: a host that closed its
-   * socket mid-write leaves a partial frame behind, and the next host's
-   * preface must not be swallowed as that frame's payload.
-   */
   feed(chunk: Buffer): Segment[] {
-    const combined = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    const at = this.synced ? combined.indexOf(HTTP2_PREFACE) : -1;
-    let out: Segment[];
-    if (at >= 0) {
-      const cut = at - this.tail.length; // where the preface starts in `chunk` (negative: it began in the tail)
-      out = cut > 0 ? this.feedFrames(chunk.subarray(0, cut)) : [];
-      this.reset();
-      out.push(...this.feedFrames(Buffer.concat([HTTP2_PREFACE, combined.subarray(at + HTTP2_PREFACE.length)])));
-    } else {
-      out = this.feedFrames(chunk);
-    }
-    this.tail = Buffer.from(combined.subarray(Math.max(0, combined.length - (HTTP2_PREFACE.length - 1))));
-    return out;
-  }
-
-  private feedFrames(chunk: Buffer): Segment[] {
+    const buf = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
     const out: Segment[] = [];
-    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    let segStart = 0;
-    let segNew = false;
-    let pos = 0;
-    const flush = (end: number): void => {
-      if (end > segStart) out.push({ newConnection: segNew, data: buf.subarray(segStart, end) });
-      segNew = false;
-      segStart = end;
+    let pos = this.tail.length; // bytes of buf before pos were handled already
+    let hello: Buffer | undefined;
+    const emit = (end: number): void => {
+      if (this.synced && (end > pos || hello)) out.push(hello ? { hello, data: buf.subarray(pos, end) } : { data: buf.subarray(pos, end) });
+      hello = undefined;
     };
-
-    while (pos < buf.length) {
-      if (!this.synced) {
-        const at = buf.indexOf(HTTP2_PREFACE, pos);
-        if (at < 0) {
-          // Keep a tail that may be the start of a preface split across chunks.
-          const keep = Math.min(HTTP2_PREFACE.length - 1, buf.length - pos);
-          this.pending = Buffer.from(buf.subarray(buf.length - keep));
-          segStart = buf.length; // drop the rest
-          pos = buf.length;
-          break;
-        }
-        segStart = at;
-        segNew = true;
-        this.synced = true;
-        this.skip = HTTP2_PREFACE.length;
-        pos = at;
-      }
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, buf.length - pos);
-        this.skip -= n;
-        pos += n;
-        continue;
-      }
-      // At a frame boundary.
-      if (buf[pos] === HTTP2_PREFACE[0]) {
-        // 'P' as the high length byte would be a >5 MB frame: it is a new preface.
-        flush(pos);
-        this.synced = false;
-        continue;
-      }
-      if (buf.length - pos < FRAME_HEADER_BYTES) {
-        flush(pos);
-        this.pending = Buffer.from(buf.subarray(pos));
-        // The kept header bytes will be re-fed at the next chunk's start, as part of the same connection.
-        segStart = buf.length;
-        pos = buf.length;
-        break;
-      }
-      const length = buf.readUIntBE(pos, 3);
-      if (length > MAX_FRAME_PAYLOAD) {
-        flush(pos);
-        this.synced = false;
-        continue;
-      }
-      this.skip = FRAME_HEADER_BYTES + length;
+    let from = 0;
+    for (;;) {
+      let at = buf.indexOf(HELLO_PREFIX, from);
+      while (at >= 0 && !isHelloAt(buf, at)) at = buf.indexOf(HELLO_PREFIX, at + 1);
+      if (at < 0) break;
+      emit(Math.max(pos, at));
+      this.synced = true;
+      hello = Buffer.from(buf.subarray(at, at + HELLO_BYTES));
+      pos = at + HELLO_BYTES;
+      from = pos;
     }
-    flush(Math.min(pos, buf.length));
+    emit(buf.length);
+    this.tail = Buffer.from(buf.subarray(Math.max(0, buf.length - (HELLO_BYTES - 1))));
     return out;
   }
 
-  /** The host side went away: whatever comes next starts with a preface. */
+  /** The host side went away: whatever comes next starts with a hello. */
   reset(): void {
     this.synced = false;
-    this.pending = Buffer.alloc(0);
-    this.skip = 0;
     this.tail = Buffer.alloc(0);
   }
 }
 
 /** Where a connection's outgoing bytes go: the port. */
 export type PortWriter = (data: Buffer, done: (err?: Error | null) => void) => void;
+
+/** The port as the demux needs it. */
+export interface DemuxPort {
+  write: PortWriter;
+  /** A new host connection begins: bytes still queued for the previous one are dropped. */
+  newEpoch(): void;
+}
 
 /** One host connection, as seen by the gRPC server. */
 export class HostConnection extends Duplex {
@@ -148,6 +87,11 @@ export class HostConnection extends Duplex {
       return;
     }
     this.writer(chunk, done);
+  }
+
+  /** HTTP/2 writes come in several small pieces: one port write for all of them saves a VM exit each. */
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'binary', done);
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
@@ -179,25 +123,28 @@ export class HostConnection extends Duplex {
  * a new connection to the gRPC server (server.createConnectionInjector).
  */
 export class PortDemux {
-  private readonly splitter = new Http2StreamSplitter();
+  private readonly splitter = new HelloSplitter();
   private current: HostConnection | null = null;
   connections = 0;
 
-  constructor(private readonly writer: PortWriter, private readonly inject: (c: Duplex) => void) {}
+  constructor(private readonly port: DemuxPort, private readonly inject: (c: Duplex) => void) {}
 
   data(chunk: Buffer): void {
     for (const seg of this.splitter.feed(chunk)) {
-      if (seg.newConnection) {
+      if (seg.hello) {
         this.current?.hostEnded();
-        const conn = new HostConnection(this.writer, (c) => {
+        this.port.newEpoch();
+        // The echo goes out before anything the new connection's server writes.
+        this.port.write(seg.hello, () => undefined);
+        const conn = new HostConnection(this.port.write, (c) => {
           if (this.current === c) this.current = null;
         });
         this.current = conn;
         this.connections += 1;
         this.inject(conn);
       }
-      // Frames for a connection the server already closed are dropped.
-      if (this.current) this.current.push(seg.data);
+      // Bytes for a connection the server already closed are dropped.
+      if (this.current && seg.data.length > 0) this.current.push(seg.data);
     }
   }
 

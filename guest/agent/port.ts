@@ -1,11 +1,21 @@
 // The virtio-serial port the host talks to. QEMU names it (virtserialport
 // name=vessel.agent); the guest kernel lists ports in /sys/class/virtio-ports
 // and devtmpfs creates /dev/vportNpM.
-import { closeSync, existsSync, openSync, read, readFileSync, readdirSync, write } from 'node:fs';
-import net from 'node:net';
+//
+// The port is opened once and never closed while the agent lives. Closing a
+// virtio port makes the guest kernel discard whatever the host already sent
+// (drivers/char/virtio_console.c, port_fops_release → discard_port_data): a
+// host that connected in the moment between the previous host leaving and a
+// close/reopen lost its HTTP/2 preface and waited forever. Instead, a read
+// that returns 0 (no host connected, nothing buffered) is just polled again.
+import { existsSync, openSync, read, readFileSync, readdirSync, write } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const AGENT_PORT_NAME = 'vessel.agent';
+/** How often the port is polled while no host is connected (reads return 0 at once then). */
+const IDLE_POLL_MS = 20;
+/** A port write takes at most this much (the driver's limit per write(2)). */
+const MAX_PORT_WRITE = 32 * 1024;
 
 export function findPortDevice(name: string, sysRoot = '/sys', devRoot = '/dev'): string | null {
   const dir = `${sysRoot}/class/virtio-ports`;
@@ -38,119 +48,104 @@ export async function waitForPortDevice(name: string, onWaiting: () => void): Pr
   }
 }
 
-/** An open port: bytes in, bytes out, and `end` when no host is connected (read returned 0). */
-export interface PortStream {
-  onData(fn: (chunk: Buffer) => void): void;
-  onEnd(fn: () => void): void;
-  write(data: Buffer, done: (err?: Error | null) => void): void;
-  close(): void;
-  readonly kind: 'epoll' | 'threadpool';
+/** The low-level calls the port makes: fs by default, replaceable in tests. */
+export interface PortIo {
+  read(fd: number, buf: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
+  write(fd: number, data: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
 }
 
-interface PipeHandle {
-  open(fd: number): number | undefined;
-}
-interface PipeWrapBinding {
-  Pipe: new (type: number) => PipeHandle;
-  constants: { SOCKET: number };
-}
+const fsIo: PortIo = {
+  read: (fd, buf, cb) => { read(fd, buf, 0, buf.length, null, cb); },
+  write: (fd, data, cb) => { write(fd, data, cb); },
+};
 
-function pipeWrap(): PipeWrapBinding | null {
-  try {
-    const binding = (process as unknown as { binding(name: string): unknown }).binding('pipe_wrap');
-    const b = binding as Partial<PipeWrapBinding> | null;
-    if (b && typeof b.Pipe === 'function' && typeof b.constants?.SOCKET === 'number') return b as PipeWrapBinding;
-  } catch {
-    // not available in this Node
-  }
-  return null;
+export interface PortHandlers {
+  data(chunk: Buffer): void;
+  /** A read found no host connected, after bytes had arrived since the last time. */
+  hostGone(): void;
+  /** A read failed (e.g. the device went away); the port retries after a pause. */
+  error(err: Error): void;
 }
 
 /**
- * Event-driven: libuv's pipe handle accepts any pollable fd, and virtio ports
- * support poll (POLLHUP while no host is connected). Writes are non-blocking,
- * so a write queued while no host is connected never blocks a thread.
+ * The agent's port: one blocking read always pending on libuv's thread pool
+ * (the agent starts node with a larger pool); writes go out one at a time, in
+ * driver-sized pieces. Each host connection is an epoch: when it ends (a new
+ * hello, or a read finding no host), bytes still queued for it are dropped,
+ * never delivered to the next host.
  */
-function openEpoll(fd: number, binding: PipeWrapBinding): PortStream {
-  const handle = new binding.Pipe(binding.constants.SOCKET);
-  const err = handle.open(fd);
-  if (typeof err === 'number' && err < 0) throw new Error(`uv_pipe_open failed: ${err}`);
-  const socket = new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts);
-  let ended = false;
-  let endFn: () => void = () => undefined;
-  const end = (): void => {
-    if (ended) return;
-    ended = true;
-    endFn();
-  };
-  socket.on('end', end);
-  socket.on('close', end);
-  socket.on('error', end);
-  return {
-    kind: 'epoll',
-    onData: (fn) => { socket.on('data', fn); },
-    onEnd: (fn) => { endFn = fn; },
-    write: (data, done) => {
-      if (ended) { done(); return; }
-      socket.write(data, (e) => done(e ?? null));
-    },
-    close: () => { socket.destroy(); },
-  };
-}
+export class AgentPort {
+  private epoch = 0;
+  private sawData = false;
+  private readonly buf = Buffer.alloc(64 * 1024);
+  private readonly queue: { data: Buffer; epoch: number; done: (err?: Error | null) => void }[] = [];
+  private writing = false;
 
-/** Fallback: blocking reads and writes on libuv's thread pool. */
-function openThreadpool(fd: number): PortStream {
-  let dataFn: (chunk: Buffer) => void = () => undefined;
-  let endFn: () => void = () => undefined;
-  let closed = false;
-  const buf = Buffer.alloc(64 * 1024);
-  const loop = (): void => {
-    read(fd, buf, 0, buf.length, null, (err, n) => {
-      if (closed) return;
-      if (err || n === 0) {
-        closed = true;
-        try { closeSync(fd); } catch { /* already closed */ }
-        endFn();
+  constructor(private readonly fd: number, private readonly handlers: PortHandlers, private readonly io: PortIo = fsIo) {}
+
+  static open(device: string, handlers: PortHandlers): AgentPort {
+    const port = new AgentPort(openSync(device, 'r+'), handlers);
+    port.start();
+    return port;
+  }
+
+  start(): void {
+    this.readNext();
+  }
+
+  newEpoch(): void {
+    this.epoch += 1;
+  }
+
+  private readNext(): void {
+    this.io.read(this.fd, this.buf, (err, n) => {
+      if (err) {
+        this.handlers.error(err);
+        setTimeout(() => this.readNext(), 200);
         return;
       }
-      dataFn(Buffer.from(buf.subarray(0, n)));
-      loop();
+      if (n === 0) {
+        if (this.sawData) {
+          this.sawData = false;
+          this.newEpoch();
+          this.handlers.hostGone();
+        }
+        setTimeout(() => this.readNext(), IDLE_POLL_MS);
+        return;
+      }
+      this.sawData = true;
+      this.handlers.data(Buffer.from(this.buf.subarray(0, n)));
+      this.readNext();
     });
-  };
-  setImmediate(loop);
-  return {
-    kind: 'threadpool',
-    onData: (fn) => { dataFn = fn; },
-    onEnd: (fn) => { endFn = fn; },
-    write: (data, done) => {
-      if (closed) { done(); return; }
-      // Ports take at most 32 KiB per write(2): finish partial writes.
-      const writeRest = (rest: Buffer): void => {
-        write(fd, rest, (e, n) => {
-          if (e) done(e);
-          else if (n < rest.length) writeRest(rest.subarray(n));
-          else done();
-        });
-      };
-      writeRest(data);
-    },
-    close: () => {
-      if (closed) return;
-      closed = true;
-      try { closeSync(fd); } catch { /* already closed */ }
-    },
-  };
-}
-
-export function openPort(device: string): PortStream {
-  const fd = openSync(device, 'r+');
-  const binding = pipeWrap();
-  if (binding) {
-    try {
-      return openEpoll(fd, binding);
-    } catch {
-      // fall through to the thread pool
-    }
   }
-  return openThreadpool(fd);
+
+  /** Queue bytes for the current host connection. */
+  readonly write = (data: Buffer, done: (err?: Error | null) => void): void => {
+    this.queue.push({ data, epoch: this.epoch, done });
+    if (!this.writing) this.writeNext();
+  };
+
+  private writeNext(): void {
+    const item = this.queue.shift();
+    if (!item) {
+      this.writing = false;
+      return;
+    }
+    this.writing = true;
+    const finish = (err?: Error | null): void => {
+      item.done(err);
+      this.writeNext();
+    };
+    const rest = (from: number): void => {
+      if (from >= item.data.length || item.epoch !== this.epoch) {
+        finish();
+        return;
+      }
+      this.io.write(this.fd, item.data.subarray(from, Math.min(item.data.length, from + MAX_PORT_WRITE)), (err, n) => {
+        if (err) finish(err);
+        else rest(from + n);
+      });
+    };
+    rest(0);
+  }
 }

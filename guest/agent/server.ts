@@ -4,13 +4,12 @@
 // on the same long-lived gRPC server.
 import * as grpc from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadAgentProto, MAX_AGENT_MESSAGE_BYTES } from '../../core/agent/proto/index.js';
 import { PortDemux } from './demux.js';
 import type { ContainerEngine } from './engine.js';
 import { createHandlers } from './handlers.js';
 import { log } from './log.js';
-import { AGENT_PORT_NAME, openPort, waitForPortDevice } from './port.js';
+import { AGENT_PORT_NAME, AgentPort, waitForPortDevice } from './port.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -27,36 +26,23 @@ export function createAgentServer(system: GuestSystem, engine: ContainerEngine |
   return { server, inject: (c) => injector.injectConnection(c) };
 }
 
-/** Serve the port forever: reopen it whenever the host side goes away. */
-export async function serveVirtioSerial(inject: (c: Duplex) => void, boot: { mainStartedAt: number; codeCache: string }): Promise<never> {
+/** Serve the port for the agent's life: one open port, one demux, hosts come and go. */
+export async function serveVirtioSerial(inject: (c: Duplex) => void, boot: { mainStartedAt: number; codeCache: string }): Promise<void> {
   const device = await waitForPortDevice(AGENT_PORT_NAME, () => log('warn', 'waiting for port', { name: AGENT_PORT_NAME }));
-  let announced = false;
-  for (;;) {
-    let port;
-    try {
-      port = openPort(device);
-    } catch (err) {
-      log('error', 'open port failed', { dev: device, err: String(err) });
-      await sleep(200);
-      continue;
-    }
-    if (!announced) {
-      announced = true;
-      const nt = performance.nodeTiming;
-      // Startup milestones (ms since process start) to keep boot time honest.
-      log('info', 'agent ready', { dev: device, io: port.kind, version: AGENT_VERSION, v8: Math.round(nt.v8Start), boot: Math.round(nt.bootstrapComplete), main: boot.mainStartedAt, cache: boot.codeCache });
-    }
-    const demux = new PortDemux((data, done) => port.write(data, done), (c) => {
-      log('info', 'host connected');
-      inject(c);
-    });
-    port.onData((chunk) => demux.data(chunk));
-    await new Promise<void>((resolve) => port.onEnd(resolve));
-    port.close();
-    if (demux.connections > 0) log('info', 'host disconnected');
-    demux.hostGone();
-    // No host: reads return 0 at once, so poll gently until one connects.
-    await sleep(20);
-  }
+  let demux: PortDemux | null = null;
+  const port = AgentPort.open(device, {
+    data: (chunk) => demux?.data(chunk),
+    hostGone: () => {
+      if (demux?.active) log('info', 'host disconnected');
+      demux?.hostGone();
+    },
+    error: (err) => log('error', 'port read failed', { dev: device, err: String(err) }),
+  });
+  demux = new PortDemux(port, (c) => {
+    log('info', 'host connected');
+    inject(c);
+  });
+  const nt = performance.nodeTiming;
+  // Startup milestones (ms since process start) to keep boot time honest.
+  log('info', 'agent ready', { dev: device, version: AGENT_VERSION, v8: Math.round(nt.v8Start), boot: Math.round(nt.bootstrapComplete), main: boot.mainStartedAt, cache: boot.codeCache });
 }
-
