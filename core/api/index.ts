@@ -1,15 +1,20 @@
 import { SandboxStore, resolveStoreRoot } from '../store/index.js';
 import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
+import { ContainerService } from './container-service.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
+export { ContainerService, findContainer, toContainerStatus, type ExecOptions, type ProcessIo } from './container-service.js';
+export { parseSignal, signalName, SIGNALS } from './signals.js';
+export { canTransition, assertContainerTransition } from './container-state.js';
 
 /** Everything a front end (CLI, Electron main, `vessel serve`) needs, wired once. */
 export interface Runtime {
   root: string;
   store: SandboxStore;
   sandboxes: SandboxService;
+  containers: ContainerService;
   checkHost(): Promise<HostReport>;
   close(): void;
 }
@@ -27,6 +32,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     root,
     store,
     sandboxes,
+    containers: new ContainerService(sandboxes, env),
     checkHost: () => checkHost({ cacheDir: root, env }),
     close: () => sandboxes.close(),
   };

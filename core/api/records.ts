@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerState, GuestDetails, HypervisorType, MachineType, RootfsMode, SandboxId, SandboxState } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -46,6 +46,27 @@ export const HypervisorStateRecord = z.object({
   paths: VmPathsRecord,
 });
 
+/** A container as the sandbox's state record keeps it (CRI-O style), rewritten under the sandbox lock. */
+export const ContainerRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: ContainerState,
+  args: z.array(z.string()),
+  tty: z.boolean(),
+  source: z.object({ kind: z.enum(['busybox', 'rootfs', 'bundle']), path: z.string() }),
+  rootfsMode: RootfsMode,
+  /** Absolute path of the rootfs inside the sandbox's shared directory (a bind mount or a copy). */
+  sharedRootfs: z.string(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.number().int().nullable(),
+  oomKilled: z.boolean(),
+  error: z.string().nullable(),
+});
+export type ContainerRecord = z.infer<typeof ContainerRecord>;
+
 export const SandboxStateRecord = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   state: SandboxState,
@@ -54,6 +75,8 @@ export const SandboxStateRecord = z.object({
   stoppedAt: z.string().nullable(),
   stopReason: z.string().nullable(),
   guest: GuestDetails.nullable(),
+  /** Records written before containers existed have none. */
+  containers: z.array(ContainerRecord).default([]),
   updatedAt: z.string(),
 });
 export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

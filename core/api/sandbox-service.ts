@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import {
@@ -17,11 +17,12 @@ import {
 } from '../contract/index.js';
 import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
-import type { Hypervisor, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
+import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { JsonLogger } from '../util/log.js';
-import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION } from './records.js';
+import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
+import { releaseSharedDir } from './container-rootfs.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -41,6 +42,23 @@ export interface SandboxServiceOptions {
 }
 
 const LOG_FILE = 'vessel.log';
+/** The directory shared with the guest over virtio-9p (tag vessel-shared): container root filesystems live here. */
+export const SHARED_DIR = 'shared';
+/** How long an unused cached agent connection stays open. */
+const AGENT_IDLE_MS = 1_000;
+
+interface CachedAgent {
+  key: string;
+  client: Promise<AgentClient>;
+  users: number;
+  idle: NodeJS.Timeout | null;
+}
+
+/** A reference to the sandbox's shared agent connection; release() when done with it. */
+export interface AgentLease {
+  client: AgentClient;
+  release(): void;
+}
 
 /**
  * The virtcontainers-style sandbox API: create/start/run/stop/pause/resume/
@@ -54,6 +72,11 @@ export class SandboxService {
   private readonly watchers = new Map<string, () => void>();
   private readonly agentTimeoutMs: number;
   private readonly env: NodeJS.ProcessEnv;
+  /**
+   * One agent connection per sandbox, shared by every concurrent operation of
+   * this process: the virtio-serial port takes one host connection at a time.
+   */
+  private readonly agents = new Map<string, CachedAgent>();
 
   constructor(private readonly options: SandboxServiceOptions) {
     this.store = options.store;
@@ -115,7 +138,8 @@ export class SandboxService {
         // A boot interrupted earlier may have left its VM behind: never run two.
         if (state.hypervisorState) await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
         const booted = await this.bootVm(config, onProgress);
-        return { ...booted, state: 'running' };
+        // Containers did not survive the VM: they stay listed, stopped.
+        return { ...booted, state: 'running', containers: state.containers.map((c) => lostContainer(c, 'the sandbox VM was stopped')) };
       }
       return { ...state, state: 'running', startedAt: state.startedAt ?? now() };
     });
@@ -136,7 +160,8 @@ export class SandboxService {
     const from = await this.mutate(id, async (config, state) => {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
-      return { ...state, state: 'stopped', hypervisorState: null, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
+      const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
+      return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
     this.unwatchVm(id);
     this.emit({ type: 'state', id, from, to: 'stopped', at: now() });
@@ -161,6 +186,7 @@ export class SandboxService {
       assertTransition(state.state, 'running');
       const vm = requireVm(id, state);
       await this.hypervisor(config).resumeVM(vm);
+      if (config.hypervisor !== 'mock') await this.syncGuestClock(id, vm);
       return { ...state, state: 'running' };
     });
     this.emit({ type: 'state', id, from, to: 'running', at: now() });
@@ -185,9 +211,13 @@ export class SandboxService {
       if (state && (state.state === 'running' || state.state === 'paused') && !force) {
         throw new VesselError('E_INVALID_STATE', `sandbox ${id} is ${state.state}: stop it first, or delete with --force`, { state: state.state });
       }
+      this.dropAgent(id);
       if (state?.hypervisorState) {
         await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
       }
+      // Bind-mounted root filesystems must be unmounted first, or deleting the
+      // directory would delete the user's files through the mount.
+      await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -265,6 +295,111 @@ export class SandboxService {
   close(): void {
     for (const stop of this.watchers.values()) stop();
     this.watchers.clear();
+    for (const id of [...this.agents.keys()]) this.dropAgent(id);
+  }
+
+  // ---- for the container API (same process) -------------------------------
+
+  /** The host directory shared with the sandbox's guest. */
+  sharedDir(id: string): string {
+    this.validateId(id);
+    return path.join(this.store.sandboxDir(id), SHARED_DIR);
+  }
+
+  /**
+   * Run fn under the sandbox's exclusive lock with its config and reconciled
+   * state; the state fn returns (if any) is saved. Keep fn short: never stream under it.
+   */
+  async withSandbox<T>(
+    id: string,
+    fn: (config: SandboxConfigRecord, state: SandboxStateRecord) => Promise<{ state?: SandboxStateRecord; result: T }>,
+  ): Promise<T> {
+    this.validateId(id);
+    return this.store.withLock(id, 'exclusive', async () => {
+      const config = await this.store.readConfig(id, SandboxConfigRecord);
+      const state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
+      const out = await fn(config, state);
+      if (out.state) await this.store.writeState(id, { ...out.state, updatedAt: now() });
+      return out.result;
+    }, { purpose: 'container operation' });
+  }
+
+  /** Config and state without a lock (reads are atomic). */
+  async readSandbox(id: string): Promise<{ config: SandboxConfigRecord; state: SandboxStateRecord }> {
+    this.validateId(id);
+    const config = await this.store.readConfig(id, SandboxConfigRecord);
+    const state = await this.store.readState(id, SandboxStateRecord);
+    return { config, state };
+  }
+
+  /** Borrow the sandbox's shared agent connection (connecting if needed). */
+  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 30_000): Promise<AgentLease> {
+    const key = `${vm.paths.agentSocket}:${vm.pid}:${vm.pidStartTime}`;
+    let entry = this.agents.get(id);
+    if (entry && entry.key !== key) {
+      this.dropAgent(id);
+      entry = undefined;
+    }
+    if (!entry) {
+      const created: CachedAgent = {
+        key,
+        client: connectAgent(vm.paths.agentSocket, connectTimeoutMs, connectTimeoutMs >= this.agentTimeoutMs),
+        users: 0,
+        idle: null,
+      };
+      entry = created;
+      this.agents.set(id, created);
+      created.client.catch(() => {
+        if (this.agents.get(id) === created) this.agents.delete(id);
+      });
+    }
+    const cached = entry;
+    cached.users++;
+    if (cached.idle) {
+      clearTimeout(cached.idle);
+      cached.idle = null;
+    }
+    let client: AgentClient;
+    try {
+      client = await cached.client;
+    } catch (err) {
+      cached.users--;
+      throw err;
+    }
+    let released = false;
+    return {
+      client,
+      release: () => {
+        if (released) return;
+        released = true;
+        cached.users--;
+        if (cached.users === 0 && this.agents.get(id) === cached) {
+          cached.idle = setTimeout(() => {
+            if (this.agents.get(id) === cached && cached.users === 0) this.dropAgent(id);
+          }, AGENT_IDLE_MS);
+          cached.idle.unref();
+        }
+      },
+    };
+  }
+
+  /** fn with the sandbox's shared agent connection. */
+  async withAgent<T>(id: string, vm: HypervisorState, fn: (client: AgentClient) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+    const lease = await this.leaseAgent(id, vm, connectTimeoutMs);
+    try {
+      return await fn(lease.client);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Close the sandbox's cached agent connection (its VM stopped, or this process is done). */
+  dropAgent(id: string): void {
+    const entry = this.agents.get(id);
+    if (!entry) return;
+    this.agents.delete(id);
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.client.then((c) => c.close(), () => undefined);
   }
 
   private watchVm(id: string): void {
@@ -417,8 +552,11 @@ export class SandboxService {
       ? { accel: 'tcg' as const, reason: 'mock hypervisor' }
       : await this.options.resolveAccel(hc.accel, hc.kernelPath, hc.hypervisorPath);
     this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
-    const vm: HypervisorState = await driver.startVM(
-      {
+    const sharedDir = path.join(this.store.sandboxDir(id), SHARED_DIR);
+    mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
+    // QEMU exports it over virtio-9p (tag vessel-shared); the guest mounts it at CreateSandbox.
+    const vmConfig: HypervisorConfig = {
+        sharedDir,
         sandboxId: id,
         hypervisorPath: hc.hypervisorPath,
         machineType: hc.machineType,
@@ -429,7 +567,10 @@ export class SandboxService {
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
         kernelParams: hc.kernelParams,
         accel,
-      },
+    };
+    this.dropAgent(id);
+    const vm: HypervisorState = await driver.startVM(
+      vmConfig,
       this.vmPaths(id),
       (phase, message) => this.progress(id, onProgress, phase, message),
     );
@@ -446,6 +587,7 @@ export class SandboxService {
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
       }
     } catch (err) {
+      this.dropAgent(id);
       await driver.stopVM(vm, { force: true }).catch(() => undefined);
       throw err;
     }
@@ -457,30 +599,32 @@ export class SandboxService {
       stoppedAt: null,
       stopReason: null,
       guest,
+      containers: [],
       updatedAt: now(),
     };
   }
 
   private async prepareGuest(id: string, name: string, vm: HypervisorState, onAgentReady: () => void): Promise<GuestDetails> {
-    const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: this.agentTimeoutMs });
-    onAgentReady();
-    try {
+    return this.withAgent(id, vm, async (client) => {
+      onAgentReady();
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
       // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
       const [, details] = await Promise.all([client.createSandbox(id, name), client.getGuestDetails()]);
       return pickGuestDetails(details);
-    } finally {
-      client.close();
+    }, this.agentTimeoutMs);
+  }
+
+  /** A paused guest's wall clock fell behind by the pause: set it again. A guest that does not answer only costs a warning. */
+  private async syncGuestClock(id: string, vm: HypervisorState): Promise<void> {
+    try {
+      await this.withAgent(id, vm, (client) => client.setGuestDateTime(new Date()), 5_000);
+    } catch (err) {
+      this.logger(id).warn('agent', 'could not set the guest clock after resume', { error: String(err) });
     }
   }
 
-  private async queryGuest(_id: string, vm: HypervisorState): Promise<GuestDetails> {
-    const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
-    try {
-      return pickGuestDetails(await client.getGuestDetails());
-    } finally {
-      client.close();
-    }
+  private async queryGuest(id: string, vm: HypervisorState): Promise<GuestDetails> {
+    return this.withAgent(id, vm, async (client) => pickGuestDetails(await client.getGuestDetails()), 5_000);
   }
 
   private async shutdownVm(config: SandboxConfigRecord, state: SandboxStateRecord, force: boolean): Promise<void> {
@@ -490,18 +634,49 @@ export class SandboxService {
     if (!force && config.hypervisor !== 'mock' && state.state !== 'paused') {
       // Let the guest clean up first; a guest that does not answer is stopped anyway.
       try {
-        const client = await AgentClient.connect({ kind: 'unix', path: vm.paths.agentSocket }, { timeoutMs: 5_000 });
-        try {
-          await client.destroySandbox(config.id);
-        } finally {
-          client.close();
-        }
+        await this.withAgent(config.id, vm, (client) => client.destroySandbox(config.id), 5_000);
       } catch (err) {
         this.logger(config.id).warn('agent', 'DestroySandbox failed; stopping the VM anyway', { error: String(err) });
       }
     }
+    this.dropAgent(config.id);
     await driver.stopVM(vm, { force });
   }
+}
+
+/** How long one connection attempt waits for Health.Check before a fresh connection is tried. */
+const AGENT_ATTEMPT_MS = 5_000;
+
+/**
+ * Connect to the agent. When the previous host process went away mid-frame
+ * (QEMU drops what the guest had not read yet), the guest's stream splitter
+ * can miss this connection's HTTP/2 preface and stay silent on it; a fresh
+ * connection sends a new preface and is heard. So, except while the guest
+ * is still booting (one long attempt), attempts are short and repeated.
+ */
+async function connectAgent(socket: string, timeoutMs: number, booting: boolean): Promise<AgentClient> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    const attempt = booting ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
+    try {
+      return await AgentClient.connect({ kind: 'unix', path: socket }, { timeoutMs: Math.max(attempt, 1) });
+    } catch (err) {
+      const retry = err instanceof VesselError && err.code === 'E_TIMEOUT' && deadline - Date.now() > 500;
+      if (!retry) {
+        if (err instanceof VesselError && err.code === 'E_TIMEOUT') {
+          throw new VesselError('E_TIMEOUT', `the guest agent at ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s: is another vessel process attached to this sandbox (the agent channel takes one host connection at a time)? Otherwise check the guest console log`, err.details);
+        }
+        throw err;
+      }
+    }
+  }
+}
+
+/** A container whose VM went away: stopped, with the reason. */
+export function lostContainer(c: ContainerRecord, reason: string): ContainerRecord {
+  if (c.state === 'stopped') return c;
+  return { ...c, state: 'stopped', finishedAt: now(), exitCode: c.exitCode ?? 255, signal: c.signal ?? 0, error: c.error ?? reason };
 }
 
 /**
@@ -545,12 +720,14 @@ function initialState(): SandboxStateRecord {
     stoppedAt: null,
     stopReason: null,
     guest: null,
+    containers: [],
     updatedAt: now(),
   };
 }
 
 function deadState(state: SandboxStateRecord, reason: string): SandboxStateRecord {
-  return { ...state, state: 'stopped', hypervisorState: null, stoppedAt: now(), stopReason: reason, updatedAt: now() };
+  const containers = state.containers.map((c) => lostContainer(c, `the sandbox VM stopped: ${reason}`));
+  return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: reason, updatedAt: now() };
 }
 
 function requireVm(id: string, state: SandboxStateRecord): HypervisorState {

@@ -1,5 +1,5 @@
 import type { HostReport } from '../host/index.js';
-import type { SandboxStatus } from '../contract/index.js';
+import type { ContainerStats, ContainerStatus, SandboxStats, SandboxStatus } from '../contract/index.js';
 
 /** Human-readable output for the CLI. JSON output never goes through here. */
 
@@ -63,5 +63,93 @@ export function formatHostReport(r: HostReport): string {
   lines.push('');
   lines.push(`acceleration: ${r.accel.accel.toUpperCase()}`);
   lines.push(r.ok ? 'this host can run sandboxes' : 'this host cannot run sandboxes yet: fix the FAIL lines above');
+  return lines.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function shortCommand(args: string[], max = 40): string {
+  const text = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** "exited 0", "killed by signal 9 (137)", "running", … */
+export function containerStateText(c: ContainerStatus): string {
+  if (c.state !== 'stopped') return c.state;
+  if (c.exitCode === null) return 'stopped';
+  const how = c.signal ? `stopped: signal ${c.signal} (exit code ${c.exitCode})` : `stopped: exit code ${c.exitCode}`;
+  return c.oomKilled ? `${how}, OOM-killed` : how;
+}
+
+export function formatContainerTable(list: ContainerStatus[]): string {
+  return table(
+    ['ID', 'NAME', 'STATE', 'COMMAND', 'CREATED'],
+    list.map((c) => [c.id.slice(0, 12), c.name, containerStateText(c), shortCommand(c.args), c.createdAt]),
+  );
+}
+
+export function formatContainerStatus(c: ContainerStatus): string {
+  const lines: Array<[string, string]> = [
+    ['id', c.id],
+    ['name', c.name],
+    ['sandbox', c.sandboxId],
+    ['state', containerStateText(c)],
+    ['command', shortCommand(c.args, 200)],
+    ['tty', c.tty ? 'yes' : 'no'],
+    ['rootfs', `${c.source.kind}${c.source.kind === 'busybox' ? '' : ` ${c.source.path}`} (${c.rootfsMode === 'copy' ? 'copied' : c.rootfsMode === 'bind-ro' ? 'bind-mounted read-only' : 'bind-mounted'})`],
+    ['created', c.createdAt],
+    ['started', c.startedAt ?? '-'],
+    ['finished', c.finishedAt ?? '-'],
+  ];
+  if (c.error) lines.push(['error', c.error]);
+  const w = Math.max(...lines.map(([k]) => k.length));
+  return lines.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n');
+}
+
+export function formatProcessList(procs: Array<{ pid: number; cmdline: string }>): string {
+  return table(['PID', 'COMMAND'], procs.map((p) => [String(p.pid), p.cmdline]));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)}${units[i] ?? ''}`;
+}
+
+function seconds(ns: number): string {
+  return `${(ns / 1e9).toFixed(2)}s`;
+}
+
+/** guest/host may be null when only one container's stats were asked for. */
+export function formatSandboxStats(s: Omit<SandboxStats, 'guest' | 'host'> & { guest: SandboxStats['guest'] | null; host: SandboxStats['host'] | null }): string {
+  const lines: string[] = [];
+  if (s.guest) lines.push(`guest: ${s.guest.cpus} CPU(s), ${formatBytes(s.guest.memoryKiB * 1024)} memory`);
+  if (s.host) lines.push(`host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, RSS ${formatBytes(s.host.rssBytes)}`);
+  if (lines.length > 0) lines.push('');
+  lines.push(
+    s.containers.length === 0
+      ? 'no running containers'
+      : table(
+          ['NAME', 'CPU', 'USER', 'SYSTEM', 'MEMORY', 'LIMIT', 'PIDS'],
+          s.containers.map((c: ContainerStats) => [
+            c.name,
+            seconds(c.cpu.usageNs),
+            seconds(c.cpu.userNs),
+            seconds(c.cpu.systemNs),
+            formatBytes(c.memory.usage),
+            c.memory.limit === 0 ? 'unlimited' : formatBytes(c.memory.limit),
+            `${c.pids.current}${c.pids.limit ? `/${c.pids.limit}` : ''}`,
+          ]),
+        ),
+  );
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@ import { toVesselError, VesselError, type SandboxEvent, type SandboxStatus } fro
 import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
+import { registerContainerCommands } from './container-commands.js';
 
 /**
  * The `vessel` command line. Human output by default, stable JSON with
@@ -44,6 +45,8 @@ function progressPrinter(json: boolean) {
 }
 
 let runtime: Runtime | null = null;
+/** Set by commands that run a process: the CLI exits with the process's code. */
+let actionExitCode = 0;
 function rt(): Runtime {
   runtime ??= createRuntime();
   return runtime;
@@ -147,6 +150,16 @@ function buildProgram(): Command {
       else print(formatStatus(status));
     });
 
+  registerContainerCommands(program, {
+    rt,
+    print,
+    printJson,
+    progress: progressPrinter,
+    setExitCode: (code) => {
+      actionExitCode = code;
+    },
+  });
+
   program
     .command('events')
     .description('watch all sandboxes and print state changes as they happen (Ctrl-C to stop)')
@@ -188,7 +201,7 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return actionExitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;

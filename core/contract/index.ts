@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './sandbox.js';
+export * from './container.js';
