@@ -365,7 +365,8 @@ export class AgentClient {
     let offset = options.offset ?? 0;
     for (;;) {
       if (options.signal?.aborted) return;
-      const r = await this.readOutput(containerId, execId, stream, { offset });
+      // As much as a reply may carry: under TCG each RPC costs tens of ms in the guest, so fewer, fuller reads stream faster.
+      const r = await this.readOutput(containerId, execId, stream, { offset, maxBytes: MAX_READ_BYTES });
       if (r.data.length > 0) {
         offset = r.offset + r.data.length;
         yield r.data;

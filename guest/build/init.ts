@@ -29,6 +29,8 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# crun on a read-only mount runs without first copying itself to a memfd (see guest/agent/engine.ts).
+mkdir -p /run/vessel/ro && mount -t tmpfs -o size=16m,mode=755 tmpfs /run/vessel/ro && cp /usr/bin/crun /run/vessel/ro/crun && mount -o remount,ro /run/vessel/ro
 read up rest < /proc/uptime
 echo "vessel-init: kernel up $up s"
 for m in ${o.bootModules.join(' ')}; do
