@@ -81,7 +81,9 @@ async function pump(source: AsyncIterable<Buffer>, out: NodeJS.WriteStream): Pro
  * forwarded when interactive, raw mode and resizes when it has a TTY.
  * Resolves with the process's exit.
  */
-async function attach(io: ProcessIo, options: { interactive: boolean; tty: boolean }): Promise<ProcessExit> {
+const DETACH_KEYS = Buffer.from([0x10, 0x11]);
+
+async function attach(io: ProcessIo, options: { interactive: boolean; tty: boolean; closeStdin?: boolean; onDetach?: () => void }): Promise<ProcessExit> {
   const stdin = process.stdin;
   const raw = options.tty && options.interactive && stdin.isTTY;
   const onResize = (): void => {
@@ -95,6 +97,11 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
       // Writes go in order; the end of input closes the process's stdin after them.
       let chain: Promise<void> = Promise.resolve();
       stdin.on('data', (d: Buffer) => {
+        // Ctrl-P Ctrl-Q (docker's detach keys) leave the process running.
+        if (raw && options.onDetach && d.includes(DETACH_KEYS)) {
+          options.onDetach();
+          return;
+        }
         // Back-pressure: read no more local input until the guest took this chunk.
         stdin.pause();
         chain = chain.then(() => io.write(d)).catch(() => undefined).finally(() => {
@@ -105,7 +112,7 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
         chain = chain.then(() => io.closeStdin()).catch(() => undefined);
       });
       stdin.resume();
-    } else if (!options.tty) {
+    } else if (!options.tty && options.closeStdin !== false) {
       // docker semantics: without -i the process reads EOF. A TTY stays open.
       await io.closeStdin().catch(() => undefined);
     }
@@ -330,6 +337,34 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
         const exit = await attach(io, { interactive: Boolean(opts.interactive), tty });
         ctx.setExitCode(exit.exitCode);
       } finally {
+        io.release();
+      }
+    });
+
+  // ---- attach ---------------------------------------------------------------
+  program
+    .command('attach <sandbox> <container>')
+    .description("follow a container's main process: first what it printed since the last reader left (kept in the guest, up to 1 MiB per stream; the process waits rather than lose output), then live; exits with its exit code. Ctrl-C (or Ctrl-P Ctrl-Q with -i on a terminal) detaches and leaves it running")
+    .option('-i, --interactive', 'forward stdin')
+    .action(async (ref: string, cref: string, opts: { interactive?: boolean }) => {
+      const sandboxId = await resolveSandbox(ctx, ref);
+      const { containers } = ctx.rt();
+      const c = await containers.statusContainer(sandboxId, cref);
+      const io = await containers.ioStream(sandboxId, c.id, c.id);
+      let detach: () => void = () => undefined;
+      const detached = new Promise<null>((resolve) => {
+        detach = () => resolve(null);
+      });
+      process.once('SIGINT', detach);
+      try {
+        const exit = await Promise.race([detached, attach(io, { interactive: Boolean(opts.interactive), tty: c.tty, closeStdin: false, onDetach: detach })]);
+        if (exit) {
+          ctx.setExitCode(exit.exitCode);
+        } else {
+          process.stderr.write(`detached from ${c.name}: it keeps running (vessel attach ${ref} ${c.name} follows it again)\n`);
+        }
+      } finally {
+        process.off('SIGINT', detach);
         io.release();
       }
     });
