@@ -357,11 +357,11 @@ describe.skipIf(skip !== null)('containers via the CLI on real QEMU: one shared 
     const ok = await runCli(root, ['exec', 'box', 'idle', '--', 'echo', 'still here']);
     expect(ok).toEqual({ code: 0, stdout: 'still here\n', stderr: '' });
     const names = json(await ctr('list', 'box', '--json'), { parse: (v: unknown) => ContainerStatus.array().parse(v) }).map((c) => c.name).sort();
-    expect(names).toEqual(['idle', 'spin', 'stubborn', 'trap']);
+    expect(names).toEqual(['counter', 'idle', 'spin', 'stubborn', 'trap']);
   });
 
   it('delete removes stopped containers and their rootfs; deleting the sandbox leaves nothing', async () => {
-    for (const name of ['trap', 'spin', 'stubborn']) expect((await ctr('delete', 'box', name)).code).toBe(0);
+    for (const name of ['trap', 'spin', 'stubborn', 'counter']) expect((await ctr('delete', 'box', name)).code).toBe(0);
     const shared = path.join(root, 'sandboxes', sb, 'shared');
     const idle = await statusOf('idle');
     expect(readdirSync(shared)).toEqual([idle.id]);
