@@ -400,17 +400,30 @@ export class ContainerService {
     });
   }
 
-  /** A running (or paused) container and its sandbox's VM, refreshed first; a stopped one is an error. */
-  private async live(sandboxId: string, ref: string): Promise<{ vm: HypervisorState; c: ContainerRecord }> {
-    return this.sandboxes.withSandbox(sandboxId, async (_config, state) => {
-      const refreshed = await this.refresh(sandboxId, state);
-      const vm = requireLiveVm(sandboxId, refreshed);
-      const c = findContainer(sandboxId, refreshed.containers, ref);
+  /**
+   * A running (or paused) container and its sandbox's VM, checked with the
+   * guest first (only this container: an exec should not pay for the others);
+   * a stopped one is an error. State is written only when the check changed it.
+   */
+  private async live(sandboxId: string, ref: string, check = true): Promise<{ vm: HypervisorState; c: ContainerRecord }> {
+    type Live = { vm: HypervisorState; c: ContainerRecord; error: VesselError | null };
+    const r = await this.sandboxes.withSandbox<Live>(sandboxId, async (_config, state) => {
+      const vm = requireLiveVm(sandboxId, state);
+      const found = findContainer(sandboxId, state.containers, ref);
+      const c = check && state.state === 'running' && (found.state === 'running' || found.state === 'paused')
+        ? await this.sandboxes.withAgent(sandboxId, vm, (agent) => this.probe(agent, found))
+        : found;
       if (c.state === 'stopped') {
-        throw new VesselError('E_INVALID_STATE', `container ${c.name} is stopped${c.exitCode !== null ? ` (exit code ${c.exitCode})` : ''}: it has no processes or stats`, { state: c.state });
+        const stoppedState = c === found ? undefined : { ...state, containers: state.containers.map((x) => (x.id === c.id ? c : x)) };
+        const error = new VesselError('E_INVALID_STATE', `container ${c.name} is stopped${c.exitCode !== null ? ` (exit code ${c.exitCode})` : ''}: it has no processes or stats`, { state: c.state });
+        if (!stoppedState) throw error;
+        // Keep what the check learnt, then refuse.
+        return { state: stoppedState, result: { vm, c, error } };
       }
-      return { state: refreshed, result: { vm, c } };
+      return { result: { vm, c, error: null } };
     });
+    if (r.error) throw r.error;
+    return { vm: r.vm, c: r.c };
   }
 
   // ---- processes ------------------------------------------------------------
@@ -418,7 +431,8 @@ export class ContainerService {
   /** Start a new process in a running container (exec). Returns its exec ID for the process calls. */
   async enterContainer(sandboxId: string, ref: string, options: ExecOptions): Promise<{ containerId: string; execId: string }> {
     if (options.args.length === 0 || options.args[0] === '') throw new VesselError('E_INVALID_ARGUMENT', 'the command to run is empty');
-    const { vm, c } = await this.live(sandboxId, ref);
+    // Not checked with the guest first (a round trip an exec should not pay): ExecProcess itself fails when the container has ended.
+    const { vm, c } = await this.live(sandboxId, ref, false);
     if (c.state !== 'running') throw new VesselError('E_INVALID_STATE', `container ${c.name} is ${c.state}: exec needs a running container`);
     const execId = `exec-${randomBytes(6).toString('hex')}`;
     const tty = options.tty ?? false;
@@ -429,7 +443,13 @@ export class ContainerService {
       terminal: tty,
       ...(tty && options.rows && options.columns ? { consoleSize: { height: options.rows, width: options.columns } } : {}),
     };
-    await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.execProcess(c.id, execId, proc));
+    try {
+      await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.execProcess(c.id, execId, proc));
+    } catch (err) {
+      // The container ended unnoticed: record what the guest knows, and say so the usual way.
+      if (err instanceof VesselError && (err.code === 'E_INVALID_STATE' || err.code === 'E_NOT_FOUND')) await this.live(sandboxId, ref);
+      throw err;
+    }
     return { containerId: c.id, execId };
   }
 
