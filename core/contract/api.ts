@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SerializedError } from './errors.js';
-import { CreateSandboxRequest, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
+import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
 
 /**
@@ -90,8 +90,18 @@ export type ConsoleTarget = z.infer<typeof ConsoleTarget>;
 
 const TermSize = z.object({ rows: z.number().int().min(1).max(1000), cols: z.number().int().min(1).max(1000) });
 
+/** What a create stream carries: boot progress, then the running sandbox. */
+export const CreateProgress = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('progress'), phase: ProgressPhase, message: z.string(), at: z.string() }),
+  z.object({ kind: z.literal('container'), message: z.string(), at: z.string() }),
+  z.object({ kind: z.literal('done'), sandbox: SandboxStatus }),
+]);
+export type CreateProgress = z.infer<typeof CreateProgress>;
+
 /** Streams: their open parameters and the items they carry. */
 export const Streams = {
+  /** Create and start a sandbox (and its first container), reporting progress while the VM boots. */
+  create: { params: CreateSandboxWithContainer, item: CreateProgress },
   /** Sandbox events (state changes, progress, created/deleted). */
   events: { params: z.object({}), item: SandboxEvent },
   /** Full stats of one sandbox (guest, host process, containers) at the given period. */
@@ -137,9 +147,7 @@ export const ServerMessage = z.discriminatedUnion('t', [
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
-/** The Electron IPC channel names (preload ⇄ main). */
-export const IPC_CHANNEL_TO_MAIN = 'vessel:to-main';
-export const IPC_CHANNEL_TO_RENDERER = 'vessel:to-renderer';
+export { IPC_CHANNEL_TO_MAIN, IPC_CHANNEL_TO_RENDERER } from './channels.js';
 
 /** What the preload script exposes on window.vessel (and nothing else). */
 export interface VesselBridge {

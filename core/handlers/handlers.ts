@@ -1,7 +1,12 @@
 import { createConnection } from 'node:net';
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import type { z } from 'zod';
 import {
   Methods,
+  toVesselError,
+  type CreateProgress,
+  type CreateSandboxWithContainer,
+  type SandboxStatus,
   VesselError,
   type ConsoleTarget,
   type MethodName,
@@ -54,18 +59,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
       return out;
     },
     'sandbox.get': ({ id }) => sandboxes.statusSandbox(id, { live: true }),
-    'sandbox.create': async ({ sandbox, container }) => {
-      const status = await sandboxes.runSandbox(sandbox);
-      if (container) {
-        try {
-          await containers.runContainer(status.id, container);
-        } catch (err) {
-          const e = err instanceof VesselError ? err : new VesselError('E_INTERNAL', String(err));
-          throw new VesselError(e.code, `sandbox ${status.name} is running, but its first container failed: ${e.message}`, { sandboxId: status.id });
-        }
-      }
-      return sandboxes.statusSandbox(status.id);
-    },
+    'sandbox.create': (params) => createSandbox(rt, params, () => undefined),
     'sandbox.start': ({ id }) => sandboxes.startSandbox(id),
     'sandbox.stop': ({ id, force }) => sandboxes.stopSandbox(id, { force: Boolean(force) }),
     'sandbox.pause': ({ id }) => sandboxes.pauseSandbox(id),
@@ -89,6 +83,25 @@ export function callHandlers(rt: Runtime): CallHandlers {
       return { deleted: true as const };
     },
   };
+}
+
+/** Create + start a sandbox, then its first container; progress goes to onProgress. */
+export async function createSandbox(
+  rt: Runtime,
+  { sandbox, container }: z.output<typeof CreateSandboxWithContainer>,
+  onProgress: (p: CreateProgress) => void,
+): Promise<SandboxStatus> {
+  const status = await rt.sandboxes.runSandbox(sandbox, (phase, message) => onProgress({ kind: 'progress', phase, message, at: new Date().toISOString() }));
+  if (container) {
+    onProgress({ kind: 'container', message: `starting the first container (${(container.args ?? ['default command']).join(' ')})`, at: new Date().toISOString() });
+    try {
+      await rt.containers.runContainer(status.id, container);
+    } catch (err) {
+      const e = toVesselError(err);
+      throw new VesselError(e.code, `sandbox ${status.name} is running, but its first container failed: ${e.message}`, { sandboxId: status.id });
+    }
+  }
+  return rt.sandboxes.statusSandbox(status.id);
 }
 
 function readTail(file: string, maxBytes: number): string {

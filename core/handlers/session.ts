@@ -13,7 +13,7 @@ import {
   type StreamEnd,
 } from '../contract/index.js';
 import type { Runtime } from '../api/index.js';
-import { callHandlers, eventsStream, openConsole, statsStream, usageStream, type ConsoleControl, type StreamSink } from './handlers.js';
+import { callHandlers, createSandbox, eventsStream, openConsole, statsStream, usageStream, type ConsoleControl, type StreamSink } from './handlers.js';
 
 /**
  * One client connection (a WebSocket, or an Electron window's IPC): takes
@@ -138,6 +138,14 @@ export class ApiSession {
     let end: StreamEnd = {};
     try {
       switch (stream) {
+        case 'create': {
+          const p = parseParams(Streams.create.params, rawParams);
+          this.send({ t: 'opened', id });
+          const send = sink((x) => x);
+          const sandbox = await createSandbox(this.rt, p, (progress) => void send.send(progress, 0));
+          await send.send({ kind: 'done', sandbox }, 0);
+          break;
+        }
         case 'events': {
           Streams.events.params.parse(rawParams ?? {});
           this.send({ t: 'opened', id });
