@@ -106,7 +106,7 @@ test('create a sandbox, use a console, watch the charts, stop and delete it (rea
   await expect(containerRow).toHaveCount(1);
   await expect(containerRow.getByLabel('state: running')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByRole('heading', { name: 'Guest' })).toBeVisible();
-  await expect(page.locator('.kv').nth(1)).toContainText('vessel', { timeout: 30_000 });
+  await expect(page.locator('.kv').nth(1)).toContainText('Kernel', { timeout: 30_000 });
 
   // Charts draw points at 1 Hz.
   const cpuChart = page.getByRole('figure', { name: 'CPU chart' });
@@ -136,8 +136,16 @@ test('create a sandbox, use a console, watch the charts, stop and delete it (rea
   const pane = page.locator('.term-pane');
   const sizeBefore = `${await pane.getAttribute('data-rows')} ${await pane.getAttribute('data-cols')}`;
   await page.setViewportSize({ width: 1000, height: 700 });
-  await expect.poll(async () => `${await pane.getAttribute('data-rows')} ${await pane.getAttribute('data-cols')}`).not.toBe(sizeBefore);
-  const sizeAfter = `${await pane.getAttribute('data-rows')} ${await pane.getAttribute('data-cols')}`;
+  const paneSize = async () => `${await pane.getAttribute('data-rows')} ${await pane.getAttribute('data-cols')}`;
+  await expect.poll(paneSize).not.toBe(sizeBefore);
+  // Layout may pass through intermediate sizes: wait until it settles.
+  let sizeAfter = '';
+  await expect.poll(async () => {
+    const a = await paneSize();
+    await page.waitForTimeout(500);
+    sizeAfter = await paneSize();
+    return a === sizeAfter;
+  }).toBe(true);
   await page.keyboard.type('clear; stty size\n');
   await expect(terminal).toContainText(sizeAfter);
   await page.keyboard.type('ls /\n');

@@ -29,6 +29,9 @@ interface OpenStream {
   cancel: () => void;
   cancelled: boolean;
   console: ConsoleControl | null;
+  inputChain: Promise<void>;
+  pendingSize: { rows: number; cols: number } | null;
+  resizing: boolean;
 }
 
 export interface ApiSessionOptions {
@@ -71,12 +74,14 @@ export class ApiSession {
         return;
       case 'input': {
         const s = this.streams.get(msg.id);
-        if (s?.console) void s.console.write(Buffer.from(msg.data, 'base64')).catch(() => undefined);
+        const control = s?.console;
+        // Writes are chained: keystrokes must reach the process in order.
+        if (s && control) s.inputChain = s.inputChain.then(() => control.write(Buffer.from(msg.data, 'base64'))).catch(() => undefined);
         return;
       }
       case 'resize': {
         const s = this.streams.get(msg.id);
-        if (s?.console) void s.console.resize(msg.rows, msg.cols).catch(() => undefined);
+        if (s?.console) this.resize(s, s.console, msg.rows, msg.cols);
         return;
       }
       case 'ack': {
@@ -121,6 +126,9 @@ export class ApiSession {
       creditWaiters: [],
       cancelled: false,
       console: null,
+      inputChain: Promise.resolve(),
+      pendingSize: null,
+      resizing: false,
       cancel: () => resolveCancelled(),
     };
     this.streams.set(id, s);
@@ -180,6 +188,22 @@ export class ApiSession {
     } finally {
       this.streams.delete(id);
     }
+  }
+
+  /** Resizes go one at a time and coalesce: the process ends up with the last size asked for. */
+  private resize(s: OpenStream, control: ConsoleControl, rows: number, cols: number): void {
+    const idle = s.pendingSize === null && !s.resizing;
+    s.pendingSize = { rows, cols };
+    if (!idle) return;
+    s.resizing = true;
+    void (async () => {
+      while (s.pendingSize) {
+        const size = s.pendingSize;
+        s.pendingSize = null;
+        await control.resize(size.rows, size.cols).catch(() => undefined);
+      }
+      s.resizing = false;
+    })();
   }
 
   private cancelStream(s: OpenStream): void {

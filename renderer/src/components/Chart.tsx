@@ -26,7 +26,7 @@ export function Chart({ title, unit, t, series, version, windowSeconds = 300, mi
       scales: { x: { time: true }, y: { range: (_u, lo, hi) => [min ?? Math.min(0, lo), Math.max(hi * 1.1, min === undefined ? 1 : min + 1)] } },
       axes: [
         { stroke: '#8b96a5', grid: { stroke: '#222a35' }, ticks: { stroke: '#222a35' } },
-        { stroke: '#8b96a5', grid: { stroke: '#222a35' }, ticks: { stroke: '#222a35' }, size: 56, values: (_u, vals) => vals.map((v) => `${+v.toFixed(1)}${unit}`) },
+        { stroke: '#8b96a5', grid: { stroke: '#222a35' }, ticks: { stroke: '#222a35' }, size: 72, values: (_u, vals) => vals.map((v) => `${+v.toFixed(1)}${unit}`) },
       ],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, fill: `${s.color}22`, points: { show: false } }))],
     };
