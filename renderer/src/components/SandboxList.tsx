@@ -1,4 +1,4 @@
-import { memo, useEffect, useMemo, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { SandboxState, type SandboxSummary } from '../../../core/contract/index.js';
 import { api } from '../api/client.js';
 import { act, useStore } from '../store.js';
@@ -18,12 +18,41 @@ function useNow(periodMs = 1000): number {
 
 const EMPTY: number[] = [];
 
-const Row = memo(function Row({ s, cpu, selected, now }: { s: SandboxSummary; cpu: number[]; selected: boolean; now: number }) {
+/** Rows have a fixed height so the list can render only what is on screen (plus a margin). */
+export const ROW_HEIGHT = 52;
+const OVERSCAN = 12;
+
+/** Which rows of the list are on screen, from the scroll position of the page's scroll container. */
+function useWindow(table: React.RefObject<HTMLTableElement | null>, total: number): { start: number; end: number } {
+  const [range, setRange] = useState({ start: 0, end: 40 });
+  useLayoutEffect(() => {
+    const el = table.current;
+    const scroller = el?.closest('.main');
+    if (!el || !scroller) return;
+    const update = () => {
+      const head = el.tHead?.getBoundingClientRect().height ?? 0;
+      const offset = scroller.getBoundingClientRect().top - el.getBoundingClientRect().top - head;
+      const start = Math.max(0, Math.floor(offset / ROW_HEIGHT) - OVERSCAN);
+      const end = Math.min(total, start + Math.ceil(scroller.clientHeight / ROW_HEIGHT) + 2 * OVERSCAN);
+      setRange((r) => (r.start === start && r.end === end ? r : { start, end }));
+    };
+    update();
+    scroller.addEventListener('scroll', update, { passive: true });
+    window.addEventListener('resize', update);
+    return () => {
+      scroller.removeEventListener('scroll', update);
+      window.removeEventListener('resize', update);
+    };
+  }, [table, total]);
+  return range;
+}
+
+const Row = memo(function Row({ s, cpu, selected, now, index }: { s: SandboxSummary; cpu: number[]; selected: boolean; now: number; index: number }) {
   const navigate = useStore((st) => st.navigate);
   const toggle = useStore((st) => st.toggleSelected);
   const uptime = s.state === 'running' || s.state === 'paused' ? (s.startedAt ? formatDuration(now - Date.parse(s.startedAt)) : '–') : '–';
   return (
-    <tr aria-selected={selected} className={selected ? 'selected' : undefined} data-sandbox={s.name}>
+    <tr aria-selected={selected} aria-rowindex={index + 2} className={`row${selected ? ' selected' : ''}`} data-sandbox={s.name}>
       <td className="check">
         <input type="checkbox" checked={selected} onChange={(e) => toggle(s.id, e.target.checked)} aria-label={`select ${s.name}`} />
       </td>
@@ -53,6 +82,8 @@ export function SandboxList() {
     return sandboxes.filter((s) => (filterState === 'all' || s.state === filterState) && (!text || s.name.toLowerCase().includes(text) || s.id.startsWith(text)));
   }, [sandboxes, filterText, filterState]);
   const selectedIds = Object.keys(selected);
+  const table = useRef<HTMLTableElement>(null);
+  const { start, end } = useWindow(table, visible.length);
   const allVisibleSelected = visible.length > 0 && visible.every((s) => selected[s.id]);
 
   const bulk = async (verb: 'stop' | 'delete') => {
@@ -103,7 +134,7 @@ export function SandboxList() {
           <button className="primary" onClick={() => setCreateOpen(true)}>New sandbox</button>
         </div>
       ) : (
-        <table className="grid" aria-label="sandboxes">
+        <table className="grid" aria-label="sandboxes" aria-rowcount={visible.length + 1} ref={table}>
           <thead>
             <tr>
               <th className="check">
@@ -120,7 +151,9 @@ export function SandboxList() {
             </tr>
           </thead>
           <tbody>
-            {visible.map((s) => <Row key={s.id} s={s} cpu={cpu[s.id] ?? EMPTY} selected={Boolean(selected[s.id])} now={now} />)}
+            {start > 0 ? <tr aria-hidden="true" style={{ height: start * ROW_HEIGHT }} /> : null}
+            {visible.slice(start, end).map((s, i) => <Row key={s.id} index={start + i} s={s} cpu={cpu[s.id] ?? EMPTY} selected={Boolean(selected[s.id])} now={now} />)}
+            {end < visible.length ? <tr aria-hidden="true" style={{ height: (visible.length - end) * ROW_HEIGHT }} /> : null}
           </tbody>
         </table>
       )}
