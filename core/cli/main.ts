@@ -170,6 +170,8 @@ function buildProgram(): Command {
     .addOption(new Option('--allow-mock-hypervisor', 'accept the mock hypervisor (benchmarks and tests only)').hideHelp())
     .action(async (opts: { port: number; host: string; allowMockHypervisor?: boolean }) => {
       if (opts.allowMockHypervisor) runtime ??= createRuntime(process.env, { allowMockHypervisor: true });
+      // A long-running server: one failed console or stream must not take every client down.
+      process.on('unhandledRejection', (err) => process.stderr.write(`vessel serve: unhandled: ${toVesselError(err).message}\n`));
       const rendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
       const running = await serve(rt(), { host: opts.host, port: opts.port, rendererDir });
       await rt().sandboxes.startMonitoring();

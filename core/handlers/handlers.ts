@@ -242,14 +242,24 @@ export async function openConsole(rt: Runtime, target: ConsoleTarget, size: { ro
     },
     run: async () => {
       try {
-        const output = Promise.all([pump(io.stdout), pump(io.stderr)]);
-        const exit = io.wait();
-        const outcome = await Promise.race([exit.then((e) => ({ exit: e })), sink.cancelled.then(() => ({ reason: 'closed' }))]);
+        // An output error (the VM or the agent link went away) ends the session like an exit does; never unhandled.
+        let failOutput!: (reason: string) => void;
+        const outputFailed = new Promise<{ reason: string }>((resolve) => (failOutput = (reason) => resolve({ reason })));
+        const output = Promise.all([pump(io.stdout), pump(io.stderr)]).then(
+          () => undefined,
+          (err: unknown) => failOutput(`lost the console: ${toVesselError(err).message}`),
+        );
+        const outcome: { exit: ProcessExit } | { reason: string } = await Promise.race([
+          io.wait().then((e) => ({ exit: e }), (err: unknown) => ({ reason: `lost the process: ${toVesselError(err).message}` })),
+          outputFailed,
+          sink.cancelled.then(() => ({ reason: 'closed' })),
+        ]);
         if ('exit' in outcome) {
           // Drain what the process printed before it ended (bounded wait).
           await Promise.race([output, new Promise((r) => setTimeout(r, 500))]);
           return { exit: outcome.exit };
         }
+        if (outcome.reason !== 'closed') return outcome;
         if (killOnClose) await containers.signalProcess(sandboxId, containerId, execId, 'SIGKILL').catch(() => undefined);
         return { reason: 'closed' };
       } finally {
