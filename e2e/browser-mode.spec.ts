@@ -178,6 +178,13 @@ test('create a sandbox, use a console, watch the charts, stop and delete it (rea
   await expect(page.locator('.term-pane .xterm-rows')).toContainText(/Linux|vessel|init/i, { timeout: 20_000 });
   await shot(page, '08-serial-console');
 
+  // After a reload (or an app restart) the open consoles come back.
+  await page.reload();
+  await page.locator('tr[data-sandbox="e2e-walk"]').getByRole('button', { name: 'open sandbox e2e-walk' }).click();
+  await page.getByRole('tab', { name: 'Consoles' }).click();
+  await expect(page.getByRole('tablist', { name: 'console sessions' }).getByRole('tab')).toHaveCount(2);
+  await expect(page.locator('.console-status [role="status"]')).toHaveText('connected', { timeout: 30_000 });
+
   // Stop, then delete.
   await page.getByRole('tab', { name: 'Overview' }).click();
   await page.getByRole('button', { name: 'Stop', exact: true }).first().click();

@@ -23,9 +23,15 @@ function electronBinary(): { path?: string; reason?: string } {
 }
 
 const found = electronBinary();
+const SKIP_REASON = `${found.reason ?? ''} (the browser-mode spec covers the same walk in Chromium)`;
+
+test.beforeAll(() => {
+  // Say why, where a human reads it (the list reporter shows only "skipped").
+  if (!found.path) process.stdout.write(`electron-mode spec skipped: ${SKIP_REASON}\n`);
+});
 
 test('electron mode: create a sandbox, open a shell, see charts, stop and delete it', async () => {
-  test.skip(!found.path, `${found.reason ?? ''} (the browser-mode spec covers the same walk in Chromium)`);
+  test.skip(!found.path, SKIP_REASON);
   const root = mkdtempSync(path.join(tmpdir(), 'vessel-e2e-electron-'));
   const app = await electron.launch({ executablePath: found.path, args: [repoRoot], env: { ...process.env, VESSEL_ROOT: root } });
   try {

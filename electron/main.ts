@@ -22,6 +22,11 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 
 protocol.registerSchemesAsPrivileged([{ scheme: 'vessel', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
+// Packaged: the guest image and the busybox root filesystem are extra resources.
+if (app.isPackaged) {
+  process.env.VESSEL_GUEST_DIR ??= path.join(process.resourcesPath, 'guest');
+  process.env.VESSEL_ROOTFS_DIR ??= path.join(process.resourcesPath, 'rootfs', 'busybox');
+}
 const runtime = createRuntime();
 const ipc = wireIpc(ipcMain, runtime, (line) => process.stderr.write(`vessel: ${line}\n`));
 

@@ -1,7 +1,7 @@
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useStore } from './store.js';
 import { mode } from './api/client.js';
-import { pruneConsoles, useConsoles } from './consoles.js';
+import { pruneConsoles, restoreConsoles, useConsoles } from './consoles.js';
 import { SandboxList } from './components/SandboxList.js';
 import { SandboxPage } from './components/SandboxPage.js';
 import { CreateDialog } from './components/CreateDialog.js';
@@ -23,8 +23,14 @@ function Notices() {
 export function App() {
   const { route, navigate, connected, sandboxes, loaded } = useStore();
   const consoleCount = useConsoles((s) => s.consoles.length);
+  const restored = useRef(false);
   useEffect(() => {
-    if (loaded) pruneConsoles(new Set(sandboxes.map((s) => s.id)));
+    if (!loaded) return;
+    if (!restored.current) {
+      restored.current = true;
+      restoreConsoles(new Set(sandboxes.filter((s) => s.state === 'running').map((s) => s.id)));
+    }
+    pruneConsoles(new Set(sandboxes.map((s) => s.id)));
   }, [sandboxes, loaded]);
   return (
     <div className="app">

@@ -1,7 +1,8 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { create } from 'zustand';
-import type { ConsoleTarget } from '../../core/contract/index.js';
+import { z } from 'zod';
+import { ConsoleTarget } from '../../core/contract/index.js';
 import { api, base64ToBytes, type StreamHandle } from './api/client.js';
 
 /**
@@ -217,4 +218,34 @@ export async function paste(key: string): Promise<void> {
 /** Console sessions of sandboxes that no longer exist are closed. */
 export function pruneConsoles(liveSandboxIds: Set<string>): void {
   for (const c of useConsoles.getState().consoles) if (!liveSandboxIds.has(c.sandboxId)) closeConsole(c.key);
+}
+
+// ---- surviving a restart ------------------------------------------------------
+
+const STORAGE_KEY = 'vessel.consoles';
+const Saved = z.array(z.object({ target: ConsoleTarget, title: z.string().max(200) })).max(50);
+
+/** Remember which consoles are open, so the next start re-attaches them. */
+useConsoles.subscribe((s) => {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(s.consoles.map((c) => ({ target: c.target, title: c.title }))));
+  } catch {
+    // storage unavailable: consoles just do not come back
+  }
+});
+
+/**
+ * Re-open the consoles of the last session whose sandbox still runs: attach
+ * and serial consoles re-attach; a shell comes back as a new shell (the old
+ * one ended with its connection).
+ */
+export function restoreConsoles(running: Set<string>): void {
+  let saved: z.infer<typeof Saved> = [];
+  try {
+    const parsed = Saved.safeParse(JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]'));
+    if (parsed.success) saved = parsed.data;
+  } catch {
+    return;
+  }
+  for (const c of saved) if (running.has(c.target.sandboxId)) openConsole(c.target, c.title);
 }
