@@ -13,7 +13,7 @@ function restrict(patterns, message) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'core/agent/proto/generated/**', '.vessel-cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'release/**', 'core/agent/proto/generated/**', '.vessel-cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -51,6 +51,7 @@ export default tseslint.config(
   // renderer: the contract only (it talks to core through the API client).
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'guest/**/*.test.ts'],
+          include: ['core/**/*.test.ts', 'guest/**/*.test.ts', 'electron/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', 'node_modules/**', 'dist/**'],
           testTimeout: 20_000,
         },

@@ -21,6 +21,7 @@ const PACKAGES = [
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],
+  ['chromium', 'the browser the Playwright e2e tests drive (never downloaded by Playwright)'],
 ];
 
 function log(msg) {

@@ -19,12 +19,18 @@ export interface Runtime {
   close(): void;
 }
 
-export function createRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+export interface RuntimeOptions {
+  /** Accept requests for the mock hypervisor (a sleep process): tests and benchmarks only. */
+  allowMockHypervisor?: boolean;
+}
+
+export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
   const sandboxes = new SandboxService({
     store,
     env,
+    allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
   });

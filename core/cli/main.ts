@@ -5,6 +5,8 @@ import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
+import { serve } from '../serve/server.js';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The `vessel` command line. Human output by default, stable JSON with
@@ -159,6 +161,33 @@ function buildProgram(): Command {
       actionExitCode = code;
     },
   });
+
+  program
+    .command('serve')
+    .description('browser mode: serve the app and its API on loopback; prints the URL (with its access token)')
+    .option('--port <n>', 'TCP port (0 = any free port)', parseCount('--port'), 0)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--allow-mock-hypervisor', 'accept the mock hypervisor (benchmarks and tests only)').hideHelp())
+    .action(async (opts: { port: number; host: string; allowMockHypervisor?: boolean }) => {
+      if (opts.allowMockHypervisor) runtime ??= createRuntime(process.env, { allowMockHypervisor: true });
+      // A long-running server: one failed console or stream must not take every client down.
+      process.on('unhandledRejection', (err) => process.stderr.write(`vessel serve: unhandled: ${toVesselError(err).message}\n`));
+      const rendererDir = fileURLToPath(new URL('../../renderer/', import.meta.url));
+      const running = await serve(rt(), { host: opts.host, port: opts.port, rendererDir });
+      await rt().sandboxes.startMonitoring();
+      if (!['127.0.0.1', '::1', 'localhost'].includes(opts.host)) {
+        process.stderr.write(`vessel: warning: listening on ${opts.host}, not loopback: anyone who can reach it and has the URL controls your sandboxes\n`);
+      }
+      print(`Vessel is running at ${running.url}`);
+      print('open that URL in a browser (the token in it is the key); Ctrl-C to stop');
+      const keepAlive = setInterval(() => undefined, 60_000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      clearInterval(keepAlive);
+      await running.close();
+    });
 
   program
     .command('events')

@@ -1,0 +1,2 @@
+export { ApiSession, type ApiSessionOptions } from './session.js';
+export { callHandlers, DEFAULT_SHELL } from './handlers.js';
