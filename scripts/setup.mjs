@@ -77,6 +77,21 @@ if (missing.length > 0) {
   log('Debian packages present');
 }
 
+// Dependency install scripts are off (.npmrc): run the ones Vessel needs.
+// node-pty is a native addon (guest TTYs; built here, copied into the guest image).
+if (!existsSync(path.join(root, 'node_modules', 'node-pty', 'build', 'Release', 'pty.node'))) {
+  log('building node-pty (native addon)');
+  run('npm', ['rebuild', 'node-pty', '--ignore-scripts=false']);
+}
+// Electron's binary is a download from its release host: try it, and carry on
+// without it (npm start then serves the same app in browser mode).
+const electronDir = path.join(root, 'node_modules', 'electron');
+if (existsSync(path.join(electronDir, 'install.js')) && !existsSync(path.join(electronDir, 'path.txt'))) {
+  const res = spawnSync(process.execPath, [path.join(electronDir, 'install.js')], { cwd: electronDir, encoding: 'utf8', timeout: 180_000 });
+  const why = `${res.stderr ?? ''}${res.error ? String(res.error) : ''}`.trim().split('\n').find((l) => /error/i.test(l)) ?? `exit status ${res.status}`;
+  log(res.status === 0 ? 'Electron binary installed: npm start opens the desktop window' : `no Electron binary (${why.slice(0, 160)}): npm start serves the app in browser mode`);
+}
+
 // Build the TypeScript unless dist/ is newer than every source file.
 const stamp = path.join(root, 'dist', '.build-stamp');
 const sources = Math.max(...['core', 'guest', 'electron', 'bench'].map((d) => (existsSync(path.join(root, d)) ? newestMtime(path.join(root, d)) : 0)));
