@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, ContainerState, GuestDetails, HypervisorType, MachineType, RootfsMode, SandboxId, SandboxState } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -47,23 +47,9 @@ export const HypervisorStateRecord = z.object({
 });
 
 /** A container as the sandbox's state record keeps it (CRI-O style), rewritten under the sandbox lock. */
-export const ContainerRecord = z.object({
-  id: z.string(),
-  name: z.string(),
-  state: ContainerState,
-  args: z.array(z.string()),
-  tty: z.boolean(),
-  source: z.object({ kind: z.enum(['busybox', 'rootfs', 'bundle']), path: z.string() }),
-  rootfsMode: RootfsMode,
+export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend({
   /** Absolute path of the rootfs inside the sandbox's shared directory (a bind mount or a copy). */
   sharedRootfs: z.string(),
-  createdAt: z.string(),
-  startedAt: z.string().nullable(),
-  finishedAt: z.string().nullable(),
-  exitCode: z.number().int().nullable(),
-  signal: z.number().int().nullable(),
-  oomKilled: z.boolean(),
-  error: z.string().nullable(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerStats, ContainerStatus, SandboxStats, SandboxStatus } from '../contract/index.js';
 import { createRuntime } from '../api/index.js';
 import { mountsUnder } from '../api/container-rootfs.js';
-import { cliPath, guestManifestPath, makeRoot, pidAlive, repoRoot, runCli, vmSkipReason, waitFor, type CliResult } from './test-helpers.js';
+import { cliPath, guestManifestPath, makeRoot, pidAlive, repoRoot, runCli, runCliInput, vmSkipReason, waitFor, type CliResult } from './test-helpers.js';
 
 /**
  * Containers through the CLI as a user runs it: real QEMU under TCG, the real
@@ -36,26 +36,6 @@ function errorLine(stderr: string): string {
   const lines = stderr.trim().split('\n');
   expect(lines, stderr).toHaveLength(1); // one line, never a stack trace
   return lines[0] ?? '';
-}
-
-/** The CLI with bytes on stdin (stdin then closes). */
-function runCliInput(root: string, args: string[], input: string, timeoutMs = 240_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, VESSEL_ROOT: root }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`vessel ${args.join(' ')} timed out\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
 }
 
 function kernelRelease(): string {

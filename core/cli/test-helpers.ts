@@ -23,15 +23,24 @@ export function makeRoot(prefix = 'vessel-test-'): string {
 }
 
 export function runCli(root: string, args: string[], timeoutMs = 240_000): Promise<CliResult> {
+  return runCliWith(root, args, null, timeoutMs);
+}
+
+/** The CLI with bytes on stdin (stdin then closes). */
+export function runCliInput(root: string, args: string[], input: string, timeoutMs = 240_000): Promise<CliResult> {
+  return runCliWith(root, args, input, timeoutMs);
+}
+
+function runCliWith(root: string, args: string[], input: string | null, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       env: { ...process.env, VESSEL_ROOT: root },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\n${stderr}`));
@@ -40,6 +49,7 @@ export function runCli(root: string, args: string[], timeoutMs = 240_000): Promi
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });
     });
+    if (input !== null) child.stdin?.end(input);
   });
 }
 

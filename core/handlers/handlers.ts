@@ -1,5 +1,4 @@
 import { createConnection } from 'node:net';
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { z } from 'zod';
 import {
   Methods,
@@ -18,6 +17,7 @@ import {
 } from '../contract/index.js';
 import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
+import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
 
 /**
@@ -102,24 +102,6 @@ export async function createSandbox(
     }
   }
   return rt.sandboxes.statusSandbox(status.id);
-}
-
-function readTail(file: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // ---- streams ----------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync, openSync, readSync, closeSync, fstatSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { VesselError, toVesselError } from '../../contract/index.js';
+import { readTail } from '../../util/file.js';
 import { readProcStartTime } from '../../util/proc.js';
 import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type ProgressFn, type VmPaths } from '../hypervisor.js';
 import { signalIfSame, waitForExit, watchProcess } from '../process.js';
@@ -28,23 +29,6 @@ export function assertQemuBinary(path: string): void {
     if (!statSync(path).isFile()) throw new Error('not a file');
   } catch {
     throw new VesselError('E_MISSING_DEPENDENCY', `${basename(path) || path} not found: ${QEMU_INSTALL_HINT}`, { path });
-  }
-}
-
-/** The last `maxBytes` of a text file, or '' when it cannot be read. */
-export function readTail(path: string, maxBytes = 8192): string {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, maxBytes);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8');
-  } catch {
-    return '';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 
