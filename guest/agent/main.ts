@@ -4,6 +4,7 @@
 // a V8 code cache and calls main().
 import { ContainerEngine } from './engine.js';
 import { log } from './log.js';
+import { GuestNetwork } from './network.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
 import { LinuxGuestSystem } from './system.js';
 
@@ -18,7 +19,7 @@ export function main(options: MainOptions = {}): void {
     log('error', 'uncaught', { err: String(err).slice(0, 300) });
     process.exit(70); // init restarts the agent
   });
-  const { inject } = createAgentServer(new LinuxGuestSystem(), new ContainerEngine());
+  const { inject } = createAgentServer(new LinuxGuestSystem(), new ContainerEngine(), new GuestNetwork());
   void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' });
   // vsock: Node has no AF_VSOCK sockets, so the agent cannot listen there without a native addon.
 }
