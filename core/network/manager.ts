@@ -115,6 +115,14 @@ export function guestResolvLines(text: string): string[] {
     .filter((l) => !/^nameserver\s+(127\.|::1$|0\.0\.0\.0)/.test(l));
 }
 
+/**
+ * A named point where the integration tests SIGKILL this process
+ * (VESSEL_TEST_CRASH_AT=name) to prove the journal recovers from it.
+ */
+function crashPoint(name: string): void {
+  if (process.env.VESSEL_TEST_CRASH_AT === name) process.kill(process.pid, 'SIGKILL');
+}
+
 function randomMac(): string {
   const b = randomBytes(3);
   return `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
@@ -238,8 +246,10 @@ export class CniNetworkManager implements NetworkManager {
     await this.write(rec); // journal: the namespace is about to exist
     try {
       await ip(null, ['netns', 'add', netnsName]);
+      crashPoint('netns-added');
       await ip(rec.netnsPath, ['link', 'set', 'lo', 'up']);
       const nic = await this.attach(rec, net, 0, ports);
+      crashPoint('endpoint-ready');
       rec = { ...rec, nics: [nic] };
       rec.dns = this.dnsFor(nic.cniResult);
       rec = { ...rec, phase: 'ready', nics: rec.nics.map((n) => ({ ...n, complete: true })) };
@@ -304,6 +314,7 @@ export class CniNetworkManager implements NetworkManager {
     };
     await this.write({ ...rec, nics: [...rec.nics.filter((n) => n.id !== pending.id), pending] });
     const result = await this.cni.add(confList(net), this.invocation(rec.sandboxId, nsPath, ifName, ports));
+    crashPoint('cni-added');
     const withResult = { ...pending, cniResult: result };
     await this.write({ ...rec, nics: [...rec.nics.filter((n) => n.id !== pending.id), withResult] });
     const scan = await scanNamespace(nsPath);
@@ -346,6 +357,7 @@ export class CniNetworkManager implements NetworkManager {
         errors.push(err);
       }
     }
+    crashPoint('teardown-cni-deleted');
     if (rec.ownNetns && rec.netnsName) {
       await ip(null, ['netns', 'delete', rec.netnsName]).catch((err: unknown) => {
         if (existsSync(`/run/netns/${rec.netnsName ?? ''}`)) errors.push(err);

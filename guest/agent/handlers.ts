@@ -111,6 +111,7 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       }
       await system.setHostname(hostname);
       net?.writeSandboxFiles(hostname, dns ?? []);
+      await net?.loopbackUp().catch((err: unknown) => log('warn', 'loopback not up', { err: String(err) }));
       await engine?.prepareSandbox();
       state.sandboxId = sandboxId;
       log('info', 'sandbox created', { id: sandboxId });

@@ -198,6 +198,11 @@ export class GuestNetwork {
     });
   }
 
+  /** Loopback up: the guest's init leaves it down, and containers share this namespace. */
+  async loopbackUp(): Promise<void> {
+    await this.ip(['link', 'set', 'dev', 'lo', 'up']);
+  }
+
   /** Written once at CreateSandbox: resolv.conf (the host's chosen lines), hosts, hostname. */
   writeSandboxFiles(hostname: string, dns: string[]): void {
     this.hostname = hostname;
