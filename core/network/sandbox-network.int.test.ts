@@ -93,7 +93,7 @@ describe.skipIf(reason !== null)('sandbox networking in real VMs (bridge network
     b = JSON.parse(ok(await cli(['sandbox', 'run', '--name', `b${tag}`, '--network', lab, '--json']), 'sandbox run b')) as Status;
     ok(await cli(['container', 'run', a.id, '--name', 'web', '--', 'sh', '-c', 'mkdir -p /www && echo page-from-a > /www/index.html && exec httpd -f -p 80 -h /www']), 'web container');
     ok(await cli(['container', 'run', b.id, '--name', 'sh', '--', 'sleep', '3600']), 'sh container');
-  });
+  }, 600_000); // two TCG boots: slow on a loaded machine
 
   afterAll(async () => {
     const ids = [a?.id, b?.id].filter((x): x is string => Boolean(x));
@@ -210,7 +210,7 @@ describe.skipIf(reason !== null)('user-mode networking in a real VM (--network u
     const st = JSON.parse(ok(await cli(['sandbox', 'run', '--network', 'user', '-p', `${fwdPort}:80`, '--json']), 'sandbox run')) as Status;
     id = st.id;
     ok(await cli(['container', 'run', id, '--name', 'web', '--', 'sh', '-c', 'mkdir -p /www && echo page-from-user > /www/index.html && exec httpd -f -p 80 -h /www']), 'web');
-  });
+  }, 400_000);
 
   afterAll(async () => {
     if (id) await cli(['sandbox', 'delete', '--force', id]);
