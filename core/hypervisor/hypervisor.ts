@@ -30,7 +30,11 @@ export interface HypervisorConfig {
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
 export type VmNic =
   | { kind: 'tap'; id: string; tap: string; mac: string }
-  | { kind: 'user'; id: string; mac: string; hostForwards: { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }[] };
+  | { kind: 'user'; id: string; mac: string; hostForwards: { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }[] }
+  /** A vhost-user-net backend's socket (needs guest RAM shared with the backend: a memfd memory backend). Not wired to an endpoint yet. */
+  | { kind: 'vhost-user'; id: string; mac: string; socketPath: string }
+  /** A physical NIC handed over whole with VFIO (its PCI address). Not wired to an endpoint yet: no VFIO here. */
+  | { kind: 'vfio'; id: string; mac: string; pciAddress: string };
 
 export interface VmNetworkConfig {
   /** The network namespace QEMU runs in (required when a NIC is a tap). */

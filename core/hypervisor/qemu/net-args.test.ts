@@ -21,6 +21,14 @@ describe('NIC arguments', () => {
     const args = networkArgs({ nics: [{ kind: 'user', id: 'net0', mac: '52:54:00:00:00:01', hostForwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80 }] }] }, 'q35');
     expect(args[1]).toBe('user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:8080-:80');
   });
+  it('vhost-user and physical (VFIO) NICs: their arguments exist though no endpoint uses them here yet', () => {
+    expect(networkArgs({ nics: [{ kind: 'vhost-user', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', socketPath: '/run/vu,0.sock' }] }, 'q35')).toEqual([
+      '-chardev', 'socket,id=net0-chr,path=/run/vu,,0.sock', '-netdev', 'vhost-user,id=net0,chardev=net0-chr',
+      '-device', 'virtio-net-pci,netdev=net0,id=net0-dev,mac=aa:bb:cc:dd:ee:01,romfile=',
+    ]);
+    expect(networkArgs({ nics: [{ kind: 'vfio', id: 'net1', mac: 'aa:bb:cc:dd:ee:02', pciAddress: '0000:03:00.0' }] }, 'q35')).toEqual(['-device', 'vfio-pci,host=0000:03:00.0,id=net1-dev']);
+    expect(() => networkArgs({ nics: [{ kind: 'vfio', id: 'net1', mac: 'aa:bb:cc:dd:ee:02', pciAddress: '03:00.0;x' }] }, 'q35')).toThrow(/invalid PCI address/);
+  });
   it('refuses a bad MAC, a bad id and a tap without a namespace', () => {
     const bad = [
       { nics: [{ kind: 'tap' as const, id: 'net0', tap: 't', mac: 'AA:BB' }], netnsPath: '/n' },

@@ -25,7 +25,16 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
   for (const nic of net.nics) {
     if (!NIC_ID.test(nic.id)) throw new VesselError('E_INVALID_ARGUMENT', `invalid NIC id "${nic.id}" (net0..net99)`);
     if (!MAC.test(nic.mac)) throw new VesselError('E_INVALID_ARGUMENT', `invalid MAC "${nic.mac}" for ${nic.id} (lowercase aa:bb:cc:dd:ee:ff)`);
-    if (nic.kind === 'tap') {
+    if (nic.kind === 'vfio') {
+      if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(nic.pciAddress)) throw new VesselError('E_INVALID_ARGUMENT', `invalid PCI address "${nic.pciAddress}" for ${nic.id} (dddd:bb:dd.f)`);
+      // The device keeps its own MAC: VFIO passes the whole function.
+      args.push('-device', `vfio-pci,host=${nic.pciAddress},id=${nic.id}-dev`);
+      continue;
+    }
+    if (nic.kind === 'vhost-user') {
+      if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid vhost-user socket path for ${nic.id}`);
+      args.push('-chardev', `socket,id=${nic.id}-chr,path=${nic.socketPath.replaceAll(',', ',,')}`, '-netdev', `vhost-user,id=${nic.id},chardev=${nic.id}-chr`);
+    } else if (nic.kind === 'tap') {
       if (!net.netnsPath) throw new VesselError('E_INVALID_ARGUMENT', `NIC ${nic.id} is a tap but no network namespace was given`);
       // vhost=off: this host has no /dev/vhost-net (DESIGN facts); the tap carries vnet headers either way.
       args.push('-netdev', `tap,id=${nic.id},fd=${fd++}`);
