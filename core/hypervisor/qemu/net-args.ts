@@ -32,6 +32,7 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
       continue;
     }
     if (nic.kind === 'vhost-user') {
+      // eslint-disable-next-line no-control-regex
       if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid vhost-user socket path for ${nic.id}`);
       args.push('-chardev', `socket,id=${nic.id}-chr,path=${nic.socketPath.replaceAll(',', ',,')}`, '-netdev', `vhost-user,id=${nic.id},chardev=${nic.id}-chr`);
     } else if (nic.kind === 'tap') {
