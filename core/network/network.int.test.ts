@@ -110,6 +110,54 @@ describe.skipIf(reason !== null)('networks and sandbox namespaces (real CNI plug
     expect(await networkLeftovers(id, [path.join(root, 'networks', 'ipam')])).toEqual([]);
   });
 
+  it('ns:PATH joins a namespace another tool made: its veth becomes a tcfilter endpoint; teardown leaves the namespace, minus our tap', async () => {
+    const ns = `vsltj-${tag}`;
+    await ip(null, ['netns', 'add', ns]);
+    try {
+      const nsPath = `/run/netns/${ns}`;
+      await ip(nsPath, ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'peer0']);
+      await ip(nsPath, ['addr', 'add', '192.168.77.5/24', 'dev', 'eth0']);
+      await ip(nsPath, ['link', 'set', 'eth0', 'up']);
+      await ip(nsPath, ['link', 'set', 'peer0', 'up']);
+      await ip(nsPath, ['route', 'add', 'default', 'via', '192.168.77.1', 'dev', 'eth0']);
+      const id = sandboxId();
+      const rec = await mgr.setupSandbox(id, { network: `ns:${nsPath}` });
+      expect(rec.ownNetns).toBe(false);
+      expect(rec.nics.map((n) => [n.ifName, n.endpointType, n.model, n.ips[0], n.gateway])).toEqual([['eth0', 'veth', 'tcfilter', '192.168.77.5/24', '192.168.77.1']]);
+      expect(await tc(nsPath, ['filter', 'show', 'dev', 'eth0', 'ingress'])).toMatch(/redirect to device tap0_vsl/i);
+      await mgr.teardownSandbox(id);
+      expect(existsSync(nsPath)).toBe(true);
+      expect(await ip(nsPath, ['-o', 'link', 'show'])).not.toContain('tap0_vsl');
+      expect(await code(mgr.setupSandbox(sandboxId(), { network: 'ns:/run/netns/does-not-exist' }))).toMatch(/^E_NOT_FOUND: network namespace/);
+    } finally {
+      await ip(null, ['netns', 'delete', ns]).catch(() => undefined);
+    }
+  });
+
+  it('a macvlan network (CNI macvlan on a parent link) gives a macvlan endpoint joined by tcfilter', async () => {
+    // No dummy links in this kernel: a veth pair on the host is the parent.
+    const parent = `vslp${tag}`;
+    await ip(null, ['link', 'add', parent, 'type', 'veth', 'peer', 'name', `${parent}b`]);
+    const name = `mv${tag}`;
+    try {
+      await ip(null, ['link', 'set', parent, 'up']);
+      await mgr.networks.create({ name, driver: 'macvlan', parent, subnet: '10.93.77.0/24' });
+      const id = sandboxId();
+      const rec = await mgr.setupSandbox(id, { network: name });
+      expect(rec.nics[0]?.endpointType).toBe('macvlan');
+      expect(rec.nics[0]?.ips[0]).toMatch(/^10\.93\.77\.\d+\/24$/);
+      expect(await tc(rec.netnsPath ?? '', ['filter', 'show', 'dev', 'eth0', 'ingress'])).toMatch(/redirect to device tap0_vsl/i);
+      expect(await code(mgr.setupSandbox(sandboxId(), { network: name, ports: [{ hostIp: '127.0.0.1', hostPort: 39999, containerPort: 80, protocol: 'tcp' }] }))).toMatch(/^E_INVALID_ARGUMENT: port forwards need a bridge network/);
+      await mgr.teardownSandbox(id);
+      expect(await networkLeftovers(id, [path.join(root, 'networks', 'ipam')])).toEqual([]);
+      await mgr.networks.remove(name);
+      expect(await ip(null, ['link', 'show', parent])).toContain(parent); // the parent is the user's: kept
+    } finally {
+      await mgr.networks.remove(name).catch(() => undefined);
+      await ip(null, ['link', 'delete', parent]).catch(() => undefined);
+    }
+  });
+
   for (const point of ['netns-added', 'cni-added', 'endpoint-ready', 'teardown-cni-deleted']) {
     it(`a vessel process SIGKILLed at "${point}" leaves a journal the next process finishes from: nothing left`, async () => {
       const id = sandboxId();
