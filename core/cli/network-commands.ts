@@ -56,10 +56,11 @@ export function registerNetworkCommands(program: Command, ctx: NetworkCliContext
     .option('--gateway <ip>', 'gateway address (default: the first address of the subnet)')
     .option('--parent <iface>', 'host interface a macvlan network hangs off')
     .option('--internal', 'no NAT to the outside')
+    .addOption(new Option('--model <model>', 'how the sandbox link joins the VM: tcfilter (tap + tc redirect) or macvtap').choices(['tcfilter', 'macvtap']).default('tcfilter'))
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { driver: 'bridge' | 'macvlan'; subnet?: string; gateway?: string; parent?: string; internal?: boolean; json?: boolean }) => {
+    .action(async (name: string, opts: { driver: 'bridge' | 'macvlan'; subnet?: string; gateway?: string; parent?: string; internal?: boolean; json?: boolean; model: 'tcfilter' | 'macvtap' }) => {
       const info = await ctx.rt().network.networks.create({
-        name, driver: opts.driver, internal: Boolean(opts.internal),
+        name, driver: opts.driver, internal: Boolean(opts.internal), model: opts.model,
         ...(opts.subnet !== undefined ? { subnet: opts.subnet } : {}),
         ...(opts.gateway !== undefined ? { gateway: opts.gateway } : {}),
         ...(opts.parent !== undefined ? { parent: opts.parent } : {}),

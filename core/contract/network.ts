@@ -17,6 +17,8 @@ export const CreateNetworkRequest = z.object({
   gateway: z.string().optional(),
   parent: z.string().optional(),
   internal: z.boolean().default(false),
+  /** tcfilter (default) or macvtap. */
+  model: z.enum(['tcfilter', 'macvtap']).optional(),
 });
 export type CreateNetworkRequest = z.input<typeof CreateNetworkRequest>;
 

@@ -29,7 +29,8 @@ export interface HypervisorConfig {
 
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
 export type VmNic =
-  | { kind: 'tap'; id: string; tap: string; mac: string }
+  /** device: the macvtap character device to open instead of the tap by name (macvtap model). */
+  | { kind: 'tap'; id: string; tap: string; mac: string; device?: string }
   | { kind: 'user'; id: string; mac: string; hostForwards: { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }[] }
   /** A vhost-user-net backend's socket (needs guest RAM shared with the backend: a memfd memory backend). Not wired to an endpoint yet. */
   | { kind: 'vhost-user'; id: string; mac: string; socketPath: string }
@@ -48,6 +49,8 @@ export interface NicHotplugRequest {
   netnsPath: string;
   tap: string;
   mac: string;
+  /** The macvtap character device (macvtap model) instead of the tap by name. */
+  device?: string;
 }
 
 /** Optional driver capability: NIC hot plug (QEMU: getfd + netdev_add + device_add on a free root port). */

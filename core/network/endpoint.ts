@@ -5,7 +5,9 @@
 // found in the namespace is used as it is.
 import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
-import { ip, tc } from './exec.js';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { IP, ip, mustRun, tc } from './exec.js';
 
 const AddrInfo = z.object({ family: z.string(), local: z.string(), prefixlen: z.number() }).loose();
 const LinkJson = z.object({
@@ -86,6 +88,35 @@ export async function setupTcFilter(nsPath: string, link: ScannedLink, tap: stri
 export async function removeTcFilter(nsPath: string, link: string, tap: string): Promise<void> {
   await tc(nsPath, ['qdisc', 'del', 'dev', link, 'ingress']).catch(() => undefined);
   await ip(nsPath, ['link', 'delete', tap]).catch(() => undefined);
+}
+
+/**
+ * macvtap model: a bridge-mode macvtap on the link takes the link's MAC (so the
+ * guest NIC has it); the link gets a random MAC and loses its addresses (the
+ * guest owns them now). QEMU opens the macvtap's character device, made at
+ * devPath from the numbers the namespace's sysfs gives.
+ */
+export async function setupMacvtap(netnsName: string, nsPath: string, link: ScannedLink, name: string, devPath: string): Promise<void> {
+  await removeMacvtap(nsPath, name, devPath);
+  await ip(nsPath, ['link', 'add', 'link', link.name, 'name', name, 'type', 'macvtap', 'mode', 'bridge']);
+  const b = randomBytes(3);
+  await ip(nsPath, ['link', 'set', 'dev', link.name, 'address', `02:00:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`]);
+  await ip(nsPath, ['link', 'set', 'dev', name, 'address', link.mac, 'mtu', String(link.mtu), 'up']);
+  await ip(nsPath, ['addr', 'flush', 'dev', link.name]);
+  await ip(nsPath, ['link', 'set', 'dev', link.name, 'up']);
+  const info = z.array(z.object({ ifindex: z.number() }).loose()).parse(JSON.parse(await ip(nsPath, ['-j', 'link', 'show', 'dev', name])));
+  const index = info[0]?.ifindex;
+  if (index === undefined) throw new VesselError('E_NETWORK', `macvtap ${name} vanished`);
+  // `ip netns exec` mounts the namespace's own sysfs, where the macvtap's tap<ifindex> is listed.
+  const dev = (await mustRun(IP, ['netns', 'exec', netnsName, 'cat', `/sys/class/net/${name}/macvtap/tap${index}/dev`])).trim();
+  const m = /^(\d+):(\d+)$/.exec(dev);
+  if (!m?.[1] || !m[2]) throw new VesselError('E_NETWORK', `cannot read the device numbers of macvtap ${name} (got "${dev}")`);
+  await mustRun('/usr/bin/mknod', ['-m', '600', devPath, 'c', m[1], m[2]]);
+}
+
+export async function removeMacvtap(nsPath: string, name: string, devPath: string): Promise<void> {
+  rmSync(devPath, { force: true });
+  await ip(nsPath, ['link', 'delete', name]).catch(() => undefined);
 }
 
 const Stats = z.object({ bytes: z.number(), packets: z.number(), errors: z.number(), dropped: z.number() }).loose();

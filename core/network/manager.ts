@@ -16,7 +16,7 @@ import { readProcStartTime } from '../util/proc.js';
 import type { VmNetworkConfig, VmNic } from '../hypervisor/hypervisor.js';
 import { CniResult, CniRunner, type CniInvocation } from './cni.js';
 import { ip, mustRun } from './exec.js';
-import { assertEndpointSupported, linkCounters, removeTcFilter, scanNamespace, setupTcFilter, tapName } from './endpoint.js';
+import { assertEndpointSupported, linkCounters, removeMacvtap, removeTcFilter, scanNamespace, setupMacvtap, setupTcFilter, tapName } from './endpoint.js';
 import { confList, DEFAULT_NETWORK, NetworkStore, toNetworkInfo, type NetworkRecord } from './networks.js';
 import { assertPortsFree } from './ports.js';
 
@@ -35,6 +35,8 @@ const NicRecord = z.object({
   endpointType: z.enum(['veth', 'macvlan', 'macvtap', 'tap', 'tuntap', 'physical', 'vhost-user', 'user']),
   model: z.enum(['tcfilter', 'macvtap', 'none', 'user']),
   hotplugged: z.boolean(),
+  /** The macvtap character device QEMU opens (macvtap model). */
+  device: z.string().nullable().default(null),
   /** false while being plugged/unplugged: a journal mark for recovery. */
   complete: z.boolean(),
 });
@@ -265,7 +267,7 @@ export class CniNetworkManager implements NetworkManager {
     await assertPortsFree(ports, this.all().flatMap((r) => r.ports));
     const nic: NicRecord = {
       id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: 1500, ips: [`${USER_GUEST_IP}/24`],
-      gateway: USER_GATEWAY, routes: [{ dest: 'default', gateway: USER_GATEWAY }], endpointType: 'user', model: 'user', hotplugged: false, complete: true,
+      gateway: USER_GATEWAY, routes: [{ dest: 'default', gateway: USER_GATEWAY }], endpointType: 'user', model: 'user', hotplugged: false, complete: true, device: null,
     };
     const rec: SandboxNetRecord = { ...base, phase: 'ready', nics: [nic], dns: this.options.resolvConfPath ? this.dnsFor(null) : [`nameserver ${USER_DNS}`] };
     await this.write(rec);
@@ -291,7 +293,7 @@ export class CniNetworkManager implements NetworkManager {
           ips: link.addresses.map((a) => `${a.address}/${a.prefix}`),
           gateway: scan.routes.find((r) => r.dest === 'default' && r.device === link.name)?.gateway ?? null,
           routes: scan.routes.filter((r) => r.device === link.name && r.gateway).map((r) => ({ dest: r.dest, gateway: r.gateway })),
-          endpointType: link.kind === 'other' ? 'veth' : link.kind, model: link.kind === 'tap' ? 'none' : 'tcfilter', hotplugged: false, complete: true,
+          endpointType: link.kind === 'other' ? 'veth' : link.kind, model: link.kind === 'tap' ? 'none' : 'tcfilter', hotplugged: false, complete: true, device: null,
         });
       }
       rec = { ...rec, phase: 'ready', nics, dns: this.dnsFor(null) };
@@ -308,9 +310,11 @@ export class CniNetworkManager implements NetworkManager {
     const nsPath = rec.netnsPath;
     if (!nsPath) throw new VesselError('E_INTERNAL', 'no namespace to attach to');
     const ifName = `eth${index}`;
+    const macvtap = net.model === 'macvtap';
     const pending: NicRecord = {
-      id: `net${index}`, network: net.name, ifName, cniResult: null, tap: tapName(index), mac: '', mtu: 1500, ips: [], gateway: null, routes: [],
-      endpointType: net.driver === 'bridge' ? 'veth' : 'macvlan', model: 'tcfilter', hotplugged: index > 0, complete: false,
+      id: `net${index}`, network: net.name, ifName, cniResult: null, tap: macvtap ? `mtap${index}_vsl` : tapName(index), mac: '', mtu: 1500, ips: [], gateway: null, routes: [],
+      endpointType: net.driver === 'bridge' ? 'veth' : 'macvlan', model: macvtap ? 'macvtap' : 'tcfilter', hotplugged: index > 0, complete: false,
+      device: macvtap ? path.join(this.devDir(), `${rec.sandboxId.slice(0, 20)}-${index}`) : null,
     };
     await this.write({ ...rec, nics: [...rec.nics.filter((n) => n.id !== pending.id), pending] });
     const result = await this.cni.add(confList(net), this.invocation(rec.sandboxId, nsPath, ifName, ports));
@@ -321,13 +325,22 @@ export class CniNetworkManager implements NetworkManager {
     const link = scan.links.find((l) => l.name === ifName);
     if (!link) throw new VesselError('E_NETWORK', `CNI ADD on ${net.name} made no ${ifName} in the sandbox's namespace`);
     assertEndpointSupported(link);
-    await setupTcFilter(nsPath, link, pending.tap ?? tapName(index));
+    if (pending.device && rec.netnsName) {
+      mkdirSync(this.devDir(), { recursive: true, mode: 0o700 });
+      await setupMacvtap(rec.netnsName, nsPath, link, pending.tap ?? `mtap${index}_vsl`, pending.device);
+    } else {
+      await setupTcFilter(nsPath, link, pending.tap ?? tapName(index));
+    }
     const ips = result.ips.map((i) => i.address);
     const gateway = result.ips[0]?.gateway ?? null;
     return {
       ...withResult, mac: link.mac.toLowerCase(), mtu: link.mtu, ips, gateway,
       routes: result.routes.map((r) => ({ dest: r.dst === '0.0.0.0/0' ? 'default' : r.dst, gateway: r.gw ?? gateway ?? '' })),
     };
+  }
+
+  private devDir(): string {
+    return path.join(this.options.root, 'network', 'dev');
   }
 
   private invocation(sandboxId: string, nsPath: string, ifName: string, ports: PortMapping[]): CniInvocation {
@@ -371,6 +384,14 @@ export class CniNetworkManager implements NetworkManager {
     if (nic.model === 'user') return;
     const nsPath = rec.netnsPath;
     if (nsPath && nic.tap && nic.model === 'tcfilter' && existsSync(nsPath)) await removeTcFilter(nsPath, nic.ifName, nic.tap);
+    if (nic.model === 'macvtap' && nic.device) {
+      rmSync(nic.device, { force: true });
+      if (nsPath && existsSync(nsPath)) {
+        await removeMacvtap(nsPath, nic.tap ?? '', nic.device).catch(() => undefined);
+        // The bridge plugin's DEL finds the NAT rules to remove from the addresses on the link: give them back.
+        for (const cidr of nic.ips) await ip(nsPath, ['addr', 'add', cidr, 'dev', nic.ifName]).catch(() => undefined);
+      }
+    }
     if (nic.network.startsWith('ns:')) return;
     const net = this.store.read(nic.network);
     if (!net) return; // network removed by hand: nothing of ours to DEL against
@@ -383,7 +404,7 @@ export class CniNetworkManager implements NetworkManager {
   vmNetwork(rec: SandboxNetRecord): VmNetworkConfig | undefined {
     const nics: VmNic[] = rec.nics.filter((n) => n.complete).map((n) => (n.model === 'user'
       ? { kind: 'user', id: n.id, mac: n.mac, hostForwards: rec.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, guestPort: p.containerPort })) }
-      : { kind: 'tap', id: n.id, tap: n.tap ?? '', mac: n.mac }));
+      : { kind: 'tap', id: n.id, tap: n.tap ?? '', mac: n.mac, ...(n.device ? { device: n.device } : {}) }));
     if (nics.length === 0 && !rec.netnsPath) return undefined;
     return { ...(rec.netnsPath ? { netnsPath: rec.netnsPath } : {}), nics };
   }

@@ -3,7 +3,7 @@
 // leaves nothing, and recovery from a vessel process SIGKILLed at each step.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,6 +155,26 @@ describe.skipIf(reason !== null)('networks and sandbox namespaces (real CNI plug
     } finally {
       await mgr.networks.remove(name).catch(() => undefined);
       await ip(null, ['link', 'delete', parent]).catch(() => undefined);
+    }
+  });
+
+  it('the macvtap model: a bridge macvtap on the veth takes its MAC, the veth loses its address, QEMU gets a character device', async () => {
+    const name = `mt${tag}`;
+    try {
+      await mgr.networks.create({ name, model: 'macvtap' });
+      const id = sandboxId();
+      const rec = await mgr.setupSandbox(id, { network: name });
+      const nic = rec.nics[0];
+      expect(nic?.model).toBe('macvtap');
+      expect(nic?.device && statSync(nic.device).isCharacterDevice()).toBe(true);
+      const ns = rec.netnsPath ?? '';
+      expect(await ip(ns, ['link', 'show', 'dev', 'mtap0_vsl'])).toContain(nic?.mac ?? 'x');
+      expect(await ip(ns, ['-4', 'addr', 'show', 'dev', 'eth0'])).not.toContain('inet ');
+      await mgr.teardownSandbox(id);
+      expect(existsSync(nic?.device ?? '/')).toBe(false);
+      expect(await networkLeftovers(id, [path.join(root, 'networks', 'ipam')])).toEqual([]);
+    } finally {
+      await mgr.networks.remove(name).catch(() => undefined);
     }
   });
 

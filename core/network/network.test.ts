@@ -54,7 +54,7 @@ describe('interface names', () => {
 
 const bridgeNet: NetworkRecord = {
   schemaVersion: 1, name: 'lab', driver: 'bridge', subnet: '10.89.5.0/24', gateway: '10.89.5.1', hostInterface: 'vslabcdef12',
-  internal: false, isDefault: false, ipamDir: '/tmp/ipam', createdAt: '2026-01-01T00:00:00Z',
+  internal: false, isDefault: false, ipamDir: '/tmp/ipam', createdAt: '2026-01-01T00:00:00Z', model: 'tcfilter',
 };
 
 describe('CNI conflists', () => {

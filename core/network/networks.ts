@@ -30,6 +30,8 @@ export const NetworkRecord = z.object({
   internal: z.boolean(),
   isDefault: z.boolean(),
   ipamDir: z.string(),
+  /** How the sandbox's link is joined to the VM (virtcontainers' internetworking model). */
+  model: z.enum(['tcfilter', 'macvtap']).default('tcfilter'),
   createdAt: z.string(),
 });
 export type NetworkRecord = z.infer<typeof NetworkRecord>;
@@ -146,7 +148,7 @@ export class NetworkStore {
     const subnet = onBridge ? networkOf(onBridge) : await this.freeSubnet();
     return this.write({
       schemaVersion: 1, name: DEFAULT_NETWORK, driver: 'bridge', subnet, gateway: hostAddress(subnet, 1),
-      hostInterface: DEFAULT_BRIDGE, internal: false, isDefault: true, ipamDir: DEFAULT_IPAM_DIR, createdAt: new Date().toISOString(),
+      hostInterface: DEFAULT_BRIDGE, internal: false, isDefault: true, ipamDir: DEFAULT_IPAM_DIR, createdAt: new Date().toISOString(), model: 'tcfilter',
     });
   }
 
@@ -198,7 +200,7 @@ export class NetworkStore {
     }
     return this.write({
       schemaVersion: 1, name: req.name, driver: req.driver, subnet, gateway, hostInterface, internal: req.internal, isDefault: false,
-      ipamDir: path.join(this.dir, 'ipam'), createdAt: new Date().toISOString(),
+      ipamDir: path.join(this.dir, 'ipam'), createdAt: new Date().toISOString(), model: req.model ?? 'tcfilter',
     });
   }
 

@@ -13,9 +13,11 @@ export function virtioNetDevice(machine: MachineType): string {
   return machine === 'microvm' ? 'virtio-net-device' : 'virtio-net-pci';
 }
 
-/** The taps (in order) the helper must open as fds FIRST_TAP_FD.. */
-export function tapsToOpen(net: VmNetworkConfig | undefined): string[] {
-  return (net?.nics ?? []).flatMap((n) => (n.kind === 'tap' ? [n.tap] : []));
+/** What the helper opens (in order) as fds FIRST_TAP_FD..: a tap by name, or a macvtap character device. */
+export type TapRef = string | { device: string };
+
+export function tapsToOpen(net: VmNetworkConfig | undefined): TapRef[] {
+  return (net?.nics ?? []).flatMap((n): TapRef[] => (n.kind === 'tap' ? [n.device ? { device: n.device } : n.tap] : []));
 }
 
 export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineType): string[] {

@@ -22,7 +22,7 @@ export async function hotplugNic(q: QmpSessions, state: HypervisorState, nic: Ni
   const fdname = `fd-${nic.id}`;
   onProgress?.('hypervisor', `passing tap ${nic.tap} to QEMU`);
   // Before our own session: QEMU serves one QMP client at a time.
-  sendTapFd(tapHelperPath(), nic.netnsPath, nic.tap, state.paths.qmpSocket, fdname);
+  sendTapFd(tapHelperPath(), nic.netnsPath, nic.tap, state.paths.qmpSocket, fdname, nic.device);
   await q.withQmp(state, async (qmp) => {
     const undo: (() => Promise<unknown>)[] = [() => qmp.execute('closefd', { fdname })];
     try {

@@ -43,16 +43,20 @@ export function tapHelperPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** argv that runs `binary args` inside netnsPath with the taps open as fds 3, 4, ... */
-export function wrapInNetns(helper: string, netnsPath: string | undefined, taps: string[], binary: string, args: string[]): { file: string; args: string[] } {
+export function wrapInNetns(helper: string, netnsPath: string | undefined, taps: (string | { device: string })[], binary: string, args: string[]): { file: string; args: string[] } {
   const pre: string[] = ['exec'];
   if (netnsPath) pre.push('--netns', netnsPath);
-  for (const t of taps) pre.push('--tap', t);
+  for (const t of taps) {
+    if (typeof t === 'string') pre.push('--tap', t);
+    else pre.push('--tapdev', t.device);
+  }
   return { file: helper, args: [...pre, '--', binary, ...args] };
 }
 
 /** Opens tap in netnsPath and hands it to QEMU under fdname (QMP getfd, SCM_RIGHTS). */
-export function sendTapFd(helper: string, netnsPath: string, tap: string, qmpSocket: string, fdname: string): void {
-  const res = spawnSync(helper, ['sendfd', '--netns', netnsPath, '--tap', tap, '--socket', qmpSocket, '--fdname', fdname], { encoding: 'utf8', timeout: 15_000 });
+export function sendTapFd(helper: string, netnsPath: string, tap: string, qmpSocket: string, fdname: string, device?: string): void {
+  const which = device ? ['--tapdev', device] : ['--tap', tap];
+  const res = spawnSync(helper, ['sendfd', '--netns', netnsPath, ...which, '--socket', qmpSocket, '--fdname', fdname], { encoding: 'utf8', timeout: 15_000 });
   if (res.error || res.status !== 0) {
     throw new VesselError('E_HYPERVISOR', `cannot pass tap ${tap} to QEMU: ${(res.error?.message ?? (res.stderr || res.stdout)).trim().slice(0, 300)}`, { tap });
   }

@@ -1,9 +1,10 @@
 // vessel-tapfd: the two things Node cannot do for QEMU networking.
 //
-//   vessel-tapfd exec [--netns PATH] [--tap NAME]... -- PROGRAM ARGS...
+//   vessel-tapfd exec [--netns PATH] [--tap NAME | --tapdev DEV]... -- PROGRAM ARGS...
 //     Enter the network namespace PATH, open each existing tap NAME
-//     (TUNSETIFF: IFF_TAP|IFF_NO_PI|IFF_VNET_HDR) as fds 3, 4, ... in order,
-//     then exec PROGRAM (QEMU) inside the namespace with those fds open.
+//     (TUNSETIFF: IFF_TAP|IFF_NO_PI|IFF_VNET_HDR), or each macvtap character
+//     device DEV, as fds 3, 4, ... in order, then exec PROGRAM (QEMU) inside
+//     the namespace with those fds open.
 //
 //   vessel-tapfd sendfd --netns PATH --tap NAME --socket QMP --fdname ID
 //     Enter PATH, open tap NAME, connect to QEMU's QMP socket and hand the
@@ -46,6 +47,12 @@ static void enter_netns(const char *path) {
   if (fd < 0) die("cannot open network namespace", path);
   if (setns(fd, CLONE_NEWNET) != 0) die("cannot enter network namespace", path);
   close(fd);
+}
+
+static int open_tapdev(const char *path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) die("cannot open macvtap device", path);
+  return fd;
 }
 
 static int open_tap(const char *name) {
@@ -116,22 +123,23 @@ static int valid_id(const char *s) {
 }
 
 static int cmd_sendfd(int argc, char **argv) {
-  const char *netns = NULL, *tap = NULL, *sock = NULL, *fdname = NULL;
+  const char *netns = NULL, *tap = NULL, *tapdev = NULL, *sock = NULL, *fdname = NULL;
   for (int i = 0; i < argc; i++) {
     if (i + 1 >= argc) usage();
     if (!strcmp(argv[i], "--netns")) netns = argv[++i];
     else if (!strcmp(argv[i], "--tap")) tap = argv[++i];
+    else if (!strcmp(argv[i], "--tapdev")) tapdev = argv[++i];
     else if (!strcmp(argv[i], "--socket")) sock = argv[++i];
     else if (!strcmp(argv[i], "--fdname")) fdname = argv[++i];
     else usage();
   }
-  if (!tap || !sock || !fdname) usage();
+  if ((!tap && !tapdev) || !sock || !fdname) usage();
   if (!valid_id(fdname)) {
     fprintf(stderr, "vessel-tapfd: invalid fd name %s\n", fdname);
     return 2;
   }
   if (netns) enter_netns(netns);
-  int tapfd = open_tap(tap);
+  int tapfd = tapdev ? open_tapdev(tapdev) : open_tap(tap);
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
@@ -161,13 +169,15 @@ static int cmd_sendfd(int argc, char **argv) {
 static int cmd_exec(int argc, char **argv) {
   const char *netns = NULL;
   const char *taps[MAX_TAPS];
+  int isdev[MAX_TAPS];
   int ntaps = 0, i = 0;
   for (; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (i + 1 >= argc) usage();
     if (!strcmp(argv[i], "--netns")) netns = argv[++i];
-    else if (!strcmp(argv[i], "--tap")) {
+    else if (!strcmp(argv[i], "--tap") || !strcmp(argv[i], "--tapdev")) {
       if (ntaps == MAX_TAPS) usage();
+      isdev[ntaps] = !strcmp(argv[i], "--tapdev");
       taps[ntaps++] = argv[++i];
     } else usage();
   }
@@ -177,7 +187,7 @@ static int cmd_exec(int argc, char **argv) {
   // an opened fd never lands on a slot another one needs.
   int fds[MAX_TAPS];
   for (int t = 0; t < ntaps; t++) {
-    int fd = open_tap(taps[t]);
+    int fd = isdev[t] ? open_tapdev(taps[t]) : open_tap(taps[t]);
     fds[t] = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_FD + MAX_TAPS);
     if (fds[t] < 0) die("dup", taps[t]);
     close(fd);
