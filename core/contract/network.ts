@@ -31,6 +31,8 @@ export const NetworkInfo = z.object({
   hostInterface: z.string(),
   internal: z.boolean(),
   isDefault: z.boolean(),
+  /** tcfilter or macvtap (how sandbox links join their VM). */
+  model: z.enum(['tcfilter', 'macvtap']).default('tcfilter'),
   createdAt: z.string(),
   /** IDs of the sandboxes attached to it. */
   sandboxes: z.array(z.string()),

@@ -228,6 +228,6 @@ function networkOf(cidr: string): string {
 export function toNetworkInfo(rec: NetworkRecord, sandboxes: string[]): NetworkInfo {
   return {
     name: rec.name, driver: rec.driver, subnet: rec.subnet, gateway: rec.gateway, hostInterface: rec.hostInterface,
-    internal: rec.internal, isDefault: rec.isDefault, createdAt: rec.createdAt, sandboxes,
+    internal: rec.internal, isDefault: rec.isDefault, model: rec.model, createdAt: rec.createdAt, sandboxes,
   };
 }

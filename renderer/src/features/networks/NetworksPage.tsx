@@ -4,7 +4,7 @@ import { api } from '../../api/client.js';
 import { useStore } from '../../store.js';
 import { validateNetworkForm, type NetworkForm } from './validate.js';
 
-const EMPTY: NetworkForm = { name: '', driver: 'bridge', subnet: '', gateway: '', parent: '', internal: false };
+const EMPTY: NetworkForm = { name: '', driver: 'bridge', subnet: '', gateway: '', parent: '', internal: false, model: 'tcfilter' };
 
 function CreateNetworkDialog({ open, onClose, taken, onCreated }: { open: boolean; onClose: () => void; taken: string[]; onCreated: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -35,7 +35,7 @@ function CreateNetworkDialog({ open, onClose, taken, onCreated }: { open: boolea
     setBusy(true);
     setFailure(null);
     api.call('network.create', {
-      name: form.name.trim(), driver: form.driver, internal: form.internal,
+      name: form.name.trim(), driver: form.driver, internal: form.internal, model: form.model,
       ...(form.subnet.trim() ? { subnet: form.subnet.trim() } : {}),
       ...(form.gateway.trim() ? { gateway: form.gateway.trim() } : {}),
       ...(form.driver === 'macvlan' ? { parent: form.parent.trim() } : {}),
@@ -59,6 +59,7 @@ function CreateNetworkDialog({ open, onClose, taken, onCreated }: { open: boolea
           {field('subnet', 'Subnet', <input {...aria('subnet')} value={form.subnet} onChange={(e) => set('subnet', e.target.value)} placeholder="10.90.0.0/24" />, 'empty: a free /24')}
           {field('gateway', 'Gateway', <input {...aria('gateway')} value={form.gateway} onChange={(e) => set('gateway', e.target.value)} placeholder="first address" />)}
           {form.driver === 'macvlan' ? field('parent', 'Parent interface', <input {...aria('parent')} value={form.parent} onChange={(e) => set('parent', e.target.value)} placeholder="eth0" />) : null}
+          {field('model', 'Model', <select {...aria('model')} value={form.model} onChange={(e) => set('model', e.target.value as NetworkForm['model'])}><option value="tcfilter">tcfilter (tap + tc redirect)</option><option value="macvtap">macvtap</option></select>)}
           <div className="field"><label><input type="checkbox" checked={form.internal} onChange={(e) => set('internal', e.target.checked)} disabled={busy} /> Internal (no NAT)</label></div>
         </div>
         {failure ? <p className="error" role="alert">{failure}</p> : null}
@@ -128,7 +129,7 @@ export function NetworksPage() {
             {networks.map((n) => (
               <tr key={n.name} data-network={n.name}>
                 <td>{n.name}{n.isDefault ? <span className="sub"> (default)</span> : null}</td>
-                <td>{n.driver}{n.internal ? ' · internal' : ''}</td>
+                <td>{n.driver}{n.internal ? ' · internal' : ''}{n.model === 'macvtap' ? ' · macvtap' : ''}</td>
                 <td className="mono">{n.subnet}</td>
                 <td className="mono">{n.gateway}</td>
                 <td className="mono">{n.hostInterface}</td>

@@ -12,7 +12,7 @@ function ipv4(text: string): number | null {
   return (((p[0] ?? 0) << 24) >>> 0) + ((p[1] ?? 0) << 16) + ((p[2] ?? 0) << 8) + (p[3] ?? 0);
 }
 
-export interface NetworkForm { name: string; driver: 'bridge' | 'macvlan'; subnet: string; gateway: string; parent: string; internal: boolean }
+export interface NetworkForm { name: string; driver: 'bridge' | 'macvlan'; subnet: string; gateway: string; parent: string; internal: boolean; model: 'tcfilter' | 'macvtap' }
 export type NetworkFormErrors = Partial<Record<keyof NetworkForm, string>>;
 
 export function validateNetworkForm(f: NetworkForm, taken: string[]): NetworkFormErrors {
