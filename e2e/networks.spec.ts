@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -23,6 +23,7 @@ const sandboxName = `e2e-net-${tag}`;
 
 test.beforeAll(async () => {
   // Guests get their DNS lines from a file this test controls, never the host's resolvers.
+  mkdirSync(screenshotDir, { recursive: true });
   const resolv = path.join(screenshotDir, '..', `resolv-${tag}.conf`);
   writeFileSync(resolv, 'nameserver 10.255.255.254\n');
   process.env.VESSEL_RESOLV_CONF = resolv;
