@@ -86,3 +86,34 @@ describe('guest DNS from the host resolv.conf', () => {
     expect(guestResolvLines('# x\nnameserver 127.0.0.53\nnameserver 10.1.2.3\nsearch lan\noptions edns0\nnameserver ::1\n')).toEqual(['nameserver 10.1.2.3', 'search lan', 'options edns0']);
   });
 });
+
+describe('rootless default (no host changes)', () => {
+  it('without root a sandbox gets user-mode networking with QEMU slirp, the test resolv.conf lines, and its forwards as hostfwd', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const pathMod = await import('node:path');
+    const { CniNetworkManager } = await import('./manager.js');
+    const root = mkdtempSync(pathMod.join(tmpdir(), 'vessel-rootless-'));
+    try {
+      writeFileSync(pathMod.join(root, 'resolv.conf'), 'nameserver 127.0.0.53\nnameserver 10.9.9.9\n');
+      const mgr = new CniNetworkManager({ root, privileged: false, resolvConfPath: pathMod.join(root, 'resolv.conf') });
+      const hostPort = 40000 + Math.floor(Math.random() * 9999);
+      const rec = await mgr.setupSandbox('sb1', { ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 80, protocol: 'tcp' }] });
+      expect(rec).toMatchObject({ mode: 'user', netnsPath: null, dns: ['nameserver 10.9.9.9'] });
+      expect(mgr.vmNetwork(rec)?.nics[0]).toMatchObject({ kind: 'user', hostForwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort, guestPort: 80 }] });
+      // The same host port for another sandbox is refused by name.
+      await expect(mgr.setupSandbox('sb4', { ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 81, protocol: 'tcp' }] })).rejects.toThrow(new RegExp(`host port ${hostPort}/tcp is already forwarded`));
+      const plain = await mgr.setupSandbox('sb2', {});
+      expect(plain.mode).toBe('user');
+      expect(plain.reason).toMatch(/without root/);
+      expect(mgr.vmNetwork(plain)?.nics[0]).toMatchObject({ kind: 'user', id: 'net0' });
+      expect(mgr.guestConfig(plain).interfaces[0]?.ips).toEqual([{ address: '10.0.2.15', prefix: 24 }]);
+      expect(mgr.status(plain).datapath).toMatch(/user-mode/);
+      await expect(mgr.setupSandbox('sb3', { network: 'vessel' })).rejects.toThrow(/needs root/);
+      await mgr.teardownSandbox('sb2');
+      expect(mgr.read('sb2')).toBeNull();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
