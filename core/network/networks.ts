@@ -215,7 +215,8 @@ export class NetworkStore {
     if (rec.driver === 'bridge' && !rec.isDefault && (await linkExists(rec.hostInterface))) {
       await ip(null, ['link', 'delete', rec.hostInterface, 'type', 'bridge']);
     }
-    rmSync(path.join(rec.ipamDir, `vessel-${rec.name}`), { recursive: true, force: true });
+    // The default network's leases are shared by every store on this host (DEFAULT_IPAM_DIR): keep them.
+    if (!rec.isDefault) rmSync(path.join(rec.ipamDir, `vessel-${rec.name}`), { recursive: true, force: true });
     rmSync(this.file(rec.name), { force: true });
   }
 }
