@@ -76,7 +76,7 @@ async function sleep(ms: number): Promise<void> {
 /** Host → container: a sink container behind a forwarded port, one round per port. */
 async function hostToContainer(sandbox: string, port: number, cport: number): Promise<number> {
   // One-shot sink: busybox nc -l exits after the connection closes, so each round starts a fresh one.
-  vessel('exec', sandbox, 'sink', '--', 'sh', '-c', `(nc -l -p ${cport} > /dev/null &) ; sleep 1`);
+  vessel('exec', sandbox, 'sink', '--', 'sh', '-c', `(nc -l -p ${cport} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
   await sleep(500);
   return sendTo('127.0.0.1', port);
 }
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     const aIp = a.network.nics[0]?.ips[0]?.split('/')[0] ?? '';
     const c2c: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      vessel('exec', a.id, 'sink', '--', 'sh', '-c', '(nc -l -p 5002 > /dev/null &) ; sleep 1');
+      vessel('exec', a.id, 'sink', '--', 'sh', '-c', '(nc -l -p 5002 > /dev/null 2>&1 < /dev/null &) ; sleep 1');
       const start = performance.now();
       vessel('exec', b.id, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${MIB * 16} 2>/dev/null | nc ${aIp} 5002`);
       c2c.push(performance.now() - start);
