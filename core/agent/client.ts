@@ -15,6 +15,8 @@ import { loadAgentProto, type AgentServiceClient, type HealthClient } from './pr
 export type AgentAddress =
   /** A unix socket carrying the agent's byte stream: QEMU's virtio-serial chardev. */
   | { kind: 'unix'; path: string }
+  /** The sandbox's agent channel owner (channel/owner.ts): plain HTTP/2 on a unix socket, shared by any number of clients. */
+  | { kind: 'channel'; path: string }
   /** AF_VSOCK (needs /dev/vhost-vsock on the host). */
   | { kind: 'vsock'; cid: number; port: number }
   /** Hybrid vsock (Firecracker, Cloud Hypervisor): a unix socket plus a `CONNECT <port>` handshake. */
@@ -122,7 +124,7 @@ export class AgentClient {
 
   private constructor(
     private readonly address: AgentAddress,
-    private readonly tunnel: AgentTunnel,
+    private readonly tunnel: AgentTunnel | null,
     private readonly health: HealthClient,
     private readonly agent: AgentServiceClient,
     private readonly rpcTimeoutMs: number,
@@ -137,7 +139,7 @@ export class AgentClient {
    * Rounds grow longer, so a guest that is merely slow still gets to answer.
    */
   static async connect(address: AgentAddress, options: AgentConnectOptions): Promise<AgentClient> {
-    const agentPath = agentSocketPath(address);
+    const agentPath = address.kind === 'channel' ? checkAbsolute(address.path) : agentSocketPath(address);
     const deadline = Date.now() + options.timeoutMs;
     let last = 'no answer yet';
     for (let round = 1; ; round++) {
@@ -160,8 +162,9 @@ export class AgentClient {
   }
 
   private static async open(address: AgentAddress, agentPath: string, rpcTimeoutMs: number): Promise<AgentClient> {
-    const tunnel = await AgentTunnel.open(agentPath);
-    const target = `unix://${tunnel.localPath}`;
+    // The channel owner speaks HTTP/2 directly; QEMU's raw socket needs the hello tunnel.
+    const tunnel = address.kind === 'channel' ? null : await AgentTunnel.open(agentPath);
+    const target = `unix://${tunnel ? tunnel.localPath : agentPath}`;
     const proto = loadAgentProto().vessel.agent.v1;
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': MAX_REPLY_BYTES,
@@ -380,7 +383,7 @@ export class AgentClient {
     if (this.closed) return;
     this.closed = true;
     this.health.close();
-    this.tunnel.close();
+    this.tunnel?.close();
   }
 
   private where(): string {
@@ -439,15 +442,19 @@ function agentError(rpc: string, err: unknown, timeoutMs: number): VesselError {
 }
 
 function describe(address: AgentAddress): string {
-  return address.kind === 'unix' ? address.path : `${address.kind}:${address.port}`;
+  return address.kind === 'unix' || address.kind === 'channel' ? address.path : `${address.kind}:${address.port}`;
+}
+
+function checkAbsolute(p: string): string {
+  if (!p.startsWith('/')) throw new VesselError('E_INVALID_ARGUMENT', `agent socket path must be absolute: ${p}`);
+  return p;
 }
 
 /** The unix socket that carries the agent's byte stream (the only transport so far). */
-function agentSocketPath(address: AgentAddress): string {
+function agentSocketPath(address: Exclude<AgentAddress, { kind: 'channel' }>): string {
   switch (address.kind) {
     case 'unix':
-      if (!address.path.startsWith('/')) throw new VesselError('E_INVALID_ARGUMENT', `agent socket path must be absolute: ${address.path}`);
-      return address.path;
+      return checkAbsolute(address.path);
     case 'vsock':
       throw new VesselError('E_UNSUPPORTED', 'vsock agent transport is not implemented: Node has no AF_VSOCK sockets (needs a native addon or a helper process), and this host has no /dev/vhost-vsock; use virtio-serial');
     case 'hvsock':

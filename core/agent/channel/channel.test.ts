@@ -1,0 +1,109 @@
+// The channel owner in this process, in front of the real guest agent server
+// (its gRPC handlers and its hello demux, as in the VM), reached over a unix
+// socket that stands in for QEMU's virtio-serial chardev. No VM: the
+// integration test (channel.int.test.ts) does the same on real QEMU.
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+/* eslint-disable no-restricted-imports -- test only: the real guest agent server behind the owner, no VM */
+import { PortDemux } from '../../../guest/agent/demux.js';
+import { createAgentServer } from '../../../guest/agent/server.js';
+import type { GuestSystem } from '../../../guest/agent/system.js';
+/* eslint-enable no-restricted-imports */
+import { readProcStartTime } from '../../util/proc.js';
+import { AgentClient } from '../client.js';
+import { ChannelOwner, channelAnswers, channelPaths, readClaim } from './owner.js';
+
+const system: GuestSystem = {
+  kernelRelease: () => '6.1.0-test',
+  memTotalKiB: () => 524288,
+  onlineCpus: () => 2,
+  uptimeMs: () => 4242,
+  setHostname: () => Promise.resolve(),
+  setDateTime: () => Promise.resolve(),
+};
+
+/** QEMU's chardev: a unix socket server taking one host connection at a time, bytes to and from the guest's demux. */
+function fakeChardev(socketPath: string): { server: net.Server; connections: () => number } {
+  const { inject } = createAgentServer(system);
+  let connections = 0;
+  const server = net.createServer({ pauseOnConnect: false }, (sock) => {
+    connections += 1;
+    const demux = new PortDemux({ write: (d, done) => sock.write(d, (err) => done(err ?? null)), newEpoch: () => undefined }, inject);
+    sock.on('data', (d: Buffer) => demux.data(d));
+    sock.on('close', () => demux.hostGone());
+    sock.on('error', () => undefined);
+  });
+  server.maxConnections = 1;
+  server.listen(socketPath);
+  return { server, connections: () => connections };
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+async function setUp(): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; socket: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-chan-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const agentSocket = path.join(dir, 'agent.sock');
+  const chardev = fakeChardev(agentSocket);
+  cleanups.push(() => chardev.server.close());
+  const { socket, pidFile } = channelPaths(dir);
+  // This test process plays QEMU: the owner watches it, and it stays alive.
+  const owner = new ChannelOwner({ agentSocket, listen: socket, pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+  expect(await owner.start()).toBe(true);
+  cleanups.push(() => owner.stop('test done'));
+  return { dir, owner, chardev, socket };
+}
+
+describe('agent channel owner (real guest agent server behind a stand-in chardev, no VM)', () => {
+  it('serves many clients at once over one guest connection; each gets its own answers', async () => {
+    const { chardev, socket } = await setUp();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 })));
+    cleanups.push(() => clients.forEach((c) => c.close()));
+    const answers = await Promise.all(clients.flatMap((c) => [c.check(), c.getGuestDetails().then((d) => d.kernelRelease)]));
+    expect(answers.filter((a) => a === 'SERVING')).toHaveLength(20);
+    expect(answers.filter((a) => a === '6.1.0-test')).toHaveLength(20);
+    // The guest saw exactly one host connection.
+    expect(chardev.connections()).toBe(1);
+  });
+
+  it('a client that goes away mid-call leaves the channel usable for the others', async () => {
+    const { socket } = await setUp();
+    const a = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    const b = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => { a.close(); b.close(); });
+    const pending = Promise.all(Array.from({ length: 10 }, () => a.getGuestDetails().catch((e: unknown) => e)));
+    a.close();
+    await pending;
+    for (let i = 0; i < 5; i++) expect(await b.check()).toBe('SERVING');
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+  });
+
+  it('guest errors keep their gRPC status through the owner (trailers pass through)', async () => {
+    const { socket } = await setUp();
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    // No container engine in this guest: the container RPCs answer with an error status, not a hang.
+    await expect(c.statsContainer('nope')).rejects.toMatchObject({ code: expect.stringMatching(/^E_/) as unknown as string });
+    expect(await c.check()).toBe('SERVING');
+  });
+
+  it('claims the sandbox with a pidfile: a second owner is refused, and stop removes socket and pidfile', async () => {
+    const { dir, owner, socket } = await setUp();
+    expect(readClaim(channelPaths(dir).pidFile)?.pid).toBe(process.pid);
+    expect(await channelAnswers(dir)).not.toBeNull();
+    const second = new ChannelOwner({ agentSocket: path.join(dir, 'agent.sock'), listen: socket, pidFile: channelPaths(dir).pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+    expect(await second.start()).toBe(false);
+    owner.stop('test');
+    expect(await owner.exited).toBe('test');
+    expect(await channelAnswers(dir)).toBeNull();
+    expect(readClaim(channelPaths(dir).pidFile)).toBeNull();
+  });
+});
