@@ -113,9 +113,14 @@ export class SandboxService {
     if (this.options.eventFeed !== false) appendEvent(feedPath(this.store.root), withOrigin);
   }
 
-  /** For the container API: a container changed (listeners reload it). */
-  notifyContainer(id: string, container: string, state: string): void {
-    this.emit({ type: 'container', id, container, state, at: now() });
+  /** A container was added, changed state or was removed: listeners (any process) reload it. */
+  private announceContainerChanges(id: string, before: ContainerRecord[], after: ContainerRecord[]): void {
+    const was = new Map(before.map((c) => [c.id, c.state]));
+    for (const c of after) {
+      if (was.get(c.id) !== c.state) this.emit({ type: 'container', id, container: c.id, state: c.state, at: now() });
+      was.delete(c.id);
+    }
+    for (const gone of was.keys()) this.emit({ type: 'container', id, container: gone, state: 'deleted', at: now() });
   }
 
   private progress(id: string, onProgress: ProgressListener | undefined, phase: ProgressPhase, message: string): void {
@@ -344,7 +349,10 @@ export class SandboxService {
       const config = await this.store.readConfig(id, SandboxConfigRecord);
       const state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
       const out = await fn(config, state);
-      if (out.state) await this.store.writeState(id, { ...out.state, updatedAt: now() });
+      if (out.state) {
+        await this.store.writeState(id, { ...out.state, updatedAt: now() });
+        this.announceContainerChanges(id, state.containers, out.state.containers);
+      }
       return out.result;
     }, { purpose: 'container operation' });
   }

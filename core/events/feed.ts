@@ -35,7 +35,9 @@ export function feedPath(storeRoot: string): string {
 /** A short, human name for this process, e.g. "vessel sandbox stop" or "vessel serve". */
 export function describeProcess(argv: string[] = process.argv): string {
   const script = argv[1] ? path.basename(argv[1]) : '';
-  const words = argv.slice(2).filter((a) => !a.startsWith('-')).slice(0, 2);
+  // The command words, up to the first option (its values are not part of the name).
+  const firstOption = argv.slice(2).findIndex((a) => a.startsWith('-'));
+  const words = argv.slice(2, firstOption < 0 ? undefined : 2 + firstOption).slice(0, 2);
   const name = script === 'main.js' || script === 'vessel' ? 'vessel' : script.replace(/\.js$/, '') || 'node';
   return [name, ...words].join(' ').slice(0, 120);
 }
