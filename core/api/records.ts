@@ -34,6 +34,8 @@ export const VmPathsRecord = z.object({
   qmpSocket: z.string(),
   consoleSocket: z.string(),
   agentSocket: z.string(),
+  /** Absent in records of VMs booted before the data-plane port existed. */
+  ioSocket: z.string().optional(),
   pidFile: z.string(),
   logFile: z.string(),
 });

@@ -366,7 +366,7 @@ export class SandboxService {
   }
 
   /** Borrow the sandbox's shared agent connection (connecting if needed). */
-  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 30_000): Promise<AgentLease> {
+  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 60_000): Promise<AgentLease> {
     const key = `${vm.paths.agentSocket}:${vm.pid}:${vm.pidStartTime}`;
     let entry = this.agents.get(id);
     if (entry && entry.key !== key) {
@@ -425,6 +425,7 @@ export class SandboxService {
       sandboxId: id,
       runDir: vm.paths.runDir,
       agentSocket: vm.paths.agentSocket,
+      ...(vm.paths.ioSocket ? { ioSocket: vm.paths.ioSocket } : {}),
       qemuPid: vm.pid,
       qemuStartTime: vm.pidStartTime,
       ...(this.options.eventFeed !== false ? { eventFeed: feedPath(this.store.root) } : {}),
@@ -717,9 +718,11 @@ async function connectAgent(socket: string, timeoutMs: number, booting: boolean)
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const remaining = deadline - Date.now();
-    const attempt = booting ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
+    // Through the channel owner there is no stale connection to escape: one attempt for the whole time.
+    const attempt = booting || socket.endsWith('chan.sock') ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
     try {
-      return await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: Math.max(attempt, 1) });
+      const ioPath = channelPaths(path.dirname(socket)).ioSocket;
+      return await AgentClient.connect({ kind: 'channel', path: socket, ...(existsSync(ioPath) ? { ioPath } : {}) }, { timeoutMs: Math.max(attempt, 1) });
     } catch (err) {
       const retry = err instanceof VesselError && err.code === 'E_TIMEOUT' && deadline - Date.now() > 500;
       if (!retry) {

@@ -111,7 +111,7 @@ describe.skipIf(skip !== null)('agent channel on real QEMU: many clients, one sa
   }, 60_000);
 
   const stateFile = (): { agentChannel?: { pid: number; pidStartTime: number; socket: string }; hypervisorState: { pid: number } | null } =>
-    JSON.parse(readFileSync(path.join(root, 'sandboxes', id, 'state.json'), 'utf8')) as never;
+    (JSON.parse(readFileSync(path.join(root, 'sandboxes', id, 'state.json'), 'utf8')) as { state: never }).state;
 
   it('the channel owner starts with the VM and is recorded by pid + start time', () => {
     const ch = stateFile().agentChannel;
@@ -174,7 +174,12 @@ describe.skipIf(skip !== null)('agent channel on real QEMU: many clients, one sa
     const r = await runCli(root, ['container', 'run', '--name', 'second', 'many', '--', 'sleep', '1000']);
     expect(r.code, r.stderr).toBe(0);
     const doneAt = Date.now();
-    const seen = await waitFor(() => /"type":"container".*"state":"running".*"command":"vessel container run"/.test(watcher.out()), 5_000, 10).then(() => Date.now() - doneAt);
+    const seen = await waitFor(() => /"type":"container".*"state":"running".*"command":"vessel container run"/.test(watcher.out()), 5_000, 10).then(
+      () => Date.now() - doneAt,
+      () => {
+        throw new Error(`the watcher printed no container event within 5 s:\n${watcher.out()}\nstderr:\n${watcher.err()}`);
+      },
+    );
     expect(seen).toBeLessThanOrEqual(1000);
   }, 120_000);
 

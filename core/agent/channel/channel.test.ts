@@ -2,13 +2,14 @@
 // (its gRPC handlers and its hello demux, as in the VM), reached over a unix
 // socket that stands in for QEMU's virtio-serial chardev. No VM: the
 // integration test (channel.int.test.ts) does the same on real QEMU.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 /* eslint-disable no-restricted-imports -- test only: the real guest agent server behind the owner, no VM */
 import { PortDemux } from '../../../guest/agent/demux.js';
+import { serveIoConnection, type IoEngine } from '../../../guest/agent/io-server.js';
 import { createAgentServer } from '../../../guest/agent/server.js';
 import type { GuestSystem } from '../../../guest/agent/system.js';
 /* eslint-enable no-restricted-imports */
@@ -26,8 +27,7 @@ const system: GuestSystem = {
 };
 
 /** QEMU's chardev: a unix socket server taking one host connection at a time, bytes to and from the guest's demux. */
-function fakeChardev(socketPath: string): { server: net.Server; connections: () => number } {
-  const { inject } = createAgentServer(system);
+function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number } {
   let connections = 0;
   const server = net.createServer({ pauseOnConnect: false }, (sock) => {
     connections += 1;
@@ -41,23 +41,59 @@ function fakeChardev(socketPath: string): { server: net.Server; connections: () 
   return { server, connections: () => connections };
 }
 
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-async function setUp(): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; socket: string }> {
+/** A process's output as the guest engine holds it: `total` bytes (a counting pattern), read from any offset; stdin collected. */
+class FakeEngine implements IoEngine {
+  readOffset = 0;
+  stdin: Buffer[] = [];
+  stdinClosed = false;
+  constructor(private readonly total: number) {}
+  byteAt(i: number): number {
+    return (i * 7 + 3) & 0xff;
+  }
+  readStream(_c: string, _e: string, _w: 'stdout' | 'stderr', offset: number, maxBytes: number): Promise<{ offset: number; data: Buffer; eof: boolean }> {
+    const n = Math.max(0, Math.min(maxBytes, this.total - offset));
+    const data = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) data[i] = this.byteAt(offset + i);
+    this.readOffset = Math.max(this.readOffset, offset + n);
+    return Promise.resolve({ offset, data, eof: offset + n >= this.total });
+  }
+  writeStdin(_c: string, _e: string, data: Buffer): Promise<number> {
+    this.stdin.push(data);
+    return Promise.resolve(data.length);
+  }
+  closeStdin(): void {
+    this.stdinClosed = true;
+  }
+}
+
+async function setUp(engine?: IoEngine): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; socket: string; ioSocket: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-chan-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const agentSocket = path.join(dir, 'agent.sock');
   const chardev = fakeChardev(agentSocket);
   cleanups.push(() => chardev.server.close());
-  const { socket, pidFile } = channelPaths(dir);
+  const { socket, pidFile, ioSocket } = channelPaths(dir);
+  let io: { upstream: string; listen: string } | undefined;
+  if (engine) {
+    const upstream = path.join(dir, 'io.sock');
+    const ioChardev = fakeChardev(upstream, (conn) => serveIoConnection(engine, conn));
+    cleanups.push(() => ioChardev.server.close());
+    io = { upstream, listen: ioSocket };
+  }
   // This test process plays QEMU: the owner watches it, and it stays alive.
-  const owner = new ChannelOwner({ agentSocket, listen: socket, pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+  const owner = new ChannelOwner({ agentSocket, listen: socket, ...(io ? { io } : {}), pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
   expect(await owner.start()).toBe(true);
   cleanups.push(() => owner.stop('test done'));
-  return { dir, owner, chardev, socket };
+  return { dir, owner, chardev, socket, ioSocket };
 }
 
 describe('agent channel owner (real guest agent server behind a stand-in chardev, no VM)', () => {
@@ -105,5 +141,32 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     expect(await owner.exited).toBe('test');
     expect(await channelAnswers(dir)).toBeNull();
     expect(readClaim(channelPaths(dir).pidFile)).toBeNull();
+  });
+
+  it('data plane: output streams through the owner in order, a slow reader holds the guest back (bounded), stdin arrives in order', async () => {
+    const total = 12 * 1024 * 1024;
+    const engine = new FakeEngine(total);
+    const { socket, ioSocket } = await setUp(engine);
+    await waitUntil(() => existsSync(ioSocket));
+    const c = await AgentClient.connect({ kind: 'channel', path: socket, ioPath: ioSocket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    let got = 0;
+    let bad = -1;
+    let maxAhead = 0;
+    for await (const chunk of c.readStream('ctr', 'ctr', 'stdout')) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== engine.byteAt(got + i) && bad < 0) bad = got + i;
+      got += chunk.length;
+      // A slow reader: what the guest has read out of the process's buffer stays within the windows in flight.
+      maxAhead = Math.max(maxAhead, engine.readOffset - got);
+      if (got % (1024 * 1024) < chunk.length) await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(got).toBe(total);
+    expect(bad).toBe(-1);
+    // Client window + owner window + one read of at most 1 MiB, nowhere near the 12 MiB the process wrote.
+    expect(maxAhead).toBeLessThanOrEqual(3 * 1024 * 1024 + 4 * 256 * 1024);
+    for (let i = 0; i < 50; i++) await c.writeStdin('ctr', 'ctr', Buffer.from(`line ${i}\n`));
+    await c.closeStdin('ctr', 'ctr');
+    expect(Buffer.concat(engine.stdin).toString()).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
+    expect(engine.stdinClosed).toBe(true);
   });
 });

@@ -15,6 +15,8 @@ export interface ChannelOwnerParams {
   runDir: string;
   /** QEMU's virtio-serial chardev socket for the agent port. */
   agentSocket: string;
+  /** QEMU's socket of the data-plane port, when the VM has one. */
+  ioSocket?: string;
   qemuPid: number;
   qemuStartTime: number;
   /** The store's event feed (core/events/feed.ts). */
@@ -40,7 +42,7 @@ export async function startChannelOwner(p: ChannelOwnerParams): Promise<ChannelC
   const live = await channelAnswers(p.runDir);
   if (live) return live;
   const { pidFile } = channelPaths(p.runDir);
-  const args = JSON.stringify({ sandboxId: p.sandboxId, agentSocket: p.agentSocket, runDir: p.runDir, qemuPid: p.qemuPid, qemuStartTime: p.qemuStartTime, ...(p.eventFeed ? { eventFeed: p.eventFeed } : {}) });
+  const args = JSON.stringify({ sandboxId: p.sandboxId, agentSocket: p.agentSocket, ...(p.ioSocket ? { ioSocket: p.ioSocket } : {}), runDir: p.runDir, qemuPid: p.qemuPid, qemuStartTime: p.qemuStartTime, ...(p.eventFeed ? { eventFeed: p.eventFeed } : {}) });
   const errLog = openSync(path.join(p.runDir, 'chan.err'), 'a', 0o600);
   let line: string;
   try {
@@ -99,6 +101,7 @@ export async function stopChannelOwner(runDir: string): Promise<void> {
     }
   }
   rmSync(socket, { force: true });
+  rmSync(channelPaths(runDir).ioSocket, { force: true });
   rmSync(pidFile, { force: true });
   rmSync(path.join(runDir, 'chan.err'), { force: true });
 }

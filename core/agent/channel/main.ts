@@ -19,11 +19,12 @@ async function run(): Promise<number> {
   }
   const a = parsed.data;
   const logger = new JsonLogger(path.join(a.runDir, 'vessel.log'), { sandbox: a.sandboxId, pid: process.pid });
-  const { socket, pidFile } = channelPaths(a.runDir);
+  const { socket, ioSocket, pidFile } = channelPaths(a.runDir);
   const feed = a.eventFeed;
   const owner = new ChannelOwner({
     agentSocket: a.agentSocket,
     listen: socket,
+    ...(a.ioSocket ? { io: { upstream: a.ioSocket, listen: ioSocket } } : {}),
     pidFile,
     qemuPid: a.qemuPid,
     qemuStartTime: a.qemuStartTime,

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { isSameProcess, readProcStartTime } from '../../util/proc.js';
+import { IoRelay } from './io-relay.js';
 import { AgentProxy, PROXY_WINDOW_BYTES } from './proxy.js';
 import { openAgentStream } from './upstream.js';
 
@@ -18,6 +19,8 @@ import { openAgentStream } from './upstream.js';
 export const OwnerArgv = z.object({
   sandboxId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   agentSocket: z.string().startsWith('/'),
+  /** QEMU's chardev socket of the data-plane port (absent for VMs booted without one). */
+  ioSocket: z.string().startsWith('/').optional(),
   runDir: z.string().startsWith('/'),
   qemuPid: z.number().int().positive(),
   qemuStartTime: z.number().int().nonnegative(),
@@ -29,6 +32,8 @@ export type OwnerArgv = z.infer<typeof OwnerArgv>;
 export interface OwnerArgs {
   agentSocket: string;
   listen: string;
+  /** The data plane: QEMU's io port socket, and where clients reach it. */
+  io?: { upstream: string; listen: string };
   pidFile: string;
   qemuPid: number;
   qemuStartTime: number;
@@ -78,6 +83,7 @@ function claim(pidFile: string, me: ChannelClaim): boolean {
 
 export class ChannelOwner {
   private readonly proxy: AgentProxy;
+  private readonly io: IoRelay | null;
   private readonly server: http2.Http2Server;
   private readonly me: ChannelClaim;
   private qemuTimer: NodeJS.Timeout | null = null;
@@ -94,6 +100,12 @@ export class ChannelOwner {
       args.log('warn', 'connection to the guest agent lost', { why });
       this.connectUpstream();
     });
+    this.io = args.io
+      ? new IoRelay((why) => {
+        args.log('warn', 'io connection to the guest lost', { why });
+        this.connectIo();
+      })
+      : null;
     this.server = http2.createServer({ settings: { initialWindowSize: PROXY_WINDOW_BYTES, maxConcurrentStreams: 1000 } });
     this.server.on('session', (s) => this.proxy.addClient(s));
     this.exited = new Promise((resolve) => {
@@ -118,8 +130,21 @@ export class ChannelOwner {
       rmSync(this.args.pidFile, { force: true });
       throw err;
     }
+    if (this.io && this.args.io) {
+      const io = this.io;
+      const listen = this.args.io.listen;
+      rmSync(listen, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        io.server.once('error', reject);
+        io.server.listen(listen, () => {
+          io.server.off('error', reject);
+          resolve();
+        });
+      });
+    }
     this.qemuTimer = setInterval(() => this.checkQemu(), QEMU_POLL_MS);
     this.connectUpstream();
+    this.connectIo();
     this.args.log('info', 'channel owner listening', { socket: this.args.listen, qemuPid: this.args.qemuPid });
     return true;
   }
@@ -166,14 +191,43 @@ export class ChannelOwner {
     })();
   }
 
+  private ioConnecting = false;
+
+  private connectIo(): void {
+    const io = this.io;
+    const upstream = this.args.io?.upstream;
+    if (!io || !upstream || this.ioConnecting || this.stopping) return;
+    this.ioConnecting = true;
+    void (async () => {
+      for (let round = 1; !this.stopping; round++) {
+        try {
+          const stream = await openAgentStream(upstream, Math.min(FIRST_ROUND_MS * round, MAX_ROUND_MS));
+          if (this.stopping) {
+            stream.destroy();
+            break;
+          }
+          io.attach(stream);
+          this.args.log('info', 'guest io port connected');
+          break;
+        } catch {
+          if (!isSameProcess(this.args.qemuPid, this.args.qemuStartTime)) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      this.ioConnecting = false;
+    })();
+  }
+
   /** Close every client, release the socket and the claim. */
   stop(reason: string): void {
     if (this.stopping) return;
     this.stopping = true;
     if (this.qemuTimer) clearInterval(this.qemuTimer);
     this.proxy.close();
+    this.io?.close();
     this.server.close();
     rmSync(this.args.listen, { force: true });
+    if (this.args.io) rmSync(this.args.io.listen, { force: true });
     const held = readClaim(this.args.pidFile);
     if (held && held.pid === this.me.pid && held.startTime === this.me.startTime) rmSync(this.args.pidFile, { force: true });
     this.args.log('info', 'channel owner stopped', { reason });
@@ -182,8 +236,8 @@ export class ChannelOwner {
 }
 
 /** The owner's socket and pidfile in a VM's run directory (short names: unix socket paths are limited to 107 bytes). */
-export function channelPaths(runDir: string): { socket: string; pidFile: string } {
-  return { socket: path.join(runDir, 'chan.sock'), pidFile: path.join(runDir, 'chan.pid') };
+export function channelPaths(runDir: string): { socket: string; ioSocket: string; pidFile: string } {
+  return { socket: path.join(runDir, 'chan.sock'), ioSocket: path.join(runDir, 'cio.sock'), pidFile: path.join(runDir, 'chan.pid') };
 }
 
 /** True when a live owner holds the claim and its socket accepts connections. */
