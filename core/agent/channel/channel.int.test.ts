@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import { ServerMessage, type ClientMessage } from '../../contract/index.js';
 import { cliPath, makeRoot, pidAlive, runCli, vmSkipReason, waitFor } from '../../cli/test-helpers.js';
 import { readProcStartTime } from '../../util/proc.js';
+import { AgentClient } from '../client.js';
 
 /**
  * Many host processes on one sandbox's agent at once, on real QEMU/TCG with
@@ -182,6 +183,47 @@ describe.skipIf(skip !== null)('agent channel on real QEMU: many clients, one sa
     );
     expect(seen).toBeLessThanOrEqual(1000);
   }, 120_000);
+
+  it('a flood of output read slowly: the process is held back, the owner and agent hold bounded memory, nothing is lost', async () => {
+    // 64 KiB lines; the process records how far it got in a file we read with exec.
+    const r = await runCli(root, ['container', 'run', '--json', '--name', 'flood', 'many', '--', 'sh', '-c', 'i=0; while true; do printf "%65535s\\n" $i; echo $i > /tmp/progress; i=$((i+1)); done']);
+    expect(r.code, r.stderr).toBe(0);
+    const cid = (JSON.parse(r.stdout) as { id: string }).id;
+    const progress = async (): Promise<number> => Number((await runCli(root, ['exec', 'many', 'flood', '--', 'cat', '/tmp/progress'])).stdout.trim());
+    const ch = stateFile().agentChannel;
+    const client = await AgentClient.connect({ kind: 'channel', path: ch?.socket ?? '', ioPath: path.join(root, 'sandboxes', id, 'cio.sock') }, { timeoutMs: 60_000 });
+    try {
+      const it = client.readStream(cid, cid, 'stdout')[Symbol.asyncIterator]();
+      let got = 0;
+      while (got < 256 * 1024) got += (await it.next()).value?.length ?? 0;
+      // The reader stops consuming: the process must stall, not the memory grow.
+      await new Promise((res) => setTimeout(res, 3_000));
+      const p1 = await progress();
+      await new Promise((res) => setTimeout(res, 3_000));
+      const p2 = await progress();
+      expect(p2).toBe(p1);
+      // Guest buffer (1 MiB) + pipe + credit windows (client 1 MiB, owner 1 MiB): a few MiB of 64 KiB lines, not more.
+      expect(p2 * 65536).toBeLessThan(got + 8 * 1024 * 1024);
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(ch?.pid)}/status`, 'utf8'))?.[1]);
+      expect(rss).toBeLessThan(200 * 1024);
+      // Reading again: the process goes on, and every byte arrives in order.
+      const want = 40 * 65536;
+      let text = '';
+      while (got < want) {
+        const chunk = (await it.next()).value;
+        if (!chunk) break;
+        got += chunk.length;
+        text += chunk.toString('latin1');
+      }
+      const numbers = [...text.matchAll(/ (\d+)\n/g)].map((m) => Number(m[1]));
+      expectNoGap(numbers);
+      expect(await progress()).toBeGreaterThan(p2);
+      await it.return?.(undefined);
+    } finally {
+      client.close();
+      await runCli(root, ['container', 'delete', '--force', 'many', 'flood']);
+    }
+  }, 300_000);
 
   it('QEMU killed: the channel owner goes too, the sandbox reads stopped within 2 s, nothing of the owner is left', async () => {
     const st = stateFile();
