@@ -237,7 +237,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
                     <time>{formatTime(e.at)}</time>
                     <span className="mono">{e.type}</span>
                     <span>{e.type === 'state' ? `${e.from ?? '–'} → ${e.to}${e.reason ? ` (${e.reason})` : ''}` : e.type === 'progress' ? `[${e.phase}] ${e.message}` : e.type === 'container' ? `${e.container.slice(0, 12)} ${e.state}` : ''}</span>
-                    {e.origin ? <span className="sub" title={`process ${e.origin.pid}`}>by {e.origin.command} (pid {e.origin.pid})</span> : null}
+                    <span className="origin">{e.origin ? `by ${e.origin.command} (pid ${e.origin.pid})` : ''}</span>
                   </li>
                 ))}
               </ol>
