@@ -7,6 +7,7 @@ import { ServerMessage, type ClientMessage } from '../../contract/index.js';
 import { cliPath, makeRoot, pidAlive, runCli, vmSkipReason, waitFor } from '../../cli/test-helpers.js';
 import { readProcStartTime } from '../../util/proc.js';
 import { AgentClient } from '../client.js';
+import { readClaim } from './owner.js';
 
 /**
  * Many host processes on one sandbox's agent at once, on real QEMU/TCG with
@@ -225,9 +226,24 @@ describe.skipIf(skip !== null)('agent channel on real QEMU: many clients, one sa
     }
   }, 300_000);
 
+  it('the channel owner killed: the next client starts a new one (a new claim) and carries on', async () => {
+    const claimFile = path.join(root, 'sandboxes', id, 'chan.pid');
+    const old = readClaim(claimFile);
+    expect(old && pidAlive(old.pid)).toBe(true);
+    process.kill(old?.pid ?? 0, 'SIGKILL');
+    await waitFor(() => !pidAlive(old?.pid ?? 0), 10_000);
+    const r = await runCli(root, ['exec', 'many', 'ticker', '--', 'echo', 'new-owner']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('new-owner\n');
+    const now = readClaim(claimFile);
+    expect(now?.pid).not.toBe(old?.pid);
+    expect(readProcStartTime(now?.pid ?? 0)).toBe(now?.startTime);
+  }, 120_000);
+
   it('QEMU killed: the channel owner goes too, the sandbox reads stopped within 2 s, nothing of the owner is left', async () => {
     const st = stateFile();
-    const owner = st.agentChannel?.pid ?? 0;
+    // The live owner is the one holding the claim (the record names the first one, killed above).
+    const owner = readClaim(path.join(root, 'sandboxes', id, 'chan.pid'))?.pid ?? 0;
     const qemu = st.hypervisorState?.pid ?? 0;
     expect(pidAlive(owner)).toBe(true);
     const watcher = procs.at(-1);
