@@ -27,10 +27,12 @@ const system: GuestSystem = {
 };
 
 /** QEMU's chardev: a unix socket server taking one host connection at a time, bytes to and from the guest's demux. */
-function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number } {
+function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number; dropHost: () => void } {
   let connections = 0;
+  let current: net.Socket | null = null;
   const server = net.createServer({ pauseOnConnect: false }, (sock) => {
     connections += 1;
+    current = sock;
     const demux = new PortDemux({ write: (d, done) => sock.write(d, (err) => done(err ?? null)), newEpoch: () => undefined }, inject);
     sock.on('data', (d: Buffer) => demux.data(d));
     sock.on('close', () => demux.hostGone());
@@ -38,7 +40,7 @@ function fakeChardev(socketPath: string, inject = createAgentServer(system).inje
   });
   server.maxConnections = 1;
   server.listen(socketPath);
-  return { server, connections: () => connections };
+  return { server, connections: () => connections, dropHost: () => current?.destroy() };
 }
 
 async function waitUntil(cond: () => boolean): Promise<void> {
@@ -168,5 +170,19 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     await c.closeStdin('ctr', 'ctr');
     expect(Buffer.concat(engine.stdin).toString()).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
     expect(engine.stdinClosed).toBe(true);
+  });
+
+  it('the guest connection breaks (agent restarted, chardev reset): the owner reconnects with a new hello and clients carry on', async () => {
+    const { chardev, socket } = await setUp();
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+    chardev.dropHost();
+    await waitUntil(() => chardev.connections() === 2);
+    // The same client connection, the same owner: calls work again once the owner is back on the guest.
+    let answer: string | null = null;
+    for (let i = 0; i < 50 && answer !== 'SERVING'; i++) answer = await c.check().catch(() => null);
+    expect(answer).toBe('SERVING');
+    expect(chardev.connections()).toBe(2);
   });
 });
