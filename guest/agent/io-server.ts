@@ -76,7 +76,7 @@ export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buf
   stream.on('data', (d) => {
     chain = chain.then(async () => {
       await engine.writeStdin(spec.containerId, spec.execId, d);
-      stream.grant(d.length);
+      stream.consumed(d.length);
     }).catch((err: unknown) => stream.fail(err instanceof Error ? err.message : String(err)));
   });
   stream.on('end', () => {

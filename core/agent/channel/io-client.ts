@@ -86,7 +86,7 @@ export async function* readIoStream(s: IoStream, startOffset: number, signal?: A
       if (chunk) {
         yield chunk;
         offset += chunk.length;
-        s.grant(chunk.length);
+        s.consumed(chunk.length);
         continue;
       }
       if (ended) {

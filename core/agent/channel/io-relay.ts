@@ -20,7 +20,7 @@ function forward(src: IoStream, dst: IoStream): void {
       if (n === 0) break;
       if (n < head.length) queue[0] = head.subarray(n);
       else queue.shift();
-      src.grant(n);
+      src.consumed(n);
     }
     if (queue.length === 0 && srcEnded) dst.close();
   };

@@ -243,4 +243,32 @@ describe('io streams with credit-based flow control', () => {
     noAccept.feed(encodeFrame(FrameType.Open, 3, Buffer.from('x')));
     expect(Buffer.concat(out).subarray(FRAME_HEADER_BYTES).toString()).toBe('this side accepts no streams');
   });
+
+  it('consumed bytes are granted back in batches (no CREDIT frame per chunk), and a writer of ten windows never stalls', async () => {
+    const { host, opened, wire, flush } = pair();
+    const s = host.open(Buffer.from('x'), 4096);
+    flush();
+    const g = opened[0]?.stream;
+    if (!g) throw new Error('not opened');
+    let received = 0;
+    s.on('data', (d) => {
+      received += d.length;
+      s.consumed(d.length);
+    });
+    // A trickle of small chunks: no credit goes back until a quarter of the window (1024 bytes) was consumed.
+    for (let i = 0; i < 10; i++) g.write(Buffer.alloc(100));
+    flush();
+    expect(received).toBe(1000);
+    expect(Buffer.concat(wire.toGuest.splice(0)).length).toBe(0);
+    const writing = g.writeAll(Buffer.alloc(10 * 4096, 2));
+    let finished = false;
+    void writing.then(() => (finished = true));
+    for (let i = 0; i < 1000 && !finished; i++) {
+      flush();
+      await new Promise((r) => setImmediate(r));
+    }
+    flush();
+    expect(finished).toBe(true);
+    expect(received).toBe(1000 + 10 * 4096);
+  });
 });

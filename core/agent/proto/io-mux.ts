@@ -11,6 +11,8 @@ import { EventEmitter } from 'node:events';
 import { creditPayload, encodeFrame, FrameDecoder, FrameType, MAX_ERROR_TEXT, MAX_FRAME_PAYLOAD, MAX_WINDOW, type Frame } from './io-frames.js';
 
 export const DEFAULT_WINDOW = 1024 * 1024;
+/** Largest batch of consumed bytes granted back in one CREDIT frame. */
+export const GRANT_BATCH = 256 * 1024;
 
 export interface IoStreamEvents {
   data: [Buffer];
@@ -29,6 +31,10 @@ export class IoStream extends EventEmitter<IoStreamEvents> {
   recvWindow = 0;
   private ended = false;
   private sentClose = false;
+  /** Consumed bytes not granted back yet (grants go out in batches: one CREDIT frame per batch, not per chunk). */
+  private owed = 0;
+  /** What we granted in total: a batch is a quarter of it, at most GRANT_BATCH. */
+  private windowSize = 0;
   done = false;
 
   constructor(readonly id: number, private readonly mux: IoMux) {
@@ -71,14 +77,33 @@ export class IoStream extends EventEmitter<IoStreamEvents> {
     });
   }
 
-  /** Let the other side send n more bytes (we consumed n, or this is the initial window). */
+  /** Let the other side send n more bytes at once (the initial window, or a grant that must not wait). */
   grant(n: number): void {
     if (this.done || n <= 0) return;
     const room = MAX_WINDOW - this.recvWindow;
     const g = Math.min(n, room);
     if (g <= 0) return;
     this.recvWindow += g;
+    this.windowSize = Math.max(this.windowSize, this.recvWindow);
     this.mux.send(FrameType.Credit, this.id, creditPayload(g));
+  }
+
+  /**
+   * We consumed n bytes: grant them back, batched. A batch is at most a
+   * quarter of the window, so the sender (which waits only when all its
+   * credit is spent) always gets credit back before it runs dry: no deadlock,
+   * and a slow trickle of output (a console) costs no CREDIT frame at all
+   * until a quarter of the window has gone by.
+   */
+  consumed(n: number): void {
+    if (this.done || n <= 0) return;
+    this.owed += n;
+    const batch = Math.max(1, Math.min(GRANT_BATCH, Math.floor(this.windowSize / 4)));
+    if (this.owed >= batch || this.recvWindow === 0) {
+      const g = this.owed;
+      this.owed = 0;
+      this.grant(g);
+    }
   }
 
   /** No more data from us. */
