@@ -33,7 +33,7 @@ const READ_WAIT_MS = 10_000;
 const STDIN_WINDOW = 256 * 1024;
 
 /** What the io server needs of the container engine. */
-export type IoEngine = Pick<ContainerEngine, 'readStream' | 'writeStdin' | 'closeStdin'>;
+export type IoEngine = Pick<ContainerEngine, 'readStreamAhead' | 'writeStdin' | 'closeStdin'>;
 
 export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buffer): void {
   let spec: z.infer<typeof Spec>;
@@ -49,15 +49,27 @@ export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buf
   stream.on('error', () => abort.abort());
   if (spec.op === 'read') {
     void (async () => {
-      let offset = spec.offset;
+      // Sent is not consumed: the guest releases output only as the host's credit comes back
+      // (its first grant is its window; every later grant is bytes it consumed), so a reader that
+      // goes away mid-flight loses nothing for the next one.
+      let sent = spec.offset;
+      let ackBase = spec.offset;
+      let window: number | null = null;
       try {
         while (!stream.done) {
           await stream.waitCredit();
           if (stream.done) break;
-          const got = await engine.readStream(spec.containerId, spec.execId, spec.stream, offset, Math.min(stream.sendCredit, 4 * MAX_FRAME_PAYLOAD), READ_WAIT_MS, abort.signal);
+          window ??= stream.creditReceived;
+          const ack = ackBase + stream.creditReceived - window;
+          const got = await engine.readStreamAhead(spec.containerId, spec.execId, spec.stream, Math.min(ack, sent), sent, Math.min(stream.sendCredit, 4 * MAX_FRAME_PAYLOAD), READ_WAIT_MS, abort.signal);
           if (got.data.length > 0) {
+            // The stream began later than asked (those bytes were released before): count from there.
+            if (got.offset > sent) {
+              ackBase += got.offset - sent;
+              sent = got.offset;
+            }
             stream.write(got.data);
-            offset = got.offset + got.data.length;
+            sent += got.data.length;
           }
           if (got.eof) {
             stream.close();

@@ -61,7 +61,9 @@ class FakeEngine implements IoEngine {
   byteAt(i: number): number {
     return (i * 7 + 3) & 0xff;
   }
-  readStream(_c: string, _e: string, _w: 'stdout' | 'stderr', offset: number, maxBytes: number): Promise<{ offset: number; data: Buffer; eof: boolean }> {
+  acked = 0;
+  readStreamAhead(_c: string, _e: string, _w: 'stdout' | 'stderr', ack: number, offset: number, maxBytes: number): Promise<{ offset: number; data: Buffer; eof: boolean }> {
+    this.acked = Math.max(this.acked, ack);
     const n = Math.max(0, Math.min(maxBytes, this.total - offset));
     const data = Buffer.alloc(n);
     for (let i = 0; i < n; i++) data[i] = this.byteAt(offset + i);
@@ -160,6 +162,8 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
       got += chunk.length;
       // A slow reader: what the guest has read out of the process's buffer stays within the windows in flight.
       maxAhead = Math.max(maxAhead, engine.readOffset - got);
+      // The guest releases only what this reader consumed: nothing in flight is lost if it goes away.
+      if (engine.acked > got) bad = Math.min(bad < 0 ? Infinity : bad, engine.acked);
       if (got % (1024 * 1024) < chunk.length) await new Promise((r) => setTimeout(r, 30));
     }
     expect(got).toBe(total);

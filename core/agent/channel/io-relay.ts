@@ -7,9 +7,16 @@
 // window per direction per stream, and a slow client slows the guest's reads.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_WINDOW, IoMux, type IoStream } from '../proto/io-mux.js';
+import { IoMux, type IoStream } from '../proto/io-mux.js';
 
-/** Bytes from src go to dst as dst's credit allows; src is granted what was forwarded. */
+/**
+ * Bytes from src go to dst. Credit is passed through, not made up: what dst's
+ * receiver grants is granted to src, so the far sender gets credit exactly
+ * as the far receiver consumes, and the owner never holds more than what was
+ * granted end to end (in practice nothing: data arrives only against credit
+ * dst already has). The guest also learns what the client really consumed,
+ * and keeps what was sent but not consumed for a reader that comes next.
+ */
 function forward(src: IoStream, dst: IoStream): void {
   const queue: Buffer[] = [];
   let srcEnded = false;
@@ -20,7 +27,6 @@ function forward(src: IoStream, dst: IoStream): void {
       if (n === 0) break;
       if (n < head.length) queue[0] = head.subarray(n);
       else queue.shift();
-      src.consumed(n);
     }
     if (queue.length === 0 && srcEnded) dst.close();
   };
@@ -32,7 +38,10 @@ function forward(src: IoStream, dst: IoStream): void {
     srcEnded = true;
     pump();
   });
-  dst.on('credit', pump);
+  dst.on('credit', (n) => {
+    if (n > 0) src.grant(n);
+    pump();
+  });
 }
 
 export function relay(client: IoStream, upstream: IoStream): void {
@@ -40,8 +49,8 @@ export function relay(client: IoStream, upstream: IoStream): void {
   upstream.on('error', (err) => client.fail(err.message));
   forward(upstream, client);
   forward(client, upstream);
-  // The client may send (stdin) up to one window ahead of the guest.
-  client.grant(DEFAULT_WINDOW);
+  // Credit the client already granted with its OPEN (it arrived before this relay existed) goes on upstream.
+  if (client.creditReceived > 0) upstream.grant(client.creditReceived);
 }
 
 /** The owner's io side: one upstream mux (the guest's io port), one mux per client connection. */
@@ -85,7 +94,8 @@ export class IoRelay {
           stream.fail('the data plane is not connected to the guest yet');
           return;
         }
-        relay(stream, this.upstream.open(spec));
+        // No window of the owner's own: the client's grants pass through (relay).
+        relay(stream, this.upstream.open(spec, 0));
       },
     });
     sock.on('data', (d: Buffer) => mux.feed(d));

@@ -20,13 +20,15 @@ export interface IoStreamEvents {
   end: [];
   /** The stream ended with an error (a bad frame, or the other side's ERROR). */
   error: [Error];
-  /** More send credit arrived. */
-  credit: [];
+  /** More send credit arrived: how much (0 when the stream ended, to wake waiters). */
+  credit: [number];
 }
 
 export class IoStream extends EventEmitter<IoStreamEvents> {
   /** Bytes we may still send. */
   sendCredit = 0;
+  /** All the credit the other side ever granted (its first grant is its window; the rest, what it consumed). */
+  creditReceived = 0;
   /** Bytes the other side may still send us (what we granted, minus what arrived). */
   recvWindow = 0;
   private ended = false;
@@ -135,7 +137,8 @@ export class IoStream extends EventEmitter<IoStreamEvents> {
         const n = f.payload.readUInt32BE(0);
         if (this.sendCredit + n > MAX_WINDOW) return this.fail(`credit overflow: a grant of ${n} would allow ${this.sendCredit + n} bytes in flight (limit ${MAX_WINDOW})`);
         this.sendCredit += n;
-        this.emit('credit');
+        this.creditReceived += n;
+        this.emit('credit', n);
         return;
       }
       case FrameType.Close:
@@ -160,7 +163,7 @@ export class IoStream extends EventEmitter<IoStreamEvents> {
     this.done = true;
     this.mux.forget(this.id);
     if (this.listenerCount('error') > 0) this.emit('error', err);
-    this.emit('credit');
+    this.emit('credit', 0);
   }
 
   private finish(): void {
