@@ -81,7 +81,7 @@ d('image pull from a loopback registry', () => {
     const info = await images.inspect(twoRef);
     expect(info.config.env).toContain('GREETING=from-image');
     expect(info.config.workingDir).toBe('/second');
-    expect(info.config.cmd).toEqual(['cat', 'hello.txt']);
+    expect(info.config.cmd).toEqual(['sh', '-c', 'cat hello.txt; echo "G=$GREETING"; pwd']);
     expect((await images.list()).map((i) => i.name)).toEqual([twoRef]);
     const prepared = await images.prepare(twoRef);
     const r = prepared.rootfsDir;
