@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ImageSummary, PullProgress } from '../contract/index.js';
 import type { CliContext } from './container-commands.js';
 
@@ -114,6 +114,27 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
         if (opts.json) ctx.printJson(r);
         else ctx.print(`removed ${r.removed} (freed ${formatBytes(r.freed.bytesFreed)})`);
       }
+    });
+
+  image
+    .command('import <file>')
+    .description('import an oci-archive or docker-archive (what podman save / docker save write)')
+    .option('--name <ref>', 'name for the image (default: the name in the archive)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, opts: { name?: string; json?: boolean }) => {
+      const img = await ctx.rt().images.import(file, opts.name !== undefined ? { name: opts.name } : {});
+      if (opts.json) ctx.printJson(img);
+      else ctx.print(`${img.name} ${img.digest}`);
+    });
+
+  image
+    .command('export <image>')
+    .description('write an image to an archive podman load / docker load read')
+    .requiredOption('-o, --output <file>', 'the archive to write (must not exist)')
+    .addOption(new Option('--format <format>', 'archive format').choices(['oci-archive', 'docker-archive']).default('oci-archive'))
+    .action(async (ref: string, opts: { output: string; format: 'oci-archive' | 'docker-archive' }) => {
+      await ctx.rt().images.export(ref, opts.output, opts.format);
+      ctx.print(`wrote ${opts.output} (${opts.format})`);
     });
 
   image

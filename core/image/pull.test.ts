@@ -230,6 +230,34 @@ d('image pull from a loopback registry', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('exports to oci-archive and docker-archive and imports them back (podman/docker save formats)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'vessel-i11-store-'));
+    const images = service(root);
+    await images.pull(twoRef, { insecure: true });
+    const before = await images.inspect(twoRef);
+    for (const format of ['oci-archive', 'docker-archive'] as const) {
+      const file = path.join(root, `two.${format}.tar`);
+      await images.export(twoRef, file, format);
+      expect((await failure(images.export(twoRef, file, format))).code).toBe('E_ALREADY_EXISTS');
+      const other = service(mkdtempSync(path.join(os.tmpdir(), 'vessel-i11-store-')));
+      const img = await other.import(file);
+      expect(img.name).toBe(twoRef);
+      const after = await other.inspect(twoRef);
+      expect(after.config).toEqual(before.config);
+      expect(after.layers).toBe(2);
+      const r = (await other.prepare(twoRef)).rootfsDir;
+      expect(readFileSync(path.join(r, 'second', 'hello.txt'), 'utf8')).toBe('hello from layer two\n');
+      expect(existsSync(path.join(r, 'data', 'gone.txt'))).toBe(false);
+      const renamed = await other.import(file, { name: 'local/renamed:v2' });
+      expect(renamed.name).toBe('docker.io/local/renamed:v2');
+      rmSync(other.store.dir, { recursive: true, force: true });
+    }
+    const notTar = path.join(root, 'junk.tar');
+    writeFileSync(notTar, 'not a tar');
+    expect((await failure(images.import(notTar))).code).toBe('E_INVALID_ARGUMENT');
+    rmSync(root, { recursive: true, force: true });
+  });
+
   it('normalises references as docker does', () => {
     expect(parseReference('busybox')).toEqual({ registry: 'docker.io', repository: 'library/busybox', tag: 'latest', digest: null });
     expect(parseReference('user/app:1.2')).toMatchObject({ registry: 'docker.io', repository: 'user/app', tag: '1.2' });

@@ -8,6 +8,7 @@ import { pullImage, type PullOptions } from './pull.js';
 import { DIGEST, formatReference, parseReference, shortName } from './reference.js';
 import { digestHex, ImageStore, type StoredImage } from './store.js';
 import { ensureUnpacked, unpackedDir } from './unpack.js';
+import { exportArchive, importArchive, type ArchiveFormat } from './archive.js';
 
 /**
  * The image service: what the container service, the CLI and the UI use.
@@ -237,6 +238,17 @@ export class ImageService implements ImageProvider {
     const desc: Descriptor = { mediaType: img.manifest.mediaType, digest: img.manifest.digest, size: img.manifest.size };
     const rootfsDir = await ensureUnpacked(this.store, desc, this.env);
     return { name: img.name, digest: img.manifest.digest, rootfsDir, config };
+  }
+
+  /** Import an oci-archive or docker-archive (podman save / docker save); the name comes from the archive unless given. */
+  async import(file: string, options: { name?: string } = {}): Promise<ImageSummary> {
+    const r = await importArchive(this.store, file, { ...options, env: this.env });
+    return this.summary(r.name);
+  }
+
+  async export(nameOrId: string, file: string, format: ArchiveFormat = 'oci-archive'): Promise<void> {
+    const img = this.find(nameOrId);
+    await exportArchive(this.store, { name: img.name, manifest: img.manifest }, file, format, this.env);
   }
 
   has(reference: string): boolean {
