@@ -142,6 +142,8 @@ export interface ProxyRule {
   cutBlobAfter?: { digest: string; bytes: number };
   /** Flip a byte of this blob's body. */
   corruptBlob?: string;
+  /** Send blob bodies slowly: this many bytes every 100 ms (for progress and cancel in UI tests). */
+  slowBytesPer100ms?: number;
 }
 
 export interface TestProxy {
@@ -166,6 +168,33 @@ export async function startProxy(target: string): Promise<TestProxy> {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       let sent = 0;
       let flipped = false;
+      const slow = rule.slowBytesPer100ms && /\/blobs\/sha256:/.test(url) ? rule.slowBytesPer100ms : 0;
+      if (slow) {
+        const parts: Buffer[] = [];
+        let ended = false;
+        upRes.on('data', (c: Buffer) => parts.push(c));
+        upRes.on('end', () => (ended = true));
+        const timer = setInterval(() => {
+          let budget = slow;
+          while (budget > 0 && parts.length > 0) {
+            const c = parts.shift() ?? Buffer.alloc(0);
+            if (c.length > budget) {
+              parts.unshift(c.subarray(budget));
+              res.write(c.subarray(0, budget));
+              budget = 0;
+            } else {
+              res.write(c);
+              budget -= c.length;
+            }
+          }
+          if (ended && parts.length === 0) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 100);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       upRes.on('data', (chunk: Buffer) => {
         let c = chunk;
         if (corrupt && !flipped && c.length > 0) {
