@@ -250,7 +250,7 @@ d('image pull from a loopback registry', () => {
       expect(existsSync(path.join(r, 'data', 'gone.txt'))).toBe(false);
       const renamed = await other.import(file, { name: 'local/renamed:v2' });
       expect(renamed.name).toBe('docker.io/local/renamed:v2');
-      rmSync(other.store.dir, { recursive: true, force: true });
+      rmSync(path.dirname(other.store.dir), { recursive: true, force: true });
     }
     const notTar = path.join(root, 'junk.tar');
     writeFileSync(notTar, 'not a tar');
