@@ -24,6 +24,11 @@ const PACKAGES = [
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],
   ['chromium', 'the browser the Playwright e2e tests drive (never downloaded by Playwright)'],
+  ['umoci', 'unpacking image layers (whiteouts, hard links, ownership, xattrs)'],
+  ['skopeo', 'image import/export (oci-archive, docker-archive); tests push images with it'],
+  ['docker-registry', 'the registry the image tests start on 127.0.0.1 (its Debian service is disabled)'],
+  ['apache2-utils', 'htpasswd, for the image tests\' authenticated registry'],
+  ['openssl', 'the image tests\' token-auth registry certificate'],
 ];
 
 function log(msg) {
@@ -77,6 +82,12 @@ if (missing.length > 0) {
   run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { DEBIAN_FRONTEND: 'noninteractive' });
 } else {
   log('Debian packages present');
+}
+// Installing docker-registry enables its system service (a registry on :5000 for everyone): Vessel's
+// tests start their own on loopback, so the service is switched off.
+if (existsSync('/etc/systemd/system/multi-user.target.wants/docker-registry.service') && typeof process.getuid === 'function' && process.getuid() === 0) {
+  spawnSync('systemctl', ['disable', '--now', 'docker-registry'], { stdio: 'ignore' });
+  spawnSync('rm', ['-f', '/etc/systemd/system/multi-user.target.wants/docker-registry.service']);
 }
 
 // Dependency install scripts are off (.npmrc): run the ones Vessel needs.

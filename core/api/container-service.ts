@@ -8,6 +8,7 @@ import {
   type ContainerStatus,
   type ExecSyncResult,
   type ProcessExit,
+  type RootfsMode,
   type SandboxStats,
 } from '../contract/index.js';
 import type { AgentClient, AgentContainerStats, AgentExit, AgentProcessInfo } from '../agent/client.js';
@@ -15,7 +16,9 @@ import type { HypervisorState } from '../hypervisor/hypervisor.js';
 import { CONTAINER_ID_PATTERN } from '../oci/index.js';
 import { readProcUsage } from '../util/proc.js';
 import { placeRootfs, removeContainerDir } from './container-rootfs.js';
-import { resolveSource, mergeEnv, DEFAULT_PATH } from './container-spec.js';
+import { resolveSource, mergeEnv, DEFAULT_PATH, type ResolvedSource } from './container-spec.js';
+import { ensureMountPoints, resolveImageSource } from './container-image.js';
+import { placeImageRootfs, type ImageProvider } from '../image/index.js';
 import { assertContainerTransition, exitFields } from './container-state.js';
 import type { ContainerRecord, SandboxStateRecord } from './records.js';
 import type { SandboxService } from './sandbox-service.js';
@@ -119,6 +122,7 @@ export class ContainerService {
   constructor(
     private readonly sandboxes: SandboxService,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly images?: ImageProvider,
   ) {}
 
   // ---- containers -----------------------------------------------------------
@@ -134,7 +138,13 @@ export class ContainerService {
     const id = newId();
     const name = req.name ?? `c-${id.slice(0, 8)}`;
     // Reading the bundle and validating the spec needs no lock.
-    const source = resolveSource({
+    if (req.image !== undefined && (req.rootfs !== undefined || req.bundle !== undefined)) {
+      throw new VesselError('E_INVALID_ARGUMENT', 'give one of an image, --rootfs or --bundle');
+    }
+    if (req.image === undefined && (req.entrypoint !== undefined || req.user !== undefined)) {
+      throw new VesselError('E_INVALID_ARGUMENT', '--entrypoint and --user apply to images only');
+    }
+    const source = req.image !== undefined ? await resolveImageSource(this.images, { ...req, image: req.image, hostname: name }) : resolveSource({
       containerId: id,
       hostname: name,
       ...(req.rootfs !== undefined ? { rootfs: req.rootfs } : {}),
@@ -156,7 +166,7 @@ export class ContainerService {
       mkdirSync(containerDir, { mode: 0o700 });
       try {
         // The shared busybox rootfs is copied, so one container cannot change another's.
-        const mode = await placeRootfs(source.rootfsDir, path.join(containerDir, 'rootfs'), { readonly: source.readonly, prefer: source.kind === 'busybox' ? 'copy' : 'bind' });
+        const mode = await placeSource(source, containerDir);
         await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: source.spec, rootfs: `${id}/rootfs` }));
         const record: ContainerRecord = {
           id,
@@ -164,7 +174,8 @@ export class ContainerService {
           state: 'created',
           args: source.args,
           tty: source.tty,
-          source: { kind: source.kind, path: source.path },
+          source: { kind: source.kind, path: source.path, ...(source.digest ? { digest: source.digest } : {}) },
+          ...(source.stopSignal ? { stopSignal: parseSignal(source.stopSignal) } : {}),
           rootfsMode: mode,
           sharedRootfs: path.join(containerDir, 'rootfs'),
           createdAt: now(),
@@ -274,7 +285,7 @@ export class ContainerService {
       await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.removeContainer(c.id, { force: true })).catch(() => undefined);
     } else {
       exit = await this.sandboxes.withAgent(sandboxId, vm, async (agent) => {
-        await agent.signalProcess(c.id, '', 15, { all: false }).catch(ignoreExited);
+        await agent.signalProcess(c.id, '', c.stopSignal ?? 15, { all: false }).catch(ignoreExited);
         try {
           return await agent.waitProcess(c.id, '', { timeoutMs });
         } catch (err) {
@@ -530,6 +541,20 @@ export class ContainerService {
     const { state } = await this.sandboxes.readSandbox(sandboxId);
     return requireLiveVm(sandboxId, state);
   }
+}
+
+/**
+ * The container's rootfs in the shared dir: an image gets an overlay over its
+ * unpacked tree; the busybox default a copy; a directory or bundle a bind
+ * mount. A read-only root gets its missing mount points first (what crun
+ * does on a host), or an overlay when its tree cannot be written.
+ */
+async function placeSource(source: ResolvedSource, containerDir: string): Promise<RootfsMode> {
+  if (source.kind === 'image') return (await placeImageRootfs(source.rootfsDir, containerDir)).mode;
+  if (source.readonly && source.kind !== 'busybox' && !ensureMountPoints(source.rootfsDir, source.spec)) {
+    return (await placeImageRootfs(source.rootfsDir, containerDir)).mode;
+  }
+  return placeRootfs(source.rootfsDir, path.join(containerDir, 'rootfs'), { readonly: source.readonly, prefer: source.kind === 'busybox' ? 'copy' : 'bind' });
 }
 
 function ignoreExited(err: unknown): void {

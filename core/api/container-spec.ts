@@ -64,7 +64,11 @@ export function mergeEnv(base: string[], extra: string[]): string[] {
 }
 
 export interface ResolvedSource {
-  kind: 'busybox' | 'rootfs' | 'bundle';
+  kind: 'busybox' | 'rootfs' | 'bundle' | 'image';
+  /** An image's manifest digest. */
+  digest?: string;
+  /** The image's StopSignal (stop sends it instead of SIGTERM). */
+  stopSignal?: string;
   /** What the user named (busybox: the built rootfs). */
   path: string;
   /** The directory to place in the shared dir. */

@@ -3,6 +3,8 @@ import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
+import { ImageService, type ImageUse } from '../image/index.js';
+import path from 'node:path';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
@@ -17,6 +19,7 @@ export interface Runtime {
   sandboxes: SandboxService;
   containers: ContainerService;
   network: NetworkManager;
+  images: ImageService;
   checkHost(): Promise<HostReport>;
   close(): void;
 }
@@ -39,13 +42,32 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
   });
+  const images = new ImageService(path.join(root, 'images'), { env, usedBy: () => imageUsers(sandboxes) });
   return {
     root,
     store,
     sandboxes,
-    containers: new ContainerService(sandboxes, env),
     network,
+    images,
+    containers: new ContainerService(sandboxes, env, images),
     checkHost: () => checkHost({ cacheDir: root, env }),
     close: () => sandboxes.close(),
   };
+}
+
+/** Every container made from an image, in any sandbox and state: its overlay's lower layer is that image's tree. */
+async function imageUsers(sandboxes: SandboxService): Promise<ImageUse[]> {
+  const out: ImageUse[] = [];
+  for (const s of await sandboxes.listSandbox()) {
+    let containers;
+    try {
+      containers = (await sandboxes.readSandbox(s.id)).state.containers;
+    } catch {
+      continue;
+    }
+    for (const c of containers) {
+      if (c.source.kind === 'image' && c.source.digest) out.push({ digest: c.source.digest, sandboxId: s.id, sandboxName: s.name, containerId: c.id, containerName: c.name });
+    }
+  }
+  return out;
 }

@@ -52,6 +52,8 @@ export const HypervisorStateRecord = z.object({
 export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend({
   /** Absolute path of the rootfs inside the sandbox's shared directory (a bind mount or a copy). */
   sharedRootfs: z.string(),
+  /** What stop sends first (an image's StopSignal); SIGTERM when absent. */
+  stopSignal: z.number().int().positive().optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

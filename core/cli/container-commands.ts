@@ -6,6 +6,7 @@ import { VesselError, type ContainerStatus, type CreateContainerRequest, type Pr
 import { parseSignal, type ProcessIo, type Runtime } from '../api/index.js';
 import { addNetworkOptions, networkRequestFrom } from './network-commands.js';
 import { formatContainerStatus, formatContainerTable, formatProcessList, formatSandboxStats } from './format.js';
+import { pullProgressPrinter } from './image-commands.js';
 
 /**
  * Container commands: `run` (one-shot), `container …`, `exec`, `stats`.
@@ -30,6 +31,9 @@ interface SourceOpts {
   readOnly?: boolean;
   env?: string[];
   workdir?: string;
+  image?: string;
+  entrypoint?: string;
+  user?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -46,6 +50,9 @@ function containerRequest(opts: SourceOpts, cmd: string[]): CreateContainerReque
     ...(opts.readOnly ? { readonlyRootfs: true } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),
     ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
+    ...(opts.image !== undefined ? { image: opts.image } : {}),
+    ...(opts.entrypoint !== undefined ? { entrypoint: opts.entrypoint === '' ? [] : [opts.entrypoint] } : {}),
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
   };
 }
 
@@ -57,7 +64,30 @@ function addSourceOptions(cmd: Command): Command {
     .option('-t, --tty', 'give the container a terminal')
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect)
-    .option('-w, --workdir <dir>', 'working directory inside the container');
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--image <ref>', 'an image from the local store (vessel image pull); its Entrypoint, Cmd, Env, WorkingDir and User apply')
+    .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
+    .option('-u, --user <user[:group]>', 'run as this user (names from the image\'s /etc/passwd)');
+}
+
+/**
+ * `vessel run [IMAGE] [CMD…]`: a first word before "--" (or, with no "--",
+ * the first word) names an image, docker style; without an image
+ * (--rootfs, --bundle, or everything after "--") it runs on the given root.
+ */
+export function splitImageAndCommand(words: string[], argv: string[], hasOtherSource: boolean): { image: string | null; cmd: string[] } {
+  if (hasOtherSource || words.length === 0) return { image: null, cmd: words };
+  const dd = argv.indexOf('--');
+  const after = dd >= 0 ? argv.length - dd - 1 : 0;
+  const before = words.slice(0, words.length - after);
+  if (before.length === 0) return { image: null, cmd: words };
+  return { image: before[0] ?? null, cmd: [...before.slice(1), ...words.slice(words.length - after)] };
+}
+
+async function ensureImage(ctx: CliContext, ref: string, insecure: boolean): Promise<void> {
+  if (ctx.rt().images.has(ref)) return;
+  process.stderr.write(`image ${ref} is not in the local store: pulling it\n`);
+  await ctx.rt().images.pull(ref, { insecure, onProgress: pullProgressPrinter(process.stderr) });
 }
 
 function parseSeconds(flag: string) {
@@ -133,14 +163,19 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     program
       .command('run')
       .description('run one command in a new sandbox and remove everything afterwards (like docker run --rm); exits with its exit code')
-      .argument('[cmd...]', 'command and arguments (after --); default: sh')
+      .argument('[cmd...]', 'IMAGE then the command (docker style), or the command after --; default: the image\'s, else sh')
       .option('-i, --interactive', 'forward stdin')
+      .option('--insecure', 'pull a missing image over plain HTTP (a registry you trust)')
       .option('--vcpus <n>', 'virtual CPUs', (v: string) => Number(v), 1)
       .option('--memory <MiB>', 'memory in MiB', (v: string) => Number(v), 512)
       .addOption(new Option('--accel <accel>', 'acceleration').choices(['auto', 'kvm', 'tcg']).default('auto'))
       .option('-v, --verbose', 'print boot progress on stderr'),
-  )).action(async (cmd: string[], opts: SourceOpts & { interactive?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean; network?: string; publish?: string[] }) => {
+  )).action(async (words: string[], opts: SourceOpts & { interactive?: boolean; insecure?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean; network?: string; publish?: string[] }) => {
     const { sandboxes, containers } = ctx.rt();
+    const split = splitImageAndCommand(words, process.argv, opts.rootfs !== undefined || opts.bundle !== undefined || opts.image !== undefined);
+    const cmd = split.cmd;
+    if (split.image !== null) opts.image = split.image;
+    if (opts.image !== undefined) await ensureImage(ctx, opts.image, Boolean(opts.insecure));
     const request = containerRequest(opts, cmd);
     let sandboxId: string | null = null;
     let creating = false;

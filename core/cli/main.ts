@@ -6,6 +6,7 @@ import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
+import { registerImageCommands } from './image-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -164,6 +165,8 @@ function buildProgram(): Command {
       actionExitCode = code;
     },
   });
+
+  registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program
     .command('serve')

@@ -3,6 +3,7 @@ import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
 import { NetworkMethods } from './network-api.js';
+import { ImageInspect, ImageSummary, PruneResult, PullProgress, PullRequest } from './image.js';
 
 /**
  * The one API the UI speaks, whatever carries it (Electron IPC or the
@@ -66,6 +67,12 @@ export const Methods = {
   'container.kill': { params: ContainerArgs.extend({ signal: z.union([z.string().max(16), z.number().int()]) }), result: ContainerStatus },
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
   ...NetworkMethods,
+  'image.list': { params: z.object({}), result: z.array(ImageSummary) },
+  'image.inspect': { params: z.object({ image: z.string().min(1).max(4096) }), result: ImageInspect },
+  /** Refused (E_INVALID_STATE, naming the containers) while a container uses the image. */
+  'image.remove': { params: z.object({ image: z.string().min(1).max(4096) }), result: z.object({ removed: z.string(), freed: PruneResult }) },
+  /** An oci-archive or docker-archive on the host running Vessel. */
+  'image.import': { params: z.object({ file: z.string().min(1).max(4096), name: z.string().min(1).max(4096).optional() }), result: ImageSummary },
 } as const;
 export type MethodName = keyof typeof Methods;
 export const MethodName = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
@@ -100,6 +107,13 @@ export const CreateProgress = z.discriminatedUnion('kind', [
 ]);
 export type CreateProgress = z.infer<typeof CreateProgress>;
 
+/** What a pull stream carries: progress snapshots, then the image. Closing the stream cancels the pull. */
+export const PullItem = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('progress'), progress: PullProgress }),
+  z.object({ kind: z.literal('done'), image: ImageSummary }),
+]);
+export type PullItem = z.infer<typeof PullItem>;
+
 /** Streams: their open parameters and the items they carry. */
 export const Streams = {
   /** Create and start a sandbox (and its first container), reporting progress while the VM boots. */
@@ -112,6 +126,8 @@ export const Streams = {
   usage: { params: z.object({ periodMs: z.number().int().min(200).max(60_000).default(1000) }), item: HostUsageTick },
   /** Console bytes (base64 on the wire). */
   console: { params: z.object({ target: ConsoleTarget, size: TermSize }), item: z.string() },
+  /** Pull an image with per-layer progress. */
+  pull: { params: PullRequest, item: PullItem },
 } as const;
 export type StreamName = keyof typeof Streams;
 export const StreamName = z.enum(Object.keys(Streams) as [StreamName, ...StreamName[]]);

@@ -6,7 +6,7 @@ export const ContainerState = z.enum(['created', 'running', 'paused', 'stopped']
 export type ContainerState = z.infer<typeof ContainerState>;
 
 /** How the container's root filesystem reached the sandbox's shared directory. */
-export const RootfsMode = z.enum(['bind', 'bind-ro', 'copy']);
+export const RootfsMode = z.enum(['bind', 'bind-ro', 'copy', 'overlay']);
 export type RootfsMode = z.infer<typeof RootfsMode>;
 
 /** A container as the API reports it. Times are ISO 8601; null until they happen. */
@@ -17,8 +17,8 @@ export const ContainerStatus = z.object({
   state: ContainerState,
   args: z.array(z.string()),
   tty: z.boolean(),
-  /** Where the root filesystem came from: a directory, an OCI bundle, or the built-in busybox. */
-  source: z.object({ kind: z.enum(['busybox', 'rootfs', 'bundle']), path: z.string() }),
+  /** Where the root filesystem came from: a directory, an OCI bundle, an image (path: its name; digest: its manifest), or the built-in busybox. */
+  source: z.object({ kind: z.enum(['busybox', 'rootfs', 'bundle', 'image']), path: z.string(), digest: z.string().optional() }),
   rootfsMode: RootfsMode,
   createdAt: z.string(),
   startedAt: z.string().nullable(),
@@ -42,6 +42,12 @@ export const CreateContainerRequest = z.object({
   rootfs: z.string().min(1).optional(),
   /** An OCI bundle directory (config.json + its root). */
   bundle: z.string().min(1).optional(),
+  /** An image in the local store (vessel image pull); its config gives the defaults. */
+  image: z.string().min(1).max(4096).optional(),
+  /** Overrides the image's entrypoint ([] clears it). */
+  entrypoint: z.array(z.string()).optional(),
+  /** user[:group], names or numbers; overrides the image's. */
+  user: z.string().min(1).optional(),
   /** Overrides the process args (not allowed to be empty when given). */
   args: z.array(z.string()).min(1).optional(),
   env: z.array(z.string()).optional(),

@@ -18,6 +18,11 @@ export const ErrorCode = z.enum([
   'E_MISSING_DEPENDENCY',
   'E_UNSUPPORTED',
   'E_PERMISSION',
+  // Images (registry access, authentication, content that does not match its digest, a pull cancelled by the user).
+  'E_REGISTRY',
+  'E_AUTH',
+  'E_DIGEST_MISMATCH',
+  'E_CANCELLED',
   'E_INTERNAL',
   'E_NETWORK',
 ]);

@@ -20,6 +20,7 @@ import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
+import { imageCallHandlers } from './image-handlers.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -84,6 +85,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
       return { deleted: true as const };
     },
     ...networkCallHandlers(rt),
+    ...imageCallHandlers(rt),
   };
 }
 

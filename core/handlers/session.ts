@@ -14,6 +14,7 @@ import {
 } from '../contract/index.js';
 import type { Runtime } from '../api/index.js';
 import { callHandlers, createSandbox, eventsStream, openConsole, statsStream, usageStream, type ConsoleControl, type StreamSink } from './handlers.js';
+import { pullStream } from './image-handlers.js';
 
 /**
  * One client connection (a WebSocket, or an Electron window's IPC): takes
@@ -170,6 +171,12 @@ export class ApiSession {
           const p = parseParams(Streams.usage.params, rawParams);
           this.send({ t: 'opened', id });
           await usageStream(this.rt, p.periodMs, sink((x) => x));
+          break;
+        }
+        case 'pull': {
+          const p = parseParams(Streams.pull.params, rawParams);
+          this.send({ t: 'opened', id });
+          await pullStream(this.rt, p, sink((x) => x));
           break;
         }
         case 'console': {

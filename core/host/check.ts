@@ -8,6 +8,7 @@ import { GuestManifest } from '../agent/proto/manifest.js';
 import { guestImageDir } from '../agent/manifest.js';
 import { resolveQemuBinary } from '../hypervisor/index.js';
 import { parseCpuFlags, parseQemuVersion, probeCacheKeyString } from './parse.js';
+import { imageToolChecks } from './image-tools.js';
 import { KVM_PROBE_TIMEOUT_MS, readProbeCache, runKvmProbe, writeProbeCache } from './probe.js';
 import { KVM_MODULES, VHOST_MODULES, type AccelDecision, type HostCheck, type HostReport, type KvmProbeResult, type ProbeCacheKey } from './report.js';
 
@@ -294,6 +295,7 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
   } else {
     accel = await decideAccel({ ...options, root, kernelPath: probeKernel, qemuPath: qemu.path, qemuVersion: qemuLine });
   }
+  checks.push(...imageToolChecks(env));
   checks.push({ name: 'acceleration', status: accel.accel === 'kvm' ? 'ok' : 'warn', detail: `${accel.accel.toUpperCase()}: ${accel.reason}` });
 
   return {

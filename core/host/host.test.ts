@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -188,6 +188,8 @@ describe('checkHost / resolveAccel on a fixture host (fake /proc, /sys, /dev; fa
       'vhost modules': 'warn', vsock: 'warn', IOMMU: 'ok', acceleration: 'ok',
       // The fixture has no CNI plugins: as root the default network is unavailable; otherwise user-mode.
       network: process.getuid?.() === 0 ? 'warn' : 'ok',
+      // Image tools are looked up on the real host (core/host/image-tools.ts), not in the fixture root.
+      umoci: existsSync('/usr/bin/umoci') ? 'ok' : 'warn', skopeo: existsSync('/usr/bin/skopeo') ? 'ok' : 'warn', 'container rootfs': 'ok',
     });
     const again = await checkHost({ root, cacheDir, guestDir, qemuPath });
     expect(again.accel.probe.cached).toBe(true);

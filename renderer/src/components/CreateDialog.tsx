@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type CreateProgress, type NetworkInfo, type VesselError } from '../../../core/contract/index.js';
 import { api, type StreamHandle } from '../api/client.js';
 import { useStore } from '../store.js';
+import { ImagePicker } from '../features/images/ImagePicker.js';
 
 interface Form {
   name: string;
@@ -14,9 +15,11 @@ interface Form {
   tty: boolean;
   /** '' = the default (vessel as root, user otherwise); a network name, 'user' or 'none'. */
   network: string;
+  /** '' = the built-in busybox. */
+  image: string;
 }
 
-const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true, network: '' };
+const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true, network: '', image: '' };
 
 type Errors = Partial<Record<keyof Form, string>>;
 
@@ -44,10 +47,11 @@ function validate(f: Form) {
     }
   }
   const args = f.command.trim().split(/\s+/).filter(Boolean);
-  const container = { args, tty: f.tty };
+  // With an image, an empty command runs the image's own Entrypoint + Cmd.
+  const container = { ...(args.length ? { args } : {}), tty: f.tty, ...(f.image ? { image: f.image } : {}) };
   if (f.withContainer) {
     const c = CreateContainerRequest.safeParse(container);
-    if (!c.success || args.length === 0) errors.command = 'give a command to run, e.g. sh';
+    if (!c.success || (args.length === 0 && !f.image)) errors.command = 'give a command to run, e.g. sh';
   }
   return { errors, request: { sandbox, ...(f.withContainer ? { container } : {}) } };
 }
@@ -158,9 +162,9 @@ export function CreateDialog() {
           {form.withContainer ? (
             <div className="form-grid">
               <Field id="create-image" label="Image">
-                <select id="create-image" value="busybox" onChange={() => undefined}><option value="busybox">busybox (built in)</option></select>
+                <ImagePicker id="create-image" value={form.image} onChange={(v) => setForm((f) => ({ ...f, image: v, command: v && f.command === 'sh' ? '' : f.command }))} />
               </Field>
-              <Field id="create-command" label="Command" error={shown.command}>
+              <Field id="create-command" label="Command" error={shown.command} hint={form.image ? "empty: the image's own command" : undefined}>
                 <input {...aria('command')} value={form.command} onChange={(e) => set('command', e.target.value)} />
               </Field>
               <div className="field">

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ContainerStatus, SandboxStatus, VesselError } from '../../../core/contract/index.js';
 import { api } from '../api/client.js';
+import { ImagePicker } from '../features/images/ImagePicker.js';
 import { act, useStore } from '../store.js';
 import { formatBytes, formatDuration, formatMiB, formatTime } from '../format.js';
 import { historyOf, useStatsVersion, watchStats } from '../stats.js';
@@ -45,11 +46,12 @@ function Charts({ sandboxId }: { sandboxId: string }) {
 function Containers({ sandbox, containers, reload }: { sandbox: SandboxStatus; containers: ContainerStatus[]; reload: () => void }) {
   const live = sandbox.state === 'running';
   const [command, setCommand] = useState('sleep 3600');
+  const [image, setImage] = useState('');
   const run = async (e: React.FormEvent) => {
     e.preventDefault();
     const args = command.trim().split(/\s+/).filter(Boolean);
-    if (args.length === 0) return;
-    await act(`Running ${args.join(' ')}`, () => api.call('container.run', { sandboxId: sandbox.id, request: { args, tty: true } }));
+    if (args.length === 0 && !image) return;
+    await act(`Running ${args.length ? args.join(' ') : image}`, () => api.call('container.run', { sandboxId: sandbox.id, request: { ...(args.length ? { args } : {}), tty: true, ...(image ? { image } : {}) } }));
     reload();
   };
   const containerAct = async (label: string, fn: () => Promise<unknown>) => {
@@ -91,8 +93,10 @@ function Containers({ sandbox, containers, reload }: { sandbox: SandboxStatus; c
         </table>
       )}
       <form className="inline-form" onSubmit={(e) => void run(e)}>
-        <label htmlFor="run-command">Run a busybox container</label>
-        <input id="run-command" value={command} onChange={(e) => setCommand(e.target.value)} disabled={!live} />
+        <label htmlFor="run-image">Run another container from</label>
+        <ImagePicker id="run-image" value={image} onChange={(v) => { setImage(v); if (v && command === 'sleep 3600') setCommand(''); }} disabled={!live} />
+        <label htmlFor="run-command">command</label>
+        <input id="run-command" value={command} onChange={(e) => setCommand(e.target.value)} disabled={!live} placeholder={image ? "the image's own" : 'sh'} />
         <button type="submit" disabled={!live}>Run</button>
       </form>
     </section>
