@@ -11,6 +11,10 @@ import { GuestDetails, VesselError } from '../contract/index.js';
 import { AgentTunnel } from './tunnel.js';
 import { IoClient, readIoStream } from './channel/io-client.js';
 import type { IoStream } from './proto/io-mux.js';
+import {
+  interfaceMessage, InterfaceReply, InterfacesReply, NetworkStatsReply, routeMessage, RoutesReply,
+  type AgentInterface, type AgentNetworkStats, type AgentRoute, type InterfaceSpec, type RouteSpec,
+} from './network-rpc.js';
 import { loadAgentProto, type AgentServiceClient, type HealthClient } from './proto/index.js';
 
 /** Where the agent listens, from the host's point of view. */
@@ -225,8 +229,35 @@ export class AgentClient {
     return { kernelRelease: d.kernelRelease, memoryKiB: d.memTotalKib, cpus: d.cpus, agentVersion: d.agentVersion, uptimeMs: d.uptimeMs };
   }
 
-  async createSandbox(sandboxId: string, hostname: string): Promise<void> {
-    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname }, o, cb));
+  async createSandbox(sandboxId: string, hostname: string, dns: string[] = []): Promise<void> {
+    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname, dns }, o, cb));
+  }
+
+  // ---- network (Kata's RPC names; shapes in network-rpc.ts) ----
+
+  async updateInterface(i: InterfaceSpec): Promise<AgentInterface> {
+    return this.call('UpdateInterface', InterfaceReply, (o, cb) => this.agent.UpdateInterface({ interface: interfaceMessage(i) }, o, cb));
+  }
+
+  async updateRoutes(routes: RouteSpec[]): Promise<AgentRoute[]> {
+    return (await this.call('UpdateRoutes', RoutesReply, (o, cb) => this.agent.UpdateRoutes({ routes: { Routes: routes.map(routeMessage) } }, o, cb))).Routes;
+  }
+
+  async listInterfaces(): Promise<AgentInterface[]> {
+    return (await this.call('ListInterfaces', InterfacesReply, (o, cb) => this.agent.ListInterfaces({}, o, cb))).Interfaces;
+  }
+
+  async listRoutes(): Promise<AgentRoute[]> {
+    return (await this.call('ListRoutes', RoutesReply, (o, cb) => this.agent.ListRoutes({}, o, cb))).Routes;
+  }
+
+  async addArpNeighbors(neighbors: { ip: string; mac: string; device: string }[]): Promise<void> {
+    const ARPNeighbors = neighbors.map((n) => ({ toIPAddress: { family: 'v4' as const, address: n.ip, mask: '32' }, device: n.device, lladdr: n.mac, state: 0, flags: 0 }));
+    await this.call('AddARPNeighbors', EmptyReply, (o, cb) => this.agent.AddARPNeighbors({ neighbors: { ARPNeighbors } }, o, cb));
+  }
+
+  async listNetworkStats(): Promise<AgentNetworkStats[]> {
+    return (await this.call('ListNetworkStats', NetworkStatsReply, (o, cb) => this.agent.ListNetworkStats({}, o, cb))).stats;
   }
 
   async destroySandbox(sandboxId: string): Promise<void> {

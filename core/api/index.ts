@@ -2,6 +2,7 @@ import { SandboxStore, resolveStoreRoot } from '../store/index.js';
 import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
+import { CniNetworkManager, type NetworkManager } from '../network/index.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
@@ -15,6 +16,7 @@ export interface Runtime {
   store: SandboxStore;
   sandboxes: SandboxService;
   containers: ContainerService;
+  network: NetworkManager;
   checkHost(): Promise<HostReport>;
   close(): void;
 }
@@ -27,9 +29,12 @@ export interface RuntimeOptions {
 export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
+  // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
+  const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
   const sandboxes = new SandboxService({
     store,
     env,
+    network,
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
@@ -39,6 +44,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     store,
     sandboxes,
     containers: new ContainerService(sandboxes, env),
+    network,
     checkHost: () => checkHost({ cacheDir: root, env }),
     close: () => sandboxes.close(),
   };

@@ -25,6 +25,10 @@ import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { NetworkManager } from '../network/index.js';
+import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
+import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type NetworkOpsContext } from './network-ops.js';
+import type { NicStats, PortMapping } from '../contract/index.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -43,6 +47,8 @@ export interface SandboxServiceOptions {
   allowMockHypervisor?: boolean;
   /** Share events with other processes through the store's event feed (default true). */
   eventFeed?: boolean;
+  /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
+  network?: NetworkManager;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -142,9 +148,14 @@ export class SandboxService {
       this.emit({ type: 'created', id, at: now() });
       this.progress(id, onProgress, 'prepare', `sandbox ${config.name} (${id}) prepared`);
       try {
+        if (this.options.network && config.hypervisor !== 'mock') {
+          const net = await this.options.network.setupSandbox(id, { ...(opts.network !== undefined ? { network: opts.network } : {}), ...(opts.ports ? { ports: opts.ports } : {}) });
+          this.progress(id, onProgress, 'prepare', `network ${net.mode}: ${net.nics.map((n) => `${n.id} ${n.ips.join(',')}`).join('; ') || 'loopback only'}`);
+        }
         await this.store.writeState(id, await this.bootVm(config, onProgress));
       } catch (err) {
         // A sandbox that never became ready leaves nothing behind.
+        await this.options.network?.teardownSandbox(id).catch(() => undefined);
         await this.store.delete(id).catch(() => undefined);
         this.emit({ type: 'deleted', id, at: now() });
         throw err;
@@ -224,6 +235,7 @@ export class SandboxService {
   async deleteSandbox(id: string, options: { force?: boolean } = {}): Promise<void> {
     const force = options.force ?? false;
     this.validateId(id);
+    await this.recoverNetwork();
     await this.store.withLock(id, 'exclusive', async () => {
       const config = await this.store.readConfig(id, SandboxConfigRecord);
       let state: SandboxStateRecord | null = null;
@@ -246,6 +258,8 @@ export class SandboxService {
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
+      // CNI DEL, links and namespace: after the VM is gone, before the record is (the network record is the journal).
+      await this.options.network?.teardownSandbox(id);
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -277,10 +291,11 @@ export class SandboxService {
         return st;
       }, { purpose: 'status' });
     }
-    return toStatus(config, state);
+    return { ...toStatus(config, state), network: networkStatusOf(this.options.network, id) };
   }
 
   async listSandbox(): Promise<SandboxStatus[]> {
+    await this.recoverNetwork();
     const ids = await this.store.list();
     const out: SandboxStatus[] = [];
     for (const id of ids) {
@@ -310,6 +325,33 @@ export class SandboxService {
       throw new VesselError('E_INVALID_ID', `"${ref}" is not a valid sandbox ID or name`);
     }
     throw new VesselError('E_NOT_FOUND', `no sandbox with ID or name "${ref}": 'vessel sandbox list' shows them`);
+  }
+
+  // ---- networking (network-ops.ts does the work) ---------------------------
+
+  private netOps(): NetworkOpsContext {
+    return { service: this, network: this.options.network, hypervisor: (c) => this.hypervisor(c) };
+  }
+
+  /** Hot plug a NIC on `network` (or, while stopped, add it for the next boot). */
+  connectNetwork(id: string, network: string, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    this.validateId(id);
+    return connectNetwork(this.netOps(), id, network, onProgress);
+  }
+
+  disconnectNetwork(id: string, network: string): Promise<SandboxStatus> {
+    this.validateId(id);
+    return disconnectNetwork(this.netOps(), id, network);
+  }
+
+  updatePorts(id: string, verb: 'add' | 'remove', port: PortMapping): Promise<SandboxStatus> {
+    this.validateId(id);
+    return updatePorts(this.netOps(), id, verb, port);
+  }
+
+  networkStats(id: string): Promise<NicStats[]> {
+    this.validateId(id);
+    return networkStats(this.netOps(), id);
   }
 
   // ---- monitoring ---------------------------------------------------------
@@ -497,6 +539,20 @@ export class SandboxService {
 
   // ---- internals ----------------------------------------------------------
 
+  private networkRecovery: Promise<void> | null = null;
+
+  /** Once per process: finish or undo network set-ups and tear-downs a killed vessel process left (their journal). */
+  private recoverNetwork(): Promise<void> {
+    const net = this.options.network;
+    if (!net) return Promise.resolve();
+    this.networkRecovery ??= (async () => {
+      const ids = new Set(await this.store.list());
+      const cleaned = await net.recover((id) => ids.has(id)).catch(() => []);
+      for (const what of cleaned) this.logger(what.split('/')[0] ?? what).warn('runtime', 'network left half-made by a killed process was cleaned up', { what });
+    })();
+    return this.networkRecovery;
+  }
+
   private validateId(id: string): void {
     if (!SandboxId.safeParse(id).success) {
       throw new VesselError('E_INVALID_ID', `"${id}" is not a valid sandbox ID (letters, digits, "_" and "-", at most 64)`);
@@ -618,6 +674,9 @@ export class SandboxService {
         kernelParams: hc.kernelParams,
         accel,
     };
+    const netRec = this.options.network?.read(id) ?? null;
+    const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
+    if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
     const vm: HypervisorState = await driver.startVM(
       vmConfig,
@@ -640,6 +699,11 @@ export class SandboxService {
         if (claim) agentChannel = { pid: claim.pid, pidStartTime: claim.startTime, socket };
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
         guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
+        if (netRec && netRec.nics.length) {
+          const net = this.options.network;
+          await this.withAgent(id, vm, (client) => configureGuestNetwork(client, net ? net.guestConfig(netRec) : { interfaces: [], routes: [], dns: [] }), this.agentTimeoutMs);
+          this.progress(id, onProgress, 'guest', `guest network configured (${netRec.nics.map((n) => n.ips.join(',')).join('; ')})`);
+        }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
       }
     } catch (err) {
@@ -667,7 +731,8 @@ export class SandboxService {
       onAgentReady();
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
       // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
-      const [, details] = await Promise.all([client.createSandbox(id, name), client.getGuestDetails()]);
+      const dns = this.options.network?.read(id)?.dns ?? [];
+      const [, details] = await Promise.all([client.createSandbox(id, name, dns), client.getGuestDetails()]);
       return pickGuestDetails(details);
     }, this.agentTimeoutMs);
   }

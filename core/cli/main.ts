@@ -5,6 +5,7 @@ import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
+import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -82,8 +83,8 @@ function buildProgram(): Command {
   const sandbox = program.command('sandbox').description('sandbox lifecycle');
 
   for (const verb of ['create', 'run'] as const) {
-    sandbox
-      .command(verb)
+    addNetworkOptions(sandbox
+      .command(verb))
       .description(verb === 'create' ? 'create a sandbox: boot its VM and wait for the guest agent (state: ready)' : 'create and start a sandbox (state: running)')
       .option('--name <name>', 'a name for the sandbox')
       .option('--vcpus <n>', 'virtual CPUs', parseCount('--vcpus'), 1)
@@ -94,8 +95,9 @@ function buildProgram(): Command {
       .option('--kernel <path>', 'guest kernel (default: the built guest image)')
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
+          ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           vcpus: opts.vcpus,
           memoryMiB: opts.memory,
@@ -149,9 +151,10 @@ function buildProgram(): Command {
       const id = (await rt().sandboxes.fetchSandbox(ref)).id;
       const status = await rt().sandboxes.statusSandbox(id, { live: true });
       if (opts.json) printJson(status);
-      else print(formatStatus(status));
+      else print([formatStatus(status), ...formatNetworkStatus(status.network)].join('\n'));
     });
 
+  registerNetworkCommands(program, { rt, print, printJson });
   registerContainerCommands(program, {
     rt,
     print,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
+import { NetworkMethods } from './network-api.js';
 
 /**
  * The one API the UI speaks, whatever carries it (Electron IPC or the
@@ -64,6 +65,7 @@ export const Methods = {
   'container.stop': { params: ContainerArgs.extend({ timeoutMs: z.number().int().positive().max(600_000).optional() }), result: ContainerStatus },
   'container.kill': { params: ContainerArgs.extend({ signal: z.union([z.string().max(16), z.number().int()]) }), result: ContainerStatus },
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
+  ...NetworkMethods,
 } as const;
 export type MethodName = keyof typeof Methods;
 export const MethodName = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
@@ -73,7 +75,7 @@ export type MethodResult<M extends MethodName> = z.output<(typeof Methods)[M]['r
 /** A host-side usage sample for every live sandbox (cheap: /proc only, no agent). */
 export const HostUsageTick = z.object({
   at: z.string(),
-  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number() })),
+  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), netBytes: z.number().optional() })),
 });
 export type HostUsageTick = z.infer<typeof HostUsageTick>;
 

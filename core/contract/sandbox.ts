@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PortMapping, SandboxNetworkStatus } from './network.js';
 
 /** Sandbox states, as virtcontainers' types.StateString. */
 export const SandboxState = z.enum(['ready', 'running', 'paused', 'stopped']);
@@ -44,6 +45,10 @@ export const CreateSandboxRequest = z.object({
   initrd: z.string().min(1).optional(),
   kernelParams: z.array(z.string()).default([]),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+  /** A network name, 'none', 'user' or 'ns:PATH'; default: 'vessel' as root, 'user' otherwise. */
+  network: z.string().min(1).optional(),
+  /** Port forwards (-p), served on hostIp (default 127.0.0.1). */
+  ports: z.array(PortMapping).optional(),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;
@@ -74,6 +79,8 @@ export const SandboxStatus = z.object({
   /** Why the sandbox stopped when nobody asked it to (VM died, killed…). */
   stopReason: z.string().nullable(),
   guest: GuestDetails.nullable(),
+  /** Its networking (absent on records from before networking, and for the mock hypervisor). */
+  network: SandboxNetworkStatus.nullable().optional(),
 });
 export type SandboxStatus = z.infer<typeof SandboxStatus>;
 

@@ -19,6 +19,7 @@ import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
+import { networkCallHandlers, tapBytes } from './network-handlers.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -82,6 +83,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
       await containers.deleteContainer(sandboxId, container, { force: Boolean(force) });
       return { deleted: true as const };
     },
+    ...networkCallHandlers(rt),
   };
 }
 
@@ -173,7 +175,8 @@ export async function usageStream(rt: Runtime, periodMs: number, sink: StreamSin
     for (const s of all) {
       if (s.pid === null || s.state === 'stopped') continue;
       const usage = readProcUsage(s.pid);
-      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes });
+      const netBytes = s.network?.netns ? tapBytes(s.pid) : undefined;
+      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(netBytes !== undefined ? { netBytes } : {}) });
     }
     await sink.send({ at: new Date().toISOString(), sandboxes }, 1);
     await sleepOrCancel(Math.max(0, periodMs - (Date.now() - started)), sink.cancelled);

@@ -37,6 +37,7 @@ import {
   guestSpec, InvalidRequest, OciProcess, OciResources, OciSpec, parseJsonBytes, SHARED_MOUNT, SHARED_TAG,
 } from './container-schemas.js';
 import { log } from './log.js';
+import { networkFileMounts } from './network.js';
 import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type StreamRead } from './stream-buffer.js';
 
 export type EngineErrorKind = 'not_found' | 'precondition' | 'invalid' | 'exists' | 'internal';
@@ -399,7 +400,7 @@ export class ContainerEngine {
     await runTool(this.busybox, ['mkfifo', '-m', '600', path.join(bundleDir, 'start.fifo')]);
     const tty = spec.process.terminal === true;
     const command = this.crunCommand([`--log=file:${path.join(bundleDir, 'crun.log')}`, 'run', '--no-pivot', '--bundle', bundleDir, id], tty);
-    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal })));
+    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal, netMounts: networkFileMounts() })));
 
     const init = new ContainerProcess(req.execId, tty, this.capacity, null);
     const container = new Container(id, init, bundleDir, path.join(this.cgroupRoot, 'vessel', id));

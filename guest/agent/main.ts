@@ -5,6 +5,7 @@
 import { ContainerEngine } from './engine.js';
 import { serveIoPort } from './io-server.js';
 import { log } from './log.js';
+import { GuestNetwork } from './network.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
 import { LinuxGuestSystem } from './system.js';
 
@@ -20,7 +21,7 @@ export function main(options: MainOptions = {}): void {
     process.exit(70); // init restarts the agent
   });
   const engine = new ContainerEngine();
-  const { inject } = createAgentServer(new LinuxGuestSystem(), engine);
+  const { inject } = createAgentServer(new LinuxGuestSystem(), engine, new GuestNetwork());
   // The data plane's port appears with the agent's: serve it once the agent port is up.
   void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' }).then(() => serveIoPort(engine));
   // vsock: Node has no AF_VSOCK sockets, so the agent cannot listen there without a native addon.

@@ -5,6 +5,7 @@ import { pruneConsoles, restoreConsoles, useConsoles } from './consoles.js';
 import { SandboxList } from './components/SandboxList.js';
 import { SandboxPage } from './components/SandboxPage.js';
 import { CreateDialog } from './components/CreateDialog.js';
+import { NetworksPage } from './features/networks/NetworksPage.js';
 
 function Notices() {
   const { notices, dismiss } = useStore();
@@ -40,8 +41,8 @@ export function App() {
           <span>Vessel</span>
         </div>
         <ul>
-          <li><button className={route.page !== 'sandboxes' && route.page !== 'sandbox' ? '' : 'current'} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
-          <li><button disabled title="comes with the networking issue">Networks</button></li>
+          <li><button className={route.page === 'sandboxes' || route.page === 'sandbox' ? 'current' : ''} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
+          <li><button className={route.page === 'networks' ? 'current' : ''} aria-current={route.page === 'networks' ? 'page' : undefined} onClick={() => navigate({ page: 'networks' })}>Networks</button></li>
           <li><button disabled title="comes with the devices issue">Devices</button></li>
         </ul>
         <div className="spacer" />
@@ -52,7 +53,7 @@ export function App() {
         </div>
       </nav>
       <main className="main">
-        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : <SandboxList />}
+        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'networks' ? <NetworksPage /> : <SandboxList />}
       </main>
       <CreateDialog />
       <Notices />

@@ -1,6 +1,8 @@
 import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
+import { networkArgs } from './net-args.js';
+import { DEFAULT_PCIE_ROOT_PORTS, rootPortArgs } from './root-ports.js';
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
@@ -197,6 +199,9 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
       '-device', `${virtioDevice(machine, '9p')},fsdev=vshared,mount_tag=${SHARED_DIR_MOUNT_TAG}`,
     );
   }
+  // Hot-plug slots (q35 only: pc hot plugs on pci.0 directly, microvm not at all).
+  if (machine === 'q35') args.push(...rootPortArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS));
+  args.push(...networkArgs(config.network, machine));
   args.push(
     // Control channel.
     '-chardev', socketChardev('qmp', paths.qmpSocket),

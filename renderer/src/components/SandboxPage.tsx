@@ -6,6 +6,7 @@ import { formatBytes, formatDuration, formatMiB, formatTime } from '../format.js
 import { historyOf, useStatsVersion, watchStats } from '../stats.js';
 import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnect, setActive, titleFor, useConsoles } from '../consoles.js';
 import { Chart } from './Chart.js';
+import { NetworkPanel } from '../features/networks/NetworkPanel.js';
 import { StateBadge } from './StateBadge.js';
 
 function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
@@ -26,6 +27,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
   const mem = useMemo(() => [{ label: 'VM RSS', color: '#9ece6a', values: h.rssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
   const pids = useMemo(() => [{ label: 'PIDs', color: '#bb9af7', values: h.pids }], [h]);
   const io = useMemo(() => [{ label: 'read', color: '#7dcfff', values: h.readKiBs }, { label: 'write', color: '#f7768e', values: h.writeKiBs }], [h]);
+  const netIo = useMemo(() => [{ label: 'rx', color: '#73daca', values: h.netRxKiBs }, { label: 'tx', color: '#ff9e64', values: h.netTxKiBs }], [h]);
   return (
     <section aria-labelledby="charts-title">
       <h2 id="charts-title">Live stats <span className="sub">1 Hz · last 5 minutes</span></h2>
@@ -34,6 +36,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
         <Chart title="Memory" unit=" MiB" t={h.t} series={mem} version={version} />
         <Chart title="Processes" unit="" t={h.t} series={pids} version={version} />
         <Chart title="Block I/O" unit=" KiB/s" t={h.t} series={io} version={version} />
+        <Chart title="Network I/O" unit=" KiB/s" t={h.t} series={netIo} version={version} />
       </div>
     </section>
   );
@@ -227,6 +230,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
             </section>
           </div>
           <Containers sandbox={s} containers={containers} reload={reload} />
+          {status ? <NetworkPanel sandbox={status} reload={reload} /> : null}
           {s.state === 'running' || s.state === 'paused' ? <Charts sandboxId={id} /> : null}
           <section aria-labelledby="events-title">
             <h2 id="events-title">Events</h2>
