@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const mode of ['data plane', 'RPC'] as const) {
         const c = await containers.createContainer(sandboxId, { name: `dd-${round}-${mode === 'RPC' ? 'rpc' : 'io'}`, args: ['dd', 'if=/dev/zero', `bs=${MIB}`, `count=${TOTAL_MIB}`] });
+        process.env.VESSEL_DATA_PLANE_READS = mode === 'RPC' ? '0' : '1';
         const io = await containers.ioStream(sandboxId, c.id, c.id);
         try {
           const t0 = performance.now();

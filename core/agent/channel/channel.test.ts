@@ -148,6 +148,8 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
   });
 
   it('data plane: output streams through the owner in order, a slow reader holds the guest back (bounded), stdin arrives in order', async () => {
+    process.env.VESSEL_DATA_PLANE_READS = '1';
+    cleanups.push(() => delete process.env.VESSEL_DATA_PLANE_READS);
     const total = 12 * 1024 * 1024;
     const engine = new FakeEngine(total);
     const { socket, ioSocket } = await setUp(engine);
