@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runTool } from '../util/exec.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { VesselError, type RootfsMode } from '../contract/index.js';
@@ -10,17 +10,7 @@ import { VesselError, type RootfsMode } from '../contract/index.js';
  * before the directory is removed, or the removal would reach the user's files.
  */
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 4000) stderr += d.toString();
-    });
-    child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr: stderr.trim() }));
-  });
-}
+const run = (cmd: string, args: string[]) => runTool(cmd, args, { maxErr: 4000 });
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;

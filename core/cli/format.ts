@@ -113,8 +113,9 @@ export function formatProcessList(procs: Array<{ pid: number; cmdline: string }>
   return table(['PID', 'COMMAND'], procs.map((p) => [String(p.pid), p.cmdline]));
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n}B`;
+/** 1.5MiB, or with sep ' ' 1.5 MiB. */
+export function formatBytes(n: number, sep = ''): string {
+  if (n < 1024) return `${n}${sep}B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;
@@ -122,7 +123,7 @@ export function formatBytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(v < 10 ? 1 : 0)}${units[i] ?? ''}`;
+  return `${v.toFixed(v < 10 ? 1 : 0)}${sep}${units[i] ?? ''}`;
 }
 
 function seconds(ns: number): string {

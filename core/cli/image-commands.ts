@@ -1,23 +1,14 @@
 import { Command, Option } from 'commander';
 import type { ImageSummary, PullProgress } from '../contract/index.js';
 import type { CliContext } from './container-commands.js';
+import { formatBytes as formatCliBytes } from './format.js';
 
 /**
  * `vessel image …`: pull (with progress: bars on a terminal, plain lines
  * otherwise), list, inspect, rm, prune. Errors are the usual one line.
  */
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export const formatBytes = (n: number): string => formatCliBytes(n, ' ');
 
 function short(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runTool } from '../util/exec.js';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,21 +18,7 @@ import { hashFile, REF_NAME, type ImageStore } from './store.js';
 
 export type ArchiveFormat = 'oci-archive' | 'docker-archive';
 
-function run(cmd: string, args: string[], maxOut = 1 << 20): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      if (stdout.length < maxOut) stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 8000) stderr += d.toString();
-    });
-    child.on('error', (err) => resolve({ code: -1, stdout, stderr: err.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: stderr.trim() }));
-  });
-}
+const run = (cmd: string, args: string[], maxOut = 1 << 20) => runTool(cmd, args, { captureStdout: true, maxOut });
 
 function skopeo(env: NodeJS.ProcessEnv): string {
   const p = env.VESSEL_SKOPEO ?? '/usr/bin/skopeo';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runTool } from '../util/exec.js';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,17 +22,7 @@ export function umociPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.VESSEL_UMOCI ?? '/usr/bin/umoci';
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 8000) stderr += d.toString();
-    });
-    child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr: stderr.trim() }));
-  });
-}
+const run = (cmd: string, args: string[]) => runTool(cmd, args);
 
 export function unpackedDir(store: ImageStore, manifestDigest: string): string {
   return path.join(store.rootfsDir, digestHex(manifestDigest));
