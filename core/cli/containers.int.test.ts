@@ -146,7 +146,8 @@ describe.skipIf(skip !== null)('containers via the CLI on real QEMU: one shared 
   });
 
   it('attach follows a detached container; Ctrl-C detaches and it keeps running; re-attaching loses nothing printed meanwhile', async () => {
-    json(await ctr('run', 'box', '--name', 'counter', '--json', '--', 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo line$i; i=$((i+1)); sleep 0.1; done'), ContainerStatus);
+    // ~15 s of output: long enough that it is still running after the first attach, its detach and a CLI status call on a loaded TCG guest.
+    json(await ctr('run', 'box', '--name', 'counter', '--json', '--', 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo line$i; i=$((i+1)); sleep 0.3; done'), ContainerStatus);
     const first = spawn(process.execPath, [cliPath, 'attach', 'box', 'counter'], { env: { ...process.env, VESSEL_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out1 = '';
     let err1 = '';

@@ -38,6 +38,17 @@ import {
 } from './container-schemas.js';
 import { log } from './log.js';
 import { networkFileMounts } from './network.js';
+
+/**
+ * A read-only root can get no new mount points: there the sandbox's
+ * resolv.conf/hosts/hostname are bound only where the image already has the
+ * file (crun would fail on "mkdir /etc: Read-only file system" otherwise).
+ */
+function networkFileMountsFor(spec: OciSpec, rootPath: string): ReturnType<typeof networkFileMounts> {
+  const mounts = networkFileMounts();
+  if (!spec.root?.readonly) return mounts;
+  return mounts.filter((m) => existsSync(path.join(rootPath, m.destination)));
+}
 import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type StreamRead } from './stream-buffer.js';
 
 export type EngineErrorKind = 'not_found' | 'precondition' | 'invalid' | 'exists' | 'internal';
@@ -400,7 +411,7 @@ export class ContainerEngine {
     await runTool(this.busybox, ['mkfifo', '-m', '600', path.join(bundleDir, 'start.fifo')]);
     const tty = spec.process.terminal === true;
     const command = this.crunCommand([`--log=file:${path.join(bundleDir, 'crun.log')}`, 'run', '--no-pivot', '--bundle', bundleDir, id], tty);
-    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal, netMounts: networkFileMounts() })));
+    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal, netMounts: networkFileMountsFor(spec, rootPath) })));
 
     const init = new ContainerProcess(req.execId, tty, this.capacity, null);
     const container = new Container(id, init, bundleDir, path.join(this.cgroupRoot, 'vessel', id));
