@@ -392,17 +392,22 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
         detach = () => resolve(null);
       });
       process.once('SIGINT', detach);
+      let detachedNow = false;
       try {
         const exit = await Promise.race([detached, attach(io, { interactive: Boolean(opts.interactive), tty: c.tty, closeStdin: false, onDetach: detach })]);
         if (exit) {
           ctx.setExitCode(exit.exitCode);
         } else {
+          detachedNow = true;
           process.stderr.write(`detached from ${c.name}: it keeps running (vessel attach ${ref} ${c.name} follows it again)\n`);
         }
       } finally {
         process.off('SIGINT', detach);
         io.release();
       }
+      // Detached: the wait for the process is still in flight on the shared agent connection, and a
+      // gRPC channel's close lets in-flight calls finish, so leave now rather than when the process ends.
+      if (detachedNow) process.exit(0);
     });
 
   // ---- stats ----------------------------------------------------------------
