@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { VesselError } from '../contract/index.js';
 import { loadBundle, ociToContainerConfig } from '../oci/index.js';
+import { mergeEnv } from '../types/env.js';
+
+export { mergeEnv };
 
 /**
  * The OCI spec a container gets when no bundle is given: what `crun spec`
@@ -52,16 +55,6 @@ export function defaultSpec(p: ProcessOptions & { hostname: string; readonlyRoot
   };
 }
 
-/** Later entries override earlier ones with the same name; malformed entries (no "=", empty name) are refused. */
-export function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const entry of [...base, ...extra]) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new VesselError('E_INVALID_ARGUMENT', `invalid environment variable "${entry}": expected NAME=VALUE`);
-    out.set(entry.slice(0, eq), entry);
-  }
-  return [...out.values()];
-}
 
 export interface ResolvedSource {
   kind: 'busybox' | 'rootfs' | 'bundle' | 'image';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VesselError } from '../contract/index.js';
 import type { ImageConfig } from './media.js';
+import { mergeEnv } from '../types/env.js';
 
 /**
  * An image's config applied to a container's process the way docker and
@@ -73,16 +74,6 @@ export function resolveUser(spec: string, rootfs: string): { uid: number; gid: n
   const extra = userName ? group.filter((r) => (r[3] ?? '').split(',').includes(userName)).map((r) => Number(r[2])).filter((n) => Number.isFinite(n) && n !== gid) : [];
   if (!Number.isFinite(uid) || (gid !== undefined && !Number.isFinite(gid))) throw new VesselError('E_INVALID_ARGUMENT', `cannot resolve user "${spec}" in the image`);
   return { uid, gid: gid ?? 0, ...(extra.length ? { additionalGids: extra } : {}) };
-}
-
-function mergeEnv(base: string[], extra: string[]): string[] {
-  const out = new Map<string, string>();
-  for (const entry of [...base, ...extra]) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new VesselError('E_INVALID_ARGUMENT', `invalid environment variable "${entry}": expected NAME=VALUE`);
-    out.set(entry.slice(0, eq), entry);
-  }
-  return [...out.values()];
 }
 
 export function imageProcess(config: ImageConfig, rootfs: string, o: ImageProcessOverrides, imageName: string): ImageProcess {

@@ -76,3 +76,14 @@ export const EnvVarInput = z
     for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
     return z.NEVER;
   });
+
+/** Later entries override earlier ones with the same name; malformed entries (no "=", empty name) are refused. */
+export function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const entry of [...base, ...extra]) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw invalidArgument(`invalid environment variable "${entry}": expected NAME=VALUE`);
+    out.set(entry.slice(0, eq), entry);
+  }
+  return [...out.values()];
+}

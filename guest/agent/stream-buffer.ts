@@ -103,14 +103,9 @@ export class StreamBuffer {
     return { offset: from, data, eof: this.closed && from + got >= this.end };
   }
 
-  /**
-   * Like read, but when nothing is available (and the stream is open) waits up
-   * to waitMs for data or close. `cancelled` ends the wait early (the caller went away).
-   */
-  async readWait(offset: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
-    const first = this.read(offset, maxBytes);
-    if (first.data.length > 0 || first.eof || waitMs <= 0) return first;
-    await new Promise<void>((resolve) => {
+  /** Resolves on the next write or close, after waitMs, or when `cancelled` fires, whichever comes first. */
+  private waitForData(waitMs: number, cancelled?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.waiters.delete(done);
@@ -121,6 +116,16 @@ export class StreamBuffer {
       this.waiters.add(done);
       cancelled?.addEventListener('abort', done);
     });
+  }
+
+  /**
+   * Like read, but when nothing is available (and the stream is open) waits up
+   * to waitMs for data or close. `cancelled` ends the wait early (the caller went away).
+   */
+  async readWait(offset: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+    const first = this.read(offset, maxBytes);
+    if (first.data.length > 0 || first.eof || waitMs <= 0) return first;
+    await this.waitForData(waitMs, cancelled);
     return this.read(Math.max(offset, this.base), maxBytes);
   }
 
@@ -136,17 +141,7 @@ export class StreamBuffer {
     this.release(Math.min(ack, this.end));
     const first = this.slice(from, maxBytes);
     if (first.data.length > 0 || first.eof || waitMs <= 0 || cancelled?.aborted) return first;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(done);
-        cancelled?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, waitMs);
-      this.waiters.add(done);
-      cancelled?.addEventListener('abort', done);
-    });
+    await this.waitForData(waitMs, cancelled);
     return this.slice(from, maxBytes);
   }
 
