@@ -22,6 +22,9 @@ const PACKAGES = [
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],
   ['chromium', 'the browser the Playwright e2e tests drive (never downloaded by Playwright)'],
+  ['pci.ids', 'PCI vendor and device names for the Devices page (/usr/share/misc/pci.ids)'],
+  ['qemu-system-common', 'qemu-storage-daemon, the vhost-user-blk backend'],
+  ['e2fsprogs', 'mkfs.ext4, for block-device images in tests'],
 ];
 
 function log(msg) {

@@ -1,4 +1,5 @@
 export * from './errors.js';
 export * from './sandbox.js';
 export * from './container.js';
+export * from './device.js';
 export * from './api.js';
