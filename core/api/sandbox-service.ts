@@ -23,6 +23,8 @@ import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { SandboxDeviceHooks } from './device-hooks.js';
+import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -39,6 +41,8 @@ export interface SandboxServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
   allowMockHypervisor?: boolean;
+  /** The device manager's sandbox hooks (cold plug at boot, records on stop/delete). */
+  devices?: SandboxDeviceHooks;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -161,6 +165,7 @@ export class SandboxService {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
       const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
+      await this.options.devices?.vmStopped(id);
       return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
     this.unwatchVm(id);
@@ -218,6 +223,7 @@ export class SandboxService {
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
+      await this.options.devices?.sandboxDeleted(id);
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -322,6 +328,16 @@ export class SandboxService {
       if (out.state) await this.store.writeState(id, { ...out.state, updatedAt: now() });
       return out.result;
     }, { purpose: 'container operation' });
+  }
+
+  /** The hypervisor driver of a sandbox (its DeviceDriver plugs devices). */
+  hypervisorOf(config: SandboxConfigRecord): Hypervisor {
+    return this.hypervisor(config);
+  }
+
+  /** The sandbox's run directory (sockets, pidfiles of its helper processes). */
+  runDirOf(id: string): string {
+    return this.vmPaths(id).runDir;
   }
 
   /** Config and state without a lock (reads are atomic). */
@@ -534,6 +550,8 @@ export class SandboxService {
         ...(initrdPath ? { initrdPath } : {}),
         kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
         accel: opts.accel,
+        ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
+        ...(opts.sharedMemory ? { sharedMemory: true } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -554,6 +572,8 @@ export class SandboxService {
     this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
     const sharedDir = path.join(this.store.sandboxDir(id), SHARED_DIR);
     mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
+    // Devices of an earlier boot (hot plugged ones included) come back by cold plug; block devices do not.
+    if (config.hypervisor !== 'mock') await this.options.devices?.vmStopped(id);
     // QEMU exports it over virtio-9p (tag vessel-shared); the guest mounts it at CreateSandbox.
     const vmConfig: HypervisorConfig = {
         sharedDir,
@@ -567,6 +587,9 @@ export class SandboxService {
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
         kernelParams: hc.kernelParams,
         accel,
+        ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),
+        ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
+        ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
     };
     this.dropAgent(id);
     const vm: HypervisorState = await driver.startVM(
@@ -585,6 +608,10 @@ export class SandboxService {
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
         guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
+        if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0) {
+          await this.options.devices.vmBooted(id, vm, driver.devices);
+          this.progress(id, onProgress, 'guest', `${vmConfig.coldPlugDevices?.length ?? 0} cold-plugged device(s) in place`);
+        }
       }
     } catch (err) {
       this.dropAgent(id);

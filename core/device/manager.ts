@@ -12,8 +12,11 @@ import {
   type VfioMode,
 } from '../contract/index.js';
 import { writeFileAtomic, type SandboxStore } from '../store/index.js';
-import type { ColdPlugDevice, PciModel } from '../hypervisor/devices.js';
+import type { ColdPlugDevice, DeviceDriver, PciModel } from '../hypervisor/devices.js';
+import type { HypervisorState } from '../hypervisor/hypervisor.js';
+import type { SandboxDeviceHooks } from '../api/device-hooks.js';
 import { BindingJournal, VFIO_DRIVER, bindGroup, bindWrites, kernelSysfsWriter, recoverJournal, restoreGroup, restoreWrites, type SysfsWriter } from './binding.js';
+import { StorageDaemon } from './storage-daemon.js';
 import { loadPciNames, type PciNames } from './pci-ids.js';
 import { devicePath, groupView, malformedAddress, readInventory, type HostPaths } from './sysfs-inventory.js';
 
@@ -58,7 +61,7 @@ export function simulatedModelFor(device: HostPciDevice): 'edu' | 'pci-testdev' 
   return device.classCode.startsWith('03') ? 'edu' : 'pci-testdev';
 }
 
-export class DeviceManager {
+export class DeviceManager implements SandboxDeviceHooks {
   readonly host: HostPaths;
   readonly simulated: boolean;
   private readonly store: SandboxStore;
@@ -263,13 +266,30 @@ export class DeviceManager {
 
   /** The VM went away: its devices wait for the next start (cold plug). Block devices do not survive: they are dropped. */
   async vmStopped(sandboxId: string): Promise<void> {
+    await StorageDaemon.stopAll(this.store.sandboxDir(sandboxId));
     const devices = this.readRecords(sandboxId);
     if (devices.length === 0) return;
     await this.writeRecords(sandboxId, devices.filter((d) => d.kind === 'vfio').map((d) => ({ ...d, state: 'pending' as const, rootPort: null, guestPciPath: null })));
   }
 
+  async vmBooted(sandboxId: string, vm: HypervisorState, driver: DeviceDriver): Promise<void> {
+    const devices = this.readRecords(sandboxId);
+    const next: SandboxDevice[] = [];
+    for (const d of devices) {
+      if (d.kind !== 'vfio') continue;
+      const where = await driver.locate(vm, d.id);
+      next.push({ ...d, state: 'attached', rootPort: where.rootPort, guestPciPath: where.guestPciPath });
+    }
+    await this.writeRecords(sandboxId, next);
+  }
+
+  sandboxDeleted(sandboxId: string): Promise<void> {
+    return this.releaseSandbox(sandboxId);
+  }
+
   /** The sandbox is being deleted: give its groups back to the host. */
   async releaseSandbox(sandboxId: string): Promise<void> {
+    await StorageDaemon.stopAll(this.store.sandboxDir(sandboxId));
     const devices = this.readRecords(sandboxId);
     if (devices.length === 0) return;
     await this.writeRecords(sandboxId, []);

@@ -11,7 +11,7 @@ export const DEFAULT_PCI_IDS = '/usr/share/misc/pci.ids';
 export interface PciNames {
   vendor(vendorId: string): string | null;
   device(vendorId: string, deviceId: string): string | null;
-  /** The most specific name for a 24-bit class code (prog-if, else subclass, else class). */
+  /** A name for a 24-bit class code: the subclass, with the prog-if in parentheses when pci.ids names one; else the class. */
   className(classCode: string): string | null;
 }
 
@@ -69,7 +69,10 @@ export function loadPciNames(file: string = DEFAULT_PCI_IDS): PciNames {
     className: (code) => {
       const c = code.toLowerCase().padStart(6, '0');
       const p = get();
-      return p.classes.get(c) ?? p.classes.get(c.slice(0, 4)) ?? p.classes.get(c.slice(0, 2)) ?? null;
+      const sub = p.classes.get(c.slice(0, 4)) ?? null;
+      const progIf = p.classes.get(c) ?? null;
+      if (sub && progIf) return `${sub} (${progIf})`;
+      return sub ?? p.classes.get(c.slice(0, 2)) ?? null;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Accel, HypervisorType, MachineType, ProgressPhase } from '../contract/index.js';
+import type { ColdPlugDevice, DeviceDriver } from './devices.js';
 
 /** Everything a driver needs to start one VM. Paths are absolute. */
 export interface HypervisorConfig {
@@ -21,6 +22,12 @@ export interface HypervisorConfig {
    * root filesystems live under it.
    */
   sharedDir?: string;
+  /** q35: size of the PCIe root-port pool (hot plug and cold plug need a port each; rendered in qemu/root-ports.ts). Unset: none. */
+  pcieRootPorts?: number;
+  /** Devices given to the VM at boot, one root port each (rp0, rp1, …). */
+  coldPlugDevices?: ColdPlugDevice[];
+  /** Guest RAM: plain anonymous memory (default), or shared memfd (vhost-user), or a file (templates). */
+  memoryBackend?: { kind: 'anonymous' } | { kind: 'memfd'; shared: boolean } | { kind: 'file'; path: string; shared: boolean };
 }
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */
@@ -78,4 +85,6 @@ export interface Hypervisor {
   isAlive(state: HypervisorState): boolean;
   /** Call onExit once when the VM process goes away. Returns a function that stops watching. */
   watch(state: HypervisorState, onExit: (reason: string) => void): () => void;
+  /** Hot plug and unplug of PCI and block devices; absent when the driver cannot. */
+  readonly devices?: DeviceDriver;
 }

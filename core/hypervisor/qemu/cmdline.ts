@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
+import { coldPlugArgs } from './root-ports.js';
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
@@ -85,6 +86,22 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('consoleLog', consoleLogPath(paths));
 }
 
+const MEMORY_BACKEND_ID = 'vessel-mem';
+
+/** The one place the memory backend option is rendered (-object + -machine memory-backend=). */
+function memoryBackendArgs(config: HypervisorConfig): string[] {
+  const b = config.memoryBackend;
+  if (!b || b.kind === 'anonymous') return [];
+  const size = `size=${config.memoryMiB}M`;
+  if (b.kind === 'memfd') return ['-object', `memory-backend-memfd,id=${MEMORY_BACKEND_ID},${size},share=${b.shared ? 'on' : 'off'}`];
+  checkPath('memoryBackend.path', b.path);
+  return ['-object', `memory-backend-file,id=${MEMORY_BACKEND_ID},${size},mem-path=${escapeQemuOptValue(b.path)},share=${b.shared ? 'on' : 'off'}`];
+}
+
+function memoryBackendMachineOpt(config: HypervisorConfig): string {
+  return config.memoryBackend && config.memoryBackend.kind !== 'anonymous' ? `,memory-backend=${MEMORY_BACKEND_ID}` : '';
+}
+
 function hasParam(params: readonly string[], key: string): boolean {
   return params.some((p) => p === key || p.startsWith(`${key}=`));
 }
@@ -167,7 +184,7 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   const machine = config.machineType;
   const args: string[] = [
     '-name', `guest=${config.sandboxId},debug-threads=on`,
-    '-machine', machineArg(machine, config.accel),
+    '-machine', machineArg(machine, config.accel) + memoryBackendMachineOpt(config),
     '-cpu', cpuModelFor(config.accel),
     '-smp', String(config.vcpus),
     '-m', `${config.memoryMiB}M`,
@@ -178,6 +195,12 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   ];
   if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
   args.push('-append', kernelCommandLine(config, host));
+  args.push(...memoryBackendArgs(config));
+  if (machine === 'q35' && (config.pcieRootPorts !== undefined || (config.coldPlugDevices ?? []).length > 0)) {
+    args.push(...coldPlugArgs(config.pcieRootPorts ?? 0, config.coldPlugDevices ?? []));
+  } else if ((config.coldPlugDevices ?? []).length > 0) {
+    throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
+  }
   if (config.imagePath !== undefined) {
     args.push(
       '-drive', `file=${escapeQemuOptValue(config.imagePath)},if=none,id=rootfs,format=raw,readonly=on`,

@@ -8,6 +8,7 @@ import { consoleLogPath, type Hypervisor, type HypervisorConfig, type Hypervisor
 import { signalIfSame, waitForExit, watchProcess } from '../process.js';
 import { buildQemuArgs, validateVmRequest, type HostFacts } from './cmdline.js';
 import { QmpClient, type QmpStatusInfo } from './qmp.js';
+import { QemuDeviceDriver } from './hotplug.js';
 
 export const QEMU_INSTALL_HINT = 'apt-get install qemu-system-x86';
 
@@ -121,6 +122,8 @@ export class QemuHypervisor implements Hypervisor {
   private readonly qmpTimeoutMs: number;
   private readonly stopTimeoutMs: number;
   private readonly watchIntervalMs: number;
+  /** Hot plug over QMP: root ports, device_add/device_del, blockdev-add/del (hotplug.ts). */
+  readonly devices = new QemuDeviceDriver((vm, fn) => this.withQmp(vm, fn));
 
   constructor(options: QemuHypervisorOptions = {}) {
     this.launchTimeoutMs = options.launchTimeoutMs ?? 30_000;

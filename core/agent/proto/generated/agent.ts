@@ -11,12 +11,16 @@ import type { CreateSandboxRequest as _vessel_agent_v1_CreateSandboxRequest, Cre
 import type { DestroySandboxRequest as _vessel_agent_v1_DestroySandboxRequest, DestroySandboxRequest__Output as _vessel_agent_v1_DestroySandboxRequest__Output } from './vessel/agent/v1/DestroySandboxRequest.js';
 import type { Empty as _vessel_agent_v1_Empty, Empty__Output as _vessel_agent_v1_Empty__Output } from './vessel/agent/v1/Empty.js';
 import type { ExecProcessRequest as _vessel_agent_v1_ExecProcessRequest, ExecProcessRequest__Output as _vessel_agent_v1_ExecProcessRequest__Output } from './vessel/agent/v1/ExecProcessRequest.js';
+import type { FindPciDeviceRequest as _vessel_agent_v1_FindPciDeviceRequest, FindPciDeviceRequest__Output as _vessel_agent_v1_FindPciDeviceRequest__Output } from './vessel/agent/v1/FindPciDeviceRequest.js';
+import type { FindPciDeviceResponse as _vessel_agent_v1_FindPciDeviceResponse, FindPciDeviceResponse__Output as _vessel_agent_v1_FindPciDeviceResponse__Output } from './vessel/agent/v1/FindPciDeviceResponse.js';
 import type { GuestDetailsRequest as _vessel_agent_v1_GuestDetailsRequest, GuestDetailsRequest__Output as _vessel_agent_v1_GuestDetailsRequest__Output } from './vessel/agent/v1/GuestDetailsRequest.js';
 import type { GuestDetailsResponse as _vessel_agent_v1_GuestDetailsResponse, GuestDetailsResponse__Output as _vessel_agent_v1_GuestDetailsResponse__Output } from './vessel/agent/v1/GuestDetailsResponse.js';
 import type { HealthClient as _vessel_agent_v1_HealthClient, HealthDefinition as _vessel_agent_v1_HealthDefinition } from './vessel/agent/v1/Health.js';
 import type { HealthCheckResponse as _vessel_agent_v1_HealthCheckResponse, HealthCheckResponse__Output as _vessel_agent_v1_HealthCheckResponse__Output } from './vessel/agent/v1/HealthCheckResponse.js';
 import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from './vessel/agent/v1/ListProcessesResponse.js';
 import type { MemoryStats as _vessel_agent_v1_MemoryStats, MemoryStats__Output as _vessel_agent_v1_MemoryStats__Output } from './vessel/agent/v1/MemoryStats.js';
+import type { MountBlockDeviceRequest as _vessel_agent_v1_MountBlockDeviceRequest, MountBlockDeviceRequest__Output as _vessel_agent_v1_MountBlockDeviceRequest__Output } from './vessel/agent/v1/MountBlockDeviceRequest.js';
+import type { MountBlockDeviceResponse as _vessel_agent_v1_MountBlockDeviceResponse, MountBlockDeviceResponse__Output as _vessel_agent_v1_MountBlockDeviceResponse__Output } from './vessel/agent/v1/MountBlockDeviceResponse.js';
 import type { PidsStats as _vessel_agent_v1_PidsStats, PidsStats__Output as _vessel_agent_v1_PidsStats__Output } from './vessel/agent/v1/PidsStats.js';
 import type { ProcessInfo as _vessel_agent_v1_ProcessInfo, ProcessInfo__Output as _vessel_agent_v1_ProcessInfo__Output } from './vessel/agent/v1/ProcessInfo.js';
 import type { ProcessRequest as _vessel_agent_v1_ProcessRequest, ProcessRequest__Output as _vessel_agent_v1_ProcessRequest__Output } from './vessel/agent/v1/ProcessRequest.js';
@@ -27,6 +31,7 @@ import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeReques
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from './vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from './vessel/agent/v1/StatsContainerResponse.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from './vessel/agent/v1/TtyWinResizeRequest.js';
+import type { UnmountBlockDeviceRequest as _vessel_agent_v1_UnmountBlockDeviceRequest, UnmountBlockDeviceRequest__Output as _vessel_agent_v1_UnmountBlockDeviceRequest__Output } from './vessel/agent/v1/UnmountBlockDeviceRequest.js';
 import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from './vessel/agent/v1/UpdateContainerRequest.js';
 import type { VersionCheckResponse as _vessel_agent_v1_VersionCheckResponse, VersionCheckResponse__Output as _vessel_agent_v1_VersionCheckResponse__Output } from './vessel/agent/v1/VersionCheckResponse.js';
 import type { WaitProcessResponse as _vessel_agent_v1_WaitProcessResponse, WaitProcessResponse__Output as _vessel_agent_v1_WaitProcessResponse__Output } from './vessel/agent/v1/WaitProcessResponse.js';
@@ -51,12 +56,16 @@ export interface ProtoGrpcType {
         DestroySandboxRequest: MessageTypeDefinition<_vessel_agent_v1_DestroySandboxRequest, _vessel_agent_v1_DestroySandboxRequest__Output>
         Empty: MessageTypeDefinition<_vessel_agent_v1_Empty, _vessel_agent_v1_Empty__Output>
         ExecProcessRequest: MessageTypeDefinition<_vessel_agent_v1_ExecProcessRequest, _vessel_agent_v1_ExecProcessRequest__Output>
+        FindPciDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_FindPciDeviceRequest, _vessel_agent_v1_FindPciDeviceRequest__Output>
+        FindPciDeviceResponse: MessageTypeDefinition<_vessel_agent_v1_FindPciDeviceResponse, _vessel_agent_v1_FindPciDeviceResponse__Output>
         GuestDetailsRequest: MessageTypeDefinition<_vessel_agent_v1_GuestDetailsRequest, _vessel_agent_v1_GuestDetailsRequest__Output>
         GuestDetailsResponse: MessageTypeDefinition<_vessel_agent_v1_GuestDetailsResponse, _vessel_agent_v1_GuestDetailsResponse__Output>
         Health: SubtypeConstructor<typeof grpc.Client, _vessel_agent_v1_HealthClient> & { service: _vessel_agent_v1_HealthDefinition }
         HealthCheckResponse: MessageTypeDefinition<_vessel_agent_v1_HealthCheckResponse, _vessel_agent_v1_HealthCheckResponse__Output>
         ListProcessesResponse: MessageTypeDefinition<_vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ListProcessesResponse__Output>
         MemoryStats: MessageTypeDefinition<_vessel_agent_v1_MemoryStats, _vessel_agent_v1_MemoryStats__Output>
+        MountBlockDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_MountBlockDeviceRequest, _vessel_agent_v1_MountBlockDeviceRequest__Output>
+        MountBlockDeviceResponse: MessageTypeDefinition<_vessel_agent_v1_MountBlockDeviceResponse, _vessel_agent_v1_MountBlockDeviceResponse__Output>
         PidsStats: MessageTypeDefinition<_vessel_agent_v1_PidsStats, _vessel_agent_v1_PidsStats__Output>
         ProcessInfo: MessageTypeDefinition<_vessel_agent_v1_ProcessInfo, _vessel_agent_v1_ProcessInfo__Output>
         ProcessRequest: MessageTypeDefinition<_vessel_agent_v1_ProcessRequest, _vessel_agent_v1_ProcessRequest__Output>
@@ -67,6 +76,7 @@ export interface ProtoGrpcType {
         SignalProcessRequest: MessageTypeDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_SignalProcessRequest__Output>
         StatsContainerResponse: MessageTypeDefinition<_vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_StatsContainerResponse__Output>
         TtyWinResizeRequest: MessageTypeDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_TtyWinResizeRequest__Output>
+        UnmountBlockDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_UnmountBlockDeviceRequest, _vessel_agent_v1_UnmountBlockDeviceRequest__Output>
         UpdateContainerRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_UpdateContainerRequest__Output>
         VersionCheckResponse: MessageTypeDefinition<_vessel_agent_v1_VersionCheckResponse, _vessel_agent_v1_VersionCheckResponse__Output>
         WaitProcessResponse: MessageTypeDefinition<_vessel_agent_v1_WaitProcessResponse, _vessel_agent_v1_WaitProcessResponse__Output>
