@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
+import { AttachBlockRequest, AttachPciRequest, DeviceInventory, DeviceProgress, IommuGroupView, PciAddress, SandboxDevice, SysfsWrite } from './device.js';
 
 /**
  * The one API the UI speaks, whatever carries it (Electron IPC or the
@@ -64,6 +65,12 @@ export const Methods = {
   'container.stop': { params: ContainerArgs.extend({ timeoutMs: z.number().int().positive().max(600_000).optional() }), result: ContainerStatus },
   'container.kill': { params: ContainerArgs.extend({ signal: z.union([z.string().max(16), z.number().int()]) }), result: ContainerStatus },
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
+  'device.inventory': { params: z.object({}), result: DeviceInventory },
+  /** The exact sysfs writes binding (or restoring) the device's group would make: shown before confirming. */
+  'device.plan': { params: z.object({ address: PciAddress, action: z.enum(['bind', 'restore']) }), result: z.object({ group: IommuGroupView, writes: z.array(SysfsWrite) }) },
+  /** Give a group back to its host drivers. */
+  'device.restore': { params: z.object({ address: PciAddress }), result: IommuGroupView },
+  'device.sandboxDevices': { params: z.object({ sandboxId: SandboxId }), result: z.array(SandboxDevice) },
 } as const;
 export type MethodName = keyof typeof Methods;
 export const MethodName = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
@@ -108,6 +115,13 @@ export const Streams = {
   stats: { params: z.object({ sandboxId: SandboxId, periodMs: z.number().int().min(200).max(60_000).default(1000) }), item: SandboxStats },
   /** Host CPU/RSS of every live sandbox's hypervisor process, for list sparklines. */
   usage: { params: z.object({ periodMs: z.number().int().min(200).max(60_000).default(1000) }), item: HostUsageTick },
+  /** Assign a host PCI device (its group) to a sandbox, reporting each step. */
+  deviceAttach: { params: AttachPciRequest, item: DeviceProgress },
+  /** Detach a PCI device (its group) from a sandbox and give it back to the host driver. */
+  deviceDetach: { params: z.object({ sandboxId: SandboxId, address: PciAddress, keepVfio: z.boolean().optional() }), item: DeviceProgress },
+  /** Hot plug a disk image and mount it into a container. */
+  blockAttach: { params: AttachBlockRequest, item: DeviceProgress },
+  blockDetach: { params: z.object({ sandboxId: SandboxId, device: z.string().min(1).max(4096) }), item: DeviceProgress },
   /** Console bytes (base64 on the wire). */
   console: { params: z.object({ target: ConsoleTarget, size: TermSize }), item: z.string() },
 } as const;

@@ -19,6 +19,7 @@ import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
+import { deviceCallHandlers } from './device-handlers.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -82,6 +83,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
       await containers.deleteContainer(sandboxId, container, { force: Boolean(force) });
       return { deleted: true as const };
     },
+    ...deviceCallHandlers(rt),
   };
 }
 

@@ -135,7 +135,12 @@ export async function mountBlockIntoContainer(
     try {
       const opts = req.readOnly ? ['-o', 'ro'] : [];
       await runTool(init.busybox, ['nsenter', '-t', String(init.pid), '-m', '--', bb, 'mkdir', '-p', req.mountPoint]);
-      await runTool(init.busybox, ['nsenter', '-t', String(init.pid), '-m', '--', bb, 'mount', '-t', fsType, ...opts, `/dev/${node}`, req.mountPoint]);
+      try {
+        await runTool(init.busybox, ['nsenter', '-t', String(init.pid), '-m', '--', bb, 'mount', '-t', fsType, ...opts, `/dev/${node}`, req.mountPoint]);
+      } catch (err) {
+        // ENOENT here usually means a missing kernel piece (ext4 without crc32c), not a missing file.
+        throw new EngineError('precondition', `${err instanceof Error ? err.message : String(err)} (guest disk ${dev.blockDevice}, device ${majMin}, filesystem ${fsType})`);
+      }
     } finally {
       rmSync(path.join(devDir, node), { force: true });
     }
