@@ -7,6 +7,7 @@ import { historyOf, useStatsVersion, watchStats } from '../stats.js';
 import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnect, setActive, titleFor, useConsoles } from '../consoles.js';
 import { Chart } from './Chart.js';
 import { StateBadge } from './StateBadge.js';
+import { DevicesPanel } from '../features/devices/DevicesPanel.js';
 
 function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
   return (
@@ -226,6 +227,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
             </section>
           </div>
           <Containers sandbox={s} containers={containers} reload={reload} />
+          <DevicesPanel sandbox={s} containers={containers} />
           {s.state === 'running' || s.state === 'paused' ? <Charts sandboxId={id} /> : null}
           <section aria-labelledby="events-title">
             <h2 id="events-title">Events</h2>

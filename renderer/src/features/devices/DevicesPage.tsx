@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import './devices.css';
 import type { DeviceInventory, HostPciDevice, IommuGroupView, VesselError } from '../../../../core/contract/index.js';
 import { api } from '../../api/client.js';
 import { act, useStore } from '../../store.js';
@@ -89,7 +90,7 @@ export function DevicesPage() {
         <td>{onVfio ? <span className="badge badge-ready">vfio-pci</span> : <span className="sub">host</span>}</td>
         <td>{d.inUseBy ? <button className="link" onClick={() => navigate({ page: 'sandbox', id: d.inUseBy?.sandboxId ?? '' })}>{d.inUseBy.sandboxName}</button> : <span className="sub">free</span>}</td>
         <td className={d.hostLoss.rootFilesystem ? 'error' : undefined}>{hostLossText(d)}</td>
-        <td className="actions">
+        <td className="dev-actions">
           {excluded ? <span className="sub" title={excluded.reason}>bridge: left alone — {excluded.reason.split(':')[1]?.trim() ?? excluded.reason}</span>
             : g === null ? <span className="sub">no IOMMU group</span>
               : d.inUseBy ? <button disabled={busy !== null} onClick={() => detach(d)} aria-label={`detach ${d.address} from ${d.inUseBy.sandboxName}`}>Detach</button>
@@ -135,7 +136,7 @@ export function DevicesPage() {
           <section key={g.id} className="card group" aria-labelledby={`group-${g.id}`} data-group={g.id}>
             <h2 id={`group-${g.id}`}>IOMMU group {g.id} <span className={`badge ${v.cls}`}>{v.text}</span></h2>
             {g.refusal ? <p className="error">{g.refusal}</p> : !g.viable ? <p className="sub">Still on host drivers: {g.blockers.map((b) => `${b.address} (${b.driver})`).join(', ')}. Assigning binds the whole group to vfio-pci.</p> : null}
-            <table className="table" aria-label={`devices of IOMMU group ${g.id}`}>
+            <table className="dev-table" aria-label={`devices of IOMMU group ${g.id}`}>
               {head}
               <tbody>{g.members.map((a) => byAddress.get(a)).filter((d): d is HostPciDevice => d !== undefined).map((d) => row(d, g))}</tbody>
             </table>
@@ -145,7 +146,7 @@ export function DevicesPage() {
       {loose.length ? (
         <section className="card group" aria-labelledby="group-none">
           <h2 id="group-none">No IOMMU group <span className="badge badge-stopped">cannot be assigned</span></h2>
-          <table className="table" aria-label="devices without an IOMMU group">{head}<tbody>{loose.map((d) => row(d, null))}</tbody></table>
+          <table className="dev-table" aria-label="devices without an IOMMU group">{head}<tbody>{loose.map((d) => row(d, null))}</tbody></table>
         </section>
       ) : null}
       {assign ? <AssignDialog device={assign} inventory={inv} onClose={() => { setAssign(null); reload(); }} /> : null}
