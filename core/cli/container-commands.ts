@@ -29,6 +29,7 @@ interface SourceOpts {
   readOnly?: boolean;
   env?: string[];
   workdir?: string;
+  device?: string[];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -45,6 +46,7 @@ function containerRequest(opts: SourceOpts, cmd: string[]): CreateContainerReque
     ...(opts.readOnly ? { readonlyRootfs: true } : {}),
     ...(opts.env !== undefined ? { env: opts.env } : {}),
     ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
+    ...(opts.device !== undefined ? { devices: opts.device } : {}),
   };
 }
 
@@ -56,7 +58,8 @@ function addSourceOptions(cmd: Command): Command {
     .option('-t, --tty', 'give the container a terminal')
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect)
-    .option('-w, --workdir <dir>', 'working directory inside the container');
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--device <HOSTPATH[:CONTAINERPATH]>', 'pass a host device node into the container (repeatable)', collect);
 }
 
 function parseSeconds(flag: string) {

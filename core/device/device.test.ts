@@ -236,3 +236,16 @@ describe('refusals, with a fix a user can act on, sysfs left as it was', () => {
     expect(() => sim.write(path.join(fx.sysfsRoot, 'bus/pci/drivers_probe'), '0000:05:00.0')).toThrow(SimulatedCrash);
   });
 });
+
+describe('generic devices (--device HOSTPATH[:CONTAINERPATH])', () => {
+  it('reads type and numbers of a host character device and adds it to the spec, allowed in the device cgroup', async () => {
+    const { parseDeviceSpec, withDevices } = await import('./generic-device.js');
+    const d = parseDeviceSpec('/dev/null:/dev/hostnull');
+    expect(d).toMatchObject({ containerPath: '/dev/hostnull', type: 'c', major: 1, minor: 3 });
+    const spec = withDevices({ linux: { resources: { devices: [{ allow: false, access: 'rwm' }] } } }, [d]);
+    expect(spec).toMatchObject({ linux: { devices: [{ path: '/dev/hostnull', type: 'c', major: 1, minor: 3 }], resources: { devices: [{ allow: false }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] } } });
+    expect(() => parseDeviceSpec('dev/null')).toThrow(/HOSTPATH\[:CONTAINERPATH\]/);
+    expect(() => parseDeviceSpec('/dev/no-such-device')).toThrow(/does not exist/);
+    expect(() => parseDeviceSpec('/etc/hostname')).toThrow(/not a device node/);
+  });
+});

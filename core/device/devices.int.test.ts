@@ -120,6 +120,12 @@ describe.skipIf(reason !== null)('devices in a real VM (SIMULATED host devices a
     expect(existsSync(path.join(runDir, `${dev.id}.qsd.pid`))).toBe(false);
   });
 
+  it('passes a host character device into a container (--device /dev/null:/dev/hostnull)', async () => {
+    await rt.containers.runContainer(sandboxId, { name: 'withdev', args: ['sleep', '600'], devices: ['/dev/null:/dev/hostnull'] });
+    const ls = await rt.containers.execSync(sandboxId, 'withdev', ['sh', '-c', 'ls -l /dev/hostnull && echo data > /dev/hostnull && echo written'], { timeoutMs: 20_000 });
+    expect(ls.stdout).toMatch(/^c.* 1, +3 .*\/dev\/hostnull\nwritten\n$/);
+  });
+
   it('records a cold plug while running, and the next boot has the device on a root port where the guest finds it', async () => {
     const pending = await rt.devices.attachPci({ sandboxId, address: '0000:05:00.0', cold: true });
     expect(pending.map((d) => d.state)).toEqual(['pending']);
