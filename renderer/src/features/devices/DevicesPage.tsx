@@ -90,8 +90,8 @@ export function DevicesPage() {
         <td>{onVfio ? <span className="badge badge-ready">vfio-pci</span> : <span className="sub">host</span>}</td>
         <td>{d.inUseBy ? <button className="link" onClick={() => navigate({ page: 'sandbox', id: d.inUseBy?.sandboxId ?? '' })}>{d.inUseBy.sandboxName}</button> : <span className="sub">free</span>}</td>
         <td className={d.hostLoss.rootFilesystem ? 'error' : undefined}>{hostLossText(d)}</td>
-        <td className="dev-actions">
-          {excluded ? <span className="sub" title={excluded.reason}>bridge: left alone — {excluded.reason.split(':')[1]?.trim() ?? excluded.reason}</span>
+        <td><div className="dev-actions">
+          {excluded ? <span className="sub" title={excluded.reason}>bridge: left alone{excluded.reason.includes(':') ? ` (${excluded.reason.slice(excluded.reason.indexOf(':') + 1).split(',')[0]?.trim() ?? ''})` : ''}</span>
             : g === null ? <span className="sub">no IOMMU group</span>
               : d.inUseBy ? <button disabled={busy !== null} onClick={() => detach(d)} aria-label={`detach ${d.address} from ${d.inUseBy.sandboxName}`}>Detach</button>
                 : (
@@ -100,7 +100,7 @@ export function DevicesPage() {
                     {onVfio ? <button disabled={busy !== null} onClick={() => giveBack(d)} aria-label={`give ${d.address} back to the host driver`}>Give back to host driver</button> : null}
                   </>
                 )}
-        </td>
+        </div></td>
       </tr>
     );
   };

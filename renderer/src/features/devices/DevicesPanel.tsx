@@ -64,10 +64,10 @@ export function DevicesPanel({ sandbox, containers }: { sandbox: SandboxStatus; 
                 <td className="mono" data-testid="guest-pci-path">{d.guestPciPath ?? '—'}</td>
                 <td className="mono">{d.rootPort ?? '—'}</td>
                 <td>{d.containerPath ? `${d.containerPath}${d.readOnly ? ' (ro)' : ''}` : '—'}</td>
-                <td className="dev-actions">
+                <td><div className="dev-actions">
                   <button disabled={busy} onClick={() => detach(d, false)} aria-label={`detach ${d.source}`}>{d.kind === 'vfio' ? 'Detach & give back to host' : 'Detach'}</button>
                   {d.kind === 'vfio' ? <button disabled={busy} onClick={() => detach(d, true)} aria-label={`detach ${d.source}, keep it on vfio-pci`}>Detach, keep vfio-pci</button> : null}
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>
