@@ -72,7 +72,7 @@ test('assign the GPU group to a running sandbox by clicking, see its guest PCI p
   expect(hostDriver('0000:01:00.0')).toBe('vfio-pci');
   await page.screenshot({ path: path.join(screenshotDir, 'devices-sandbox-panel.png'), fullPage: true });
 
-  await gpuRow.getByRole('button', { name: 'detach 0000:01:00.0' }).click();
+  await gpuRow.getByRole('button', { name: 'detach 0000:01:00.0', exact: true }).click();
   await expect(panel.getByRole('table', { name: 'devices of this sandbox' })).toHaveCount(0, { timeout: 120_000 });
   expect(hostDriver('0000:01:00.0')).toBe('nouveau');
   expect(hostDriver('0000:01:00.1')).toBe('snd_hda_intel');

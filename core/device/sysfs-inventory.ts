@@ -124,6 +124,17 @@ function deviceMapperHolders(paths: HostPaths, disk: string): string[] {
   return out;
 }
 
+function classMembersUnder(root: string, klass: string, deviceReal: string): string[] {
+  const dir = path.join(root, 'class', klass);
+  return listDir(dir).filter((name) => {
+    try {
+      return realpathSync(path.join(dir, name)).startsWith(`${deviceReal}/`);
+    } catch {
+      return false;
+    }
+  });
+}
+
 export interface RawInventory {
   iommuEnabled: boolean;
   devices: HostPciDevice[];
@@ -171,7 +182,8 @@ export function readInventory(paths: HostPaths, names: PciNames): RawInventory {
     const totalVfs = readText(path.join(dir, 'sriov_totalvfs'));
 
     // What the host would lose.
-    const netInterfaces = listDir(path.join(dir, 'net'));
+    // Directly below the device (most NICs) or deeper (virtio-net: BDF/virtioN/net), as class/net links show.
+    const netInterfaces = [...new Set([...listDir(path.join(dir, 'net')), ...classMembersUnder(root, 'net', real)])].sort();
     const displays = [
       ...listDir(path.join(dir, 'drm')).filter((d) => /^card\d+$/.test(d)).map((d) => `/dev/dri/${d}`),
       ...listDir(path.join(dir, 'graphics')).filter((d) => /^fb\d+$/.test(d)).map((d) => `/dev/${d}`),
