@@ -52,15 +52,19 @@ export function parsePciIds(text: string): Parsed {
   return { vendors, devices, classes };
 }
 
+/** One parse per file per process (the file is ~1.3 MB). */
+const cache = new Map<string, Parsed>();
+
 export function loadPciNames(file: string = DEFAULT_PCI_IDS): PciNames {
-  let parsed: Parsed | null = null;
   const get = (): Parsed => {
+    let parsed = cache.get(file);
     if (parsed) return parsed;
     try {
       parsed = parsePciIds(readFileSync(file, 'utf8'));
     } catch {
       parsed = { vendors: new Map(), devices: new Map(), classes: new Map() };
     }
+    cache.set(file, parsed);
     return parsed;
   };
   return {
