@@ -29,6 +29,9 @@ const PACKAGES = [
   ['docker-registry', 'the registry the image tests start on 127.0.0.1 (its Debian service is disabled)'],
   ['apache2-utils', 'htpasswd, for the image tests\' authenticated registry'],
   ['openssl', 'the image tests\' token-auth registry certificate'],
+  ['pci.ids', 'PCI vendor and device names for the Devices page (/usr/share/misc/pci.ids)'],
+  ['qemu-system-common', 'qemu-storage-daemon, the vhost-user-blk backend'],
+  ['e2fsprogs', 'mkfs.ext4, for block-device images in tests'],
 ];
 
 function log(msg) {

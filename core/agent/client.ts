@@ -58,6 +58,8 @@ const GuestDetailsReply = z.object({
   uptimeMs: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 const EmptyReply = z.object({}).loose();
+const PciDeviceReply = z.object({ address: z.string().max(32), vendorId: z.string().max(8), deviceId: z.string().max(8), driver: z.string().max(64), blockDevice: z.string().max(32) });
+const MountReply = z.object({ blockDevice: z.string().max(32) });
 
 // ---- container RPC bounds and reply shapes ----
 
@@ -270,6 +272,26 @@ export class AgentClient {
     const sec = Math.floor(ms / 1000);
     const usec = (ms - sec * 1000) * 1000;
     await this.call('SetGuestDateTime', EmptyReply, (o, cb) => this.agent.SetGuestDateTime({ sec, usec }, o, cb));
+  }
+
+  // ---- devices ----
+
+  /** Where the guest sees a hot-plugged PCI device (waits up to timeoutMs for it to appear). */
+  async findPciDevice(pciPath: string, timeoutMs = 15_000): Promise<{ address: string; vendorId: string; deviceId: string; driver: string; blockDevice: string }> {
+    return this.call('FindPciDevice', PciDeviceReply, (o, cb) => this.agent.FindPciDevice({ pciPath, timeoutMs }, o, cb), timeoutMs + 10_000);
+  }
+
+  /** Mount the block device at pciPath into a running container at mountPoint. Returns the guest's name for it (vdb…). */
+  async mountBlockDevice(p: { containerId: string; pciPath: string; mountPoint: string; readOnly: boolean; fsType?: string; timeoutMs?: number }): Promise<string> {
+    checkId('container ID', p.containerId);
+    const timeoutMs = p.timeoutMs ?? 20_000;
+    const r = await this.call('MountBlockDevice', MountReply, (o, cb) => this.agent.MountBlockDevice({ containerId: p.containerId, pciPath: p.pciPath, mountPoint: p.mountPoint, readOnly: p.readOnly, fsType: p.fsType ?? 'ext4', timeoutMs }, o, cb), timeoutMs + 10_000);
+    return r.blockDevice;
+  }
+
+  async unmountBlockDevice(containerId: string, mountPoint: string): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('UnmountBlockDevice', EmptyReply, (o, cb) => this.agent.UnmountBlockDevice({ containerId, mountPoint }, o, cb), 30_000);
   }
 
   // ---- containers ----

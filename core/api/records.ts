@@ -24,6 +24,10 @@ export const SandboxConfigRecord = z.object({
     imagePath: z.string().optional(),
     kernelParams: z.array(z.string()),
     accel: z.enum(['auto', 'kvm', 'tcg']),
+    /** q35's PCIe root-port pool for hot and cold plugged devices (records from before it have none). */
+    pcieRootPorts: z.number().int().min(0).max(16).optional(),
+    /** Guest RAM in a shared memfd (vhost-user devices need it). */
+    sharedMemory: z.boolean().optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });

@@ -29,6 +29,8 @@ import type { NetworkManager } from '../network/index.js';
 import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
 import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type NetworkOpsContext } from './network-ops.js';
 import type { NicStats, PortMapping } from '../contract/index.js';
+import type { SandboxDeviceHooks } from './device-hooks.js';
+import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -45,6 +47,8 @@ export interface SandboxServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
   allowMockHypervisor?: boolean;
+  /** The device manager's sandbox hooks (cold plug at boot, records on stop/delete). */
+  devices?: SandboxDeviceHooks;
   /** Share events with other processes through the store's event feed (default true). */
   eventFeed?: boolean;
   /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
@@ -198,6 +202,7 @@ export class SandboxService {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
       const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
+      await this.options.devices?.vmStopped(id);
       const { agentChannel: _gone, ...rest } = state;
       return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
@@ -260,6 +265,7 @@ export class SandboxService {
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
       // CNI DEL, links and namespace: after the VM is gone, before the record is (the network record is the journal).
       await this.options.network?.teardownSandbox(id);
+      await this.options.devices?.sandboxDeleted(id);
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -397,6 +403,16 @@ export class SandboxService {
       }
       return out.result;
     }, { purpose: 'container operation' });
+  }
+
+  /** The hypervisor driver of a sandbox (its DeviceDriver plugs devices). */
+  hypervisorOf(config: SandboxConfigRecord): Hypervisor {
+    return this.hypervisor(config);
+  }
+
+  /** The sandbox's run directory (sockets, pidfiles of its helper processes). */
+  runDirOf(id: string): string {
+    return this.vmPaths(id).runDir;
   }
 
   /** Config and state without a lock (reads are atomic). */
@@ -640,6 +656,8 @@ export class SandboxService {
         ...(initrdPath ? { initrdPath } : {}),
         kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
         accel: opts.accel,
+        ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
+        ...(opts.sharedMemory ? { sharedMemory: true } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -660,6 +678,8 @@ export class SandboxService {
     this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
     const sharedDir = path.join(this.store.sandboxDir(id), SHARED_DIR);
     mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
+    // Devices of an earlier boot (hot plugged ones included) come back by cold plug; block devices do not.
+    if (config.hypervisor !== 'mock') await this.options.devices?.vmStopped(id);
     // QEMU exports it over virtio-9p (tag vessel-shared); the guest mounts it at CreateSandbox.
     const vmConfig: HypervisorConfig = {
         sharedDir,
@@ -673,6 +693,9 @@ export class SandboxService {
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
         kernelParams: hc.kernelParams,
         accel,
+        ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),
+        ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
+        ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
     };
     const netRec = this.options.network?.read(id) ?? null;
     const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
@@ -705,6 +728,10 @@ export class SandboxService {
           this.progress(id, onProgress, 'guest', `guest network configured (${netRec.nics.map((n) => n.ips.join(',')).join('; ')})`);
         }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
+        if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0) {
+          await this.options.devices.vmBooted(id, vm, driver.devices);
+          this.progress(id, onProgress, 'guest', `${vmConfig.coldPlugDevices?.length ?? 0} cold-plugged device(s) in place`);
+        }
       }
     } catch (err) {
       this.dropAgent(id);

@@ -54,6 +54,8 @@ export const CreateContainerRequest = z.object({
   cwd: z.string().startsWith('/').optional(),
   tty: z.boolean().optional(),
   readonlyRootfs: z.boolean().optional(),
+  /** Host device nodes passed in, "HOSTPATH[:CONTAINERPATH]" (Kata's generic device). */
+  devices: z.array(z.string().min(1).max(4096)).max(64).optional(),
 });
 export type CreateContainerRequest = z.input<typeof CreateContainerRequest>;
 

@@ -2,5 +2,6 @@ export * from './errors.js';
 export * from './sandbox.js';
 export * from './container.js';
 export * from './image.js';
+export * from './device.js';
 export * from './api.js';
 export * from './network.js';

@@ -49,6 +49,10 @@ export const CreateSandboxRequest = z.object({
   network: z.string().min(1).optional(),
   /** Port forwards (-p), served on hostIp (default 127.0.0.1). */
   ports: z.array(PortMapping).optional(),
+  /** q35 only: PCIe root ports for hot/cold plugged devices (default 8, at most 16). */
+  pcieRootPorts: z.number().int().min(0, 'PCIe root ports must be 0 or more').max(16, 'PCIe root ports must be at most 16').optional(),
+  /** Guest RAM in a shared memfd, needed by vhost-user devices (vhost-user-blk). */
+  sharedMemory: z.boolean().default(false),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;

@@ -21,6 +21,7 @@ import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
+import { deviceCallHandlers } from './device-handlers.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -86,6 +87,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
     },
     ...networkCallHandlers(rt),
     ...imageCallHandlers(rt),
+    ...deviceCallHandlers(rt),
   };
 }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Accel, HypervisorType, MachineType, ProgressPhase } from '../contract/index.js';
+import type { ColdPlugDevice, DeviceDriver } from './devices.js';
 
 /** Everything a driver needs to start one VM. Paths are absolute. */
 export interface HypervisorConfig {
@@ -25,6 +26,10 @@ export interface HypervisorConfig {
   network?: VmNetworkConfig;
   /** q35: how many pcie-root-port slots for hot plug (rp0..rpN-1). Default 8. */
   pcieRootPorts?: number;
+  /** Devices given to the VM at boot, one root port each (rp0, rp1, …). */
+  coldPlugDevices?: ColdPlugDevice[];
+  /** Guest RAM: plain anonymous memory (default), or shared memfd (vhost-user), or a file (templates). */
+  memoryBackend?: { kind: 'anonymous' } | { kind: 'memfd'; shared: boolean } | { kind: 'file'; path: string; shared: boolean };
 }
 
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
@@ -122,4 +127,6 @@ export interface Hypervisor {
   isAlive(state: HypervisorState): boolean;
   /** Call onExit once when the VM process goes away. Returns a function that stops watching. */
   watch(state: HypervisorState, onExit: (reason: string) => void): () => void;
+  /** Hot plug and unplug of PCI and block devices; absent when the driver cannot. */
+  readonly devices?: DeviceDriver;
 }

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
 import { networkArgs } from './net-args.js';
-import { DEFAULT_PCIE_ROOT_PORTS, rootPortArgs } from './root-ports.js';
+import { coldPlugArgs, DEFAULT_PCIE_ROOT_PORTS } from './root-ports.js';
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
@@ -90,6 +90,22 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('consoleLog', consoleLogPath(paths));
 }
 
+const MEMORY_BACKEND_ID = 'vessel-mem';
+
+/** The one place the memory backend option is rendered (-object + -machine memory-backend=). */
+function memoryBackendArgs(config: HypervisorConfig): string[] {
+  const b = config.memoryBackend;
+  if (!b || b.kind === 'anonymous') return [];
+  const size = `size=${config.memoryMiB}M`;
+  if (b.kind === 'memfd') return ['-object', `memory-backend-memfd,id=${MEMORY_BACKEND_ID},${size},share=${b.shared ? 'on' : 'off'}`];
+  checkPath('memoryBackend.path', b.path);
+  return ['-object', `memory-backend-file,id=${MEMORY_BACKEND_ID},${size},mem-path=${escapeQemuOptValue(b.path)},share=${b.shared ? 'on' : 'off'}`];
+}
+
+function memoryBackendMachineOpt(config: HypervisorConfig): string {
+  return config.memoryBackend && config.memoryBackend.kind !== 'anonymous' ? `,memory-backend=${MEMORY_BACKEND_ID}` : '';
+}
+
 function hasParam(params: readonly string[], key: string): boolean {
   return params.some((p) => p === key || p.startsWith(`${key}=`));
 }
@@ -172,7 +188,7 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   const machine = config.machineType;
   const args: string[] = [
     '-name', `guest=${config.sandboxId},debug-threads=on`,
-    '-machine', machineArg(machine, config.accel),
+    '-machine', machineArg(machine, config.accel) + memoryBackendMachineOpt(config),
     '-cpu', cpuModelFor(config.accel),
     '-smp', String(config.vcpus),
     '-m', `${config.memoryMiB}M`,
@@ -183,6 +199,10 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   ];
   if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
   args.push('-append', kernelCommandLine(config, host));
+  args.push(...memoryBackendArgs(config));
+  if (machine !== 'q35' && (config.coldPlugDevices ?? []).length > 0) {
+    throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
+  }
   if (config.imagePath !== undefined) {
     args.push(
       '-drive', `file=${escapeQemuOptValue(config.imagePath)},if=none,id=rootfs,format=raw,readonly=on`,
@@ -200,7 +220,8 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     );
   }
   // Hot-plug slots (q35 only: pc hot plugs on pci.0 directly, microvm not at all).
-  if (machine === 'q35') args.push(...rootPortArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS));
+  // Cold-plugged devices take rp0, rp1, … in order; the rest stay free for hot plug.
+  if (machine === 'q35') args.push(...coldPlugArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS, config.coldPlugDevices ?? []));
   args.push(...networkArgs(config.network, machine));
   args.push(
     // Control channel.

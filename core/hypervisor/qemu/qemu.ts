@@ -11,6 +11,7 @@ import { QmpClient, type QmpStatusInfo } from './qmp.js';
 import { tapsToOpen } from './net-args.js';
 import { tapHelperPath, wrapInNetns } from './tapfd.js';
 import { hotplugNic, unplugNic } from './nic-hotplug.js';
+import { QemuDeviceDriver } from './hotplug.js';
 
 export const QEMU_INSTALL_HINT = 'apt-get install qemu-system-x86';
 
@@ -124,6 +125,8 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
   private readonly qmpTimeoutMs: number;
   private readonly stopTimeoutMs: number;
   private readonly watchIntervalMs: number;
+  /** Hot plug over QMP: root ports, device_add/device_del, blockdev-add/del (hotplug.ts). */
+  readonly devices = new QemuDeviceDriver((vm, fn) => this.withQmp(vm, fn));
 
   constructor(options: QemuHypervisorOptions = {}) {
     this.launchTimeoutMs = options.launchTimeoutMs ?? 30_000;

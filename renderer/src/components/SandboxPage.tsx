@@ -9,6 +9,7 @@ import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnec
 import { Chart } from './Chart.js';
 import { NetworkPanel } from '../features/networks/NetworkPanel.js';
 import { StateBadge } from './StateBadge.js';
+import { DevicesPanel } from '../features/devices/DevicesPanel.js';
 
 function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
   return (
@@ -235,6 +236,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
           </div>
           <Containers sandbox={s} containers={containers} reload={reload} />
           {status ? <NetworkPanel sandbox={status} reload={reload} /> : null}
+          <DevicesPanel sandbox={s} containers={containers} />
           {s.state === 'running' || s.state === 'paused' ? <Charts sandboxId={id} /> : null}
           <section aria-labelledby="events-title">
             <h2 id="events-title">Events</h2>

@@ -14,6 +14,8 @@ import type { CreateSandboxRequest as _vessel_agent_v1_CreateSandboxRequest, Cre
 import type { DestroySandboxRequest as _vessel_agent_v1_DestroySandboxRequest, DestroySandboxRequest__Output as _vessel_agent_v1_DestroySandboxRequest__Output } from './vessel/agent/v1/DestroySandboxRequest.js';
 import type { Empty as _vessel_agent_v1_Empty, Empty__Output as _vessel_agent_v1_Empty__Output } from './vessel/agent/v1/Empty.js';
 import type { ExecProcessRequest as _vessel_agent_v1_ExecProcessRequest, ExecProcessRequest__Output as _vessel_agent_v1_ExecProcessRequest__Output } from './vessel/agent/v1/ExecProcessRequest.js';
+import type { FindPciDeviceRequest as _vessel_agent_v1_FindPciDeviceRequest, FindPciDeviceRequest__Output as _vessel_agent_v1_FindPciDeviceRequest__Output } from './vessel/agent/v1/FindPciDeviceRequest.js';
+import type { FindPciDeviceResponse as _vessel_agent_v1_FindPciDeviceResponse, FindPciDeviceResponse__Output as _vessel_agent_v1_FindPciDeviceResponse__Output } from './vessel/agent/v1/FindPciDeviceResponse.js';
 import type { GuestDetailsRequest as _vessel_agent_v1_GuestDetailsRequest, GuestDetailsRequest__Output as _vessel_agent_v1_GuestDetailsRequest__Output } from './vessel/agent/v1/GuestDetailsRequest.js';
 import type { GuestDetailsResponse as _vessel_agent_v1_GuestDetailsResponse, GuestDetailsResponse__Output as _vessel_agent_v1_GuestDetailsResponse__Output } from './vessel/agent/v1/GuestDetailsResponse.js';
 import type { HealthClient as _vessel_agent_v1_HealthClient, HealthDefinition as _vessel_agent_v1_HealthDefinition } from './vessel/agent/v1/Health.js';
@@ -26,6 +28,8 @@ import type { ListNetworkStatsRequest as _vessel_agent_v1_ListNetworkStatsReques
 import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from './vessel/agent/v1/ListProcessesResponse.js';
 import type { ListRoutesRequest as _vessel_agent_v1_ListRoutesRequest, ListRoutesRequest__Output as _vessel_agent_v1_ListRoutesRequest__Output } from './vessel/agent/v1/ListRoutesRequest.js';
 import type { MemoryStats as _vessel_agent_v1_MemoryStats, MemoryStats__Output as _vessel_agent_v1_MemoryStats__Output } from './vessel/agent/v1/MemoryStats.js';
+import type { MountBlockDeviceRequest as _vessel_agent_v1_MountBlockDeviceRequest, MountBlockDeviceRequest__Output as _vessel_agent_v1_MountBlockDeviceRequest__Output } from './vessel/agent/v1/MountBlockDeviceRequest.js';
+import type { MountBlockDeviceResponse as _vessel_agent_v1_MountBlockDeviceResponse, MountBlockDeviceResponse__Output as _vessel_agent_v1_MountBlockDeviceResponse__Output } from './vessel/agent/v1/MountBlockDeviceResponse.js';
 import type { NetworkStats as _vessel_agent_v1_NetworkStats, NetworkStats__Output as _vessel_agent_v1_NetworkStats__Output } from './vessel/agent/v1/NetworkStats.js';
 import type { NetworkStatsResponse as _vessel_agent_v1_NetworkStatsResponse, NetworkStatsResponse__Output as _vessel_agent_v1_NetworkStatsResponse__Output } from './vessel/agent/v1/NetworkStatsResponse.js';
 import type { PidsStats as _vessel_agent_v1_PidsStats, PidsStats__Output as _vessel_agent_v1_PidsStats__Output } from './vessel/agent/v1/PidsStats.js';
@@ -40,6 +44,7 @@ import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeReques
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from './vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from './vessel/agent/v1/StatsContainerResponse.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from './vessel/agent/v1/TtyWinResizeRequest.js';
+import type { UnmountBlockDeviceRequest as _vessel_agent_v1_UnmountBlockDeviceRequest, UnmountBlockDeviceRequest__Output as _vessel_agent_v1_UnmountBlockDeviceRequest__Output } from './vessel/agent/v1/UnmountBlockDeviceRequest.js';
 import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from './vessel/agent/v1/UpdateContainerRequest.js';
 import type { UpdateInterfaceRequest as _vessel_agent_v1_UpdateInterfaceRequest, UpdateInterfaceRequest__Output as _vessel_agent_v1_UpdateInterfaceRequest__Output } from './vessel/agent/v1/UpdateInterfaceRequest.js';
 import type { UpdateRoutesRequest as _vessel_agent_v1_UpdateRoutesRequest, UpdateRoutesRequest__Output as _vessel_agent_v1_UpdateRoutesRequest__Output } from './vessel/agent/v1/UpdateRoutesRequest.js';
@@ -69,6 +74,8 @@ export interface ProtoGrpcType {
         DestroySandboxRequest: MessageTypeDefinition<_vessel_agent_v1_DestroySandboxRequest, _vessel_agent_v1_DestroySandboxRequest__Output>
         Empty: MessageTypeDefinition<_vessel_agent_v1_Empty, _vessel_agent_v1_Empty__Output>
         ExecProcessRequest: MessageTypeDefinition<_vessel_agent_v1_ExecProcessRequest, _vessel_agent_v1_ExecProcessRequest__Output>
+        FindPciDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_FindPciDeviceRequest, _vessel_agent_v1_FindPciDeviceRequest__Output>
+        FindPciDeviceResponse: MessageTypeDefinition<_vessel_agent_v1_FindPciDeviceResponse, _vessel_agent_v1_FindPciDeviceResponse__Output>
         GuestDetailsRequest: MessageTypeDefinition<_vessel_agent_v1_GuestDetailsRequest, _vessel_agent_v1_GuestDetailsRequest__Output>
         GuestDetailsResponse: MessageTypeDefinition<_vessel_agent_v1_GuestDetailsResponse, _vessel_agent_v1_GuestDetailsResponse__Output>
         Health: SubtypeConstructor<typeof grpc.Client, _vessel_agent_v1_HealthClient> & { service: _vessel_agent_v1_HealthDefinition }
@@ -82,6 +89,8 @@ export interface ProtoGrpcType {
         ListProcessesResponse: MessageTypeDefinition<_vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ListProcessesResponse__Output>
         ListRoutesRequest: MessageTypeDefinition<_vessel_agent_v1_ListRoutesRequest, _vessel_agent_v1_ListRoutesRequest__Output>
         MemoryStats: MessageTypeDefinition<_vessel_agent_v1_MemoryStats, _vessel_agent_v1_MemoryStats__Output>
+        MountBlockDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_MountBlockDeviceRequest, _vessel_agent_v1_MountBlockDeviceRequest__Output>
+        MountBlockDeviceResponse: MessageTypeDefinition<_vessel_agent_v1_MountBlockDeviceResponse, _vessel_agent_v1_MountBlockDeviceResponse__Output>
         NetworkStats: MessageTypeDefinition<_vessel_agent_v1_NetworkStats, _vessel_agent_v1_NetworkStats__Output>
         NetworkStatsResponse: MessageTypeDefinition<_vessel_agent_v1_NetworkStatsResponse, _vessel_agent_v1_NetworkStatsResponse__Output>
         PidsStats: MessageTypeDefinition<_vessel_agent_v1_PidsStats, _vessel_agent_v1_PidsStats__Output>
@@ -96,6 +105,7 @@ export interface ProtoGrpcType {
         SignalProcessRequest: MessageTypeDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_SignalProcessRequest__Output>
         StatsContainerResponse: MessageTypeDefinition<_vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_StatsContainerResponse__Output>
         TtyWinResizeRequest: MessageTypeDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_TtyWinResizeRequest__Output>
+        UnmountBlockDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_UnmountBlockDeviceRequest, _vessel_agent_v1_UnmountBlockDeviceRequest__Output>
         UpdateContainerRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_UpdateContainerRequest__Output>
         UpdateInterfaceRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateInterfaceRequest, _vessel_agent_v1_UpdateInterfaceRequest__Output>
         UpdateRoutesRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateRoutesRequest, _vessel_agent_v1_UpdateRoutesRequest__Output>

@@ -162,6 +162,18 @@ export const agentProtoDescriptor = {
                     "ListNetworkStats": {
                       "requestType": "ListNetworkStatsRequest",
                       "responseType": "NetworkStatsResponse"
+                    },
+                    "FindPciDevice": {
+                      "requestType": "FindPciDeviceRequest",
+                      "responseType": "FindPciDeviceResponse"
+                    },
+                    "MountBlockDevice": {
+                      "requestType": "MountBlockDeviceRequest",
+                      "responseType": "MountBlockDeviceResponse"
+                    },
+                    "UnmountBlockDevice": {
+                      "requestType": "UnmountBlockDeviceRequest",
+                      "responseType": "Empty"
                     }
                   }
                 },
@@ -807,6 +819,90 @@ export const agentProtoDescriptor = {
                       "rule": "repeated",
                       "type": "NetworkStats",
                       "id": 1
+                    }
+                  }
+                },
+                "FindPciDeviceRequest": {
+                  "fields": {
+                    "pciPath": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "timeoutMs": {
+                      "type": "uint32",
+                      "id": 2
+                    }
+                  }
+                },
+                "FindPciDeviceResponse": {
+                  "fields": {
+                    "address": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "vendorId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "deviceId": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "driver": {
+                      "type": "string",
+                      "id": 4
+                    },
+                    "blockDevice": {
+                      "type": "string",
+                      "id": 5
+                    }
+                  }
+                },
+                "MountBlockDeviceRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "pciPath": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "mountPoint": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "readOnly": {
+                      "type": "bool",
+                      "id": 4
+                    },
+                    "fsType": {
+                      "type": "string",
+                      "id": 5
+                    },
+                    "timeoutMs": {
+                      "type": "uint32",
+                      "id": 6
+                    }
+                  }
+                },
+                "MountBlockDeviceResponse": {
+                  "fields": {
+                    "blockDevice": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                },
+                "UnmountBlockDeviceRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "mountPoint": {
+                      "type": "string",
+                      "id": 2
                     }
                   }
                 }

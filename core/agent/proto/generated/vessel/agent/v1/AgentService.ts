@@ -9,6 +9,8 @@ import type { CreateSandboxRequest as _vessel_agent_v1_CreateSandboxRequest, Cre
 import type { DestroySandboxRequest as _vessel_agent_v1_DestroySandboxRequest, DestroySandboxRequest__Output as _vessel_agent_v1_DestroySandboxRequest__Output } from '../../../vessel/agent/v1/DestroySandboxRequest.js';
 import type { Empty as _vessel_agent_v1_Empty, Empty__Output as _vessel_agent_v1_Empty__Output } from '../../../vessel/agent/v1/Empty.js';
 import type { ExecProcessRequest as _vessel_agent_v1_ExecProcessRequest, ExecProcessRequest__Output as _vessel_agent_v1_ExecProcessRequest__Output } from '../../../vessel/agent/v1/ExecProcessRequest.js';
+import type { FindPciDeviceRequest as _vessel_agent_v1_FindPciDeviceRequest, FindPciDeviceRequest__Output as _vessel_agent_v1_FindPciDeviceRequest__Output } from '../../../vessel/agent/v1/FindPciDeviceRequest.js';
+import type { FindPciDeviceResponse as _vessel_agent_v1_FindPciDeviceResponse, FindPciDeviceResponse__Output as _vessel_agent_v1_FindPciDeviceResponse__Output } from '../../../vessel/agent/v1/FindPciDeviceResponse.js';
 import type { GuestDetailsRequest as _vessel_agent_v1_GuestDetailsRequest, GuestDetailsRequest__Output as _vessel_agent_v1_GuestDetailsRequest__Output } from '../../../vessel/agent/v1/GuestDetailsRequest.js';
 import type { GuestDetailsResponse as _vessel_agent_v1_GuestDetailsResponse, GuestDetailsResponse__Output as _vessel_agent_v1_GuestDetailsResponse__Output } from '../../../vessel/agent/v1/GuestDetailsResponse.js';
 import type { Interface as _vessel_agent_v1_Interface, Interface__Output as _vessel_agent_v1_Interface__Output } from '../../../vessel/agent/v1/Interface.js';
@@ -17,6 +19,8 @@ import type { ListInterfacesRequest as _vessel_agent_v1_ListInterfacesRequest, L
 import type { ListNetworkStatsRequest as _vessel_agent_v1_ListNetworkStatsRequest, ListNetworkStatsRequest__Output as _vessel_agent_v1_ListNetworkStatsRequest__Output } from '../../../vessel/agent/v1/ListNetworkStatsRequest.js';
 import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from '../../../vessel/agent/v1/ListProcessesResponse.js';
 import type { ListRoutesRequest as _vessel_agent_v1_ListRoutesRequest, ListRoutesRequest__Output as _vessel_agent_v1_ListRoutesRequest__Output } from '../../../vessel/agent/v1/ListRoutesRequest.js';
+import type { MountBlockDeviceRequest as _vessel_agent_v1_MountBlockDeviceRequest, MountBlockDeviceRequest__Output as _vessel_agent_v1_MountBlockDeviceRequest__Output } from '../../../vessel/agent/v1/MountBlockDeviceRequest.js';
+import type { MountBlockDeviceResponse as _vessel_agent_v1_MountBlockDeviceResponse, MountBlockDeviceResponse__Output as _vessel_agent_v1_MountBlockDeviceResponse__Output } from '../../../vessel/agent/v1/MountBlockDeviceResponse.js';
 import type { NetworkStatsResponse as _vessel_agent_v1_NetworkStatsResponse, NetworkStatsResponse__Output as _vessel_agent_v1_NetworkStatsResponse__Output } from '../../../vessel/agent/v1/NetworkStatsResponse.js';
 import type { ProcessRequest as _vessel_agent_v1_ProcessRequest, ProcessRequest__Output as _vessel_agent_v1_ProcessRequest__Output } from '../../../vessel/agent/v1/ProcessRequest.js';
 import type { ReadStreamRequest as _vessel_agent_v1_ReadStreamRequest, ReadStreamRequest__Output as _vessel_agent_v1_ReadStreamRequest__Output } from '../../../vessel/agent/v1/ReadStreamRequest.js';
@@ -27,6 +31,7 @@ import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeReques
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from '../../../vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from '../../../vessel/agent/v1/StatsContainerResponse.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from '../../../vessel/agent/v1/TtyWinResizeRequest.js';
+import type { UnmountBlockDeviceRequest as _vessel_agent_v1_UnmountBlockDeviceRequest, UnmountBlockDeviceRequest__Output as _vessel_agent_v1_UnmountBlockDeviceRequest__Output } from '../../../vessel/agent/v1/UnmountBlockDeviceRequest.js';
 import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from '../../../vessel/agent/v1/UpdateContainerRequest.js';
 import type { UpdateInterfaceRequest as _vessel_agent_v1_UpdateInterfaceRequest, UpdateInterfaceRequest__Output as _vessel_agent_v1_UpdateInterfaceRequest__Output } from '../../../vessel/agent/v1/UpdateInterfaceRequest.js';
 import type { UpdateRoutesRequest as _vessel_agent_v1_UpdateRoutesRequest, UpdateRoutesRequest__Output as _vessel_agent_v1_UpdateRoutesRequest__Output } from '../../../vessel/agent/v1/UpdateRoutesRequest.js';
@@ -89,6 +94,15 @@ export interface AgentServiceClient extends grpc.Client {
   execProcess(argument: _vessel_agent_v1_ExecProcessRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   execProcess(argument: _vessel_agent_v1_ExecProcessRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
+  FindPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  FindPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  FindPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  FindPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  findPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  findPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  findPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  findPciDevice(argument: _vessel_agent_v1_FindPciDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_FindPciDeviceResponse__Output>): grpc.ClientUnaryCall;
+  
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   GetGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
@@ -133,6 +147,15 @@ export interface AgentServiceClient extends grpc.Client {
   listRoutes(argument: _vessel_agent_v1_ListRoutesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Routes__Output>): grpc.ClientUnaryCall;
   listRoutes(argument: _vessel_agent_v1_ListRoutesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Routes__Output>): grpc.ClientUnaryCall;
   listRoutes(argument: _vessel_agent_v1_ListRoutesRequest, callback: grpc.requestCallback<_vessel_agent_v1_Routes__Output>): grpc.ClientUnaryCall;
+  
+  MountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  MountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  MountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  MountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  mountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  mountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  mountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
+  mountBlockDevice(argument: _vessel_agent_v1_MountBlockDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_MountBlockDeviceResponse__Output>): grpc.ClientUnaryCall;
   
   PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -224,6 +247,15 @@ export interface AgentServiceClient extends grpc.Client {
   ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   ttyWinResize(argument: _vessel_agent_v1_TtyWinResizeRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
+  UnmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UnmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UnmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  UnmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  unmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  unmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  unmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  unmountBlockDevice(argument: _vessel_agent_v1_UnmountBlockDeviceRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
   UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   UpdateContainer(argument: _vessel_agent_v1_UpdateContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -284,6 +316,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ExecProcess: grpc.handleUnaryCall<_vessel_agent_v1_ExecProcessRequest__Output, _vessel_agent_v1_Empty>;
   
+  FindPciDevice: grpc.handleUnaryCall<_vessel_agent_v1_FindPciDeviceRequest__Output, _vessel_agent_v1_FindPciDeviceResponse>;
+  
   GetGuestDetails: grpc.handleUnaryCall<_vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse>;
   
   ListInterfaces: grpc.handleUnaryCall<_vessel_agent_v1_ListInterfacesRequest__Output, _vessel_agent_v1_Interfaces>;
@@ -293,6 +327,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   ListProcesses: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse>;
   
   ListRoutes: grpc.handleUnaryCall<_vessel_agent_v1_ListRoutesRequest__Output, _vessel_agent_v1_Routes>;
+  
+  MountBlockDevice: grpc.handleUnaryCall<_vessel_agent_v1_MountBlockDeviceRequest__Output, _vessel_agent_v1_MountBlockDeviceResponse>;
   
   PauseContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
   
@@ -314,6 +350,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   TtyWinResize: grpc.handleUnaryCall<_vessel_agent_v1_TtyWinResizeRequest__Output, _vessel_agent_v1_Empty>;
   
+  UnmountBlockDevice: grpc.handleUnaryCall<_vessel_agent_v1_UnmountBlockDeviceRequest__Output, _vessel_agent_v1_Empty>;
+  
   UpdateContainer: grpc.handleUnaryCall<_vessel_agent_v1_UpdateContainerRequest__Output, _vessel_agent_v1_Empty>;
   
   UpdateInterface: grpc.handleUnaryCall<_vessel_agent_v1_UpdateInterfaceRequest__Output, _vessel_agent_v1_Interface>;
@@ -333,11 +371,13 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   CreateSandbox: MethodDefinition<_vessel_agent_v1_CreateSandboxRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_CreateSandboxRequest__Output, _vessel_agent_v1_Empty__Output>
   DestroySandbox: MethodDefinition<_vessel_agent_v1_DestroySandboxRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_DestroySandboxRequest__Output, _vessel_agent_v1_Empty__Output>
   ExecProcess: MethodDefinition<_vessel_agent_v1_ExecProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ExecProcessRequest__Output, _vessel_agent_v1_Empty__Output>
+  FindPciDevice: MethodDefinition<_vessel_agent_v1_FindPciDeviceRequest, _vessel_agent_v1_FindPciDeviceResponse, _vessel_agent_v1_FindPciDeviceRequest__Output, _vessel_agent_v1_FindPciDeviceResponse__Output>
   GetGuestDetails: MethodDefinition<_vessel_agent_v1_GuestDetailsRequest, _vessel_agent_v1_GuestDetailsResponse, _vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse__Output>
   ListInterfaces: MethodDefinition<_vessel_agent_v1_ListInterfacesRequest, _vessel_agent_v1_Interfaces, _vessel_agent_v1_ListInterfacesRequest__Output, _vessel_agent_v1_Interfaces__Output>
   ListNetworkStats: MethodDefinition<_vessel_agent_v1_ListNetworkStatsRequest, _vessel_agent_v1_NetworkStatsResponse, _vessel_agent_v1_ListNetworkStatsRequest__Output, _vessel_agent_v1_NetworkStatsResponse__Output>
   ListProcesses: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse__Output>
   ListRoutes: MethodDefinition<_vessel_agent_v1_ListRoutesRequest, _vessel_agent_v1_Routes, _vessel_agent_v1_ListRoutesRequest__Output, _vessel_agent_v1_Routes__Output>
+  MountBlockDevice: MethodDefinition<_vessel_agent_v1_MountBlockDeviceRequest, _vessel_agent_v1_MountBlockDeviceResponse, _vessel_agent_v1_MountBlockDeviceRequest__Output, _vessel_agent_v1_MountBlockDeviceResponse__Output>
   PauseContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   ReadStderr: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
   ReadStdout: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
@@ -348,6 +388,7 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   StartContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   StatsContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_StatsContainerResponse__Output>
   TtyWinResize: MethodDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_TtyWinResizeRequest__Output, _vessel_agent_v1_Empty__Output>
+  UnmountBlockDevice: MethodDefinition<_vessel_agent_v1_UnmountBlockDeviceRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_UnmountBlockDeviceRequest__Output, _vessel_agent_v1_Empty__Output>
   UpdateContainer: MethodDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_UpdateContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   UpdateInterface: MethodDefinition<_vessel_agent_v1_UpdateInterfaceRequest, _vessel_agent_v1_Interface, _vessel_agent_v1_UpdateInterfaceRequest__Output, _vessel_agent_v1_Interface__Output>
   UpdateRoutes: MethodDefinition<_vessel_agent_v1_UpdateRoutesRequest, _vessel_agent_v1_Routes, _vessel_agent_v1_UpdateRoutesRequest__Output, _vessel_agent_v1_Routes__Output>
