@@ -19,6 +19,7 @@ import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
+import { footprintSettings } from '../hypervisor/footprint.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
@@ -532,6 +533,9 @@ export class SandboxService {
         memoryMiB: opts.memoryMiB,
         kernelPath,
         ...(initrdPath ? { initrdPath } : {}),
+        // The shared read-only root image (unless the caller brought its own initrd) and the footprint settings.
+        ...(manifest?.rootImagePath && !opts.initrd ? { imagePath: manifest.rootImagePath } : {}),
+        ...(useGuestImage ? footprintSettings(this.env) : {}),
         kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
         accel: opts.accel,
       },
@@ -565,6 +569,9 @@ export class SandboxService {
         kernelPath: hc.kernelPath,
         ...(hc.initrdPath ? { initrdPath: hc.initrdPath } : {}),
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
+        ...(hc.imageDevice ? { imageDevice: hc.imageDevice } : {}),
+        ...(hc.balloon ? { balloon: hc.balloon } : {}),
+        ...(hc.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: hc.tcgTbSizeMiB } : {}),
         kernelParams: hc.kernelParams,
         accel,
     };

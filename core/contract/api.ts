@@ -73,7 +73,7 @@ export type MethodResult<M extends MethodName> = z.output<(typeof Methods)[M]['r
 /** A host-side usage sample for every live sandbox (cheap: /proc only, no agent). */
 export const HostUsageTick = z.object({
   at: z.string(),
-  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number() })),
+  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), pssBytes: z.number().optional() })),
 });
 export type HostUsageTick = z.infer<typeof HostUsageTick>;
 

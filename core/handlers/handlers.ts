@@ -19,6 +19,7 @@ import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
 import { readProcUsage } from '../util/proc.js';
+import { readProcessMemory } from '../util/pss.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -173,7 +174,8 @@ export async function usageStream(rt: Runtime, periodMs: number, sink: StreamSin
     for (const s of all) {
       if (s.pid === null || s.state === 'stopped') continue;
       const usage = readProcUsage(s.pid);
-      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes });
+      const pss = usage ? readProcessMemory(s.pid) : null;
+      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(pss ? { pssBytes: pss.pssBytes } : {}) });
     }
     await sink.send({ at: new Date().toISOString(), sandboxes }, 1);
     await sleepOrCancel(Math.max(0, periodMs - (Date.now() - started)), sink.cancelled);
