@@ -18,6 +18,7 @@ const PACKAGES = [
   ['crun', 'the OCI runtime shipped in the guest'],
   ['iproute2', 'network namespaces and links'],
   ['cpio', 'packing the guest initrd'],
+  ['erofs-utils', 'mkfs.erofs: the shared read-only guest root image'],
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],

@@ -38,6 +38,10 @@ export const DEFAULT_KERNEL_PARAMS = [
   'i8042.dumbkbd',
   'cryptomgr.notests',
   'rcupdate.rcu_expedited=1',
+  // No 64 MiB bounce buffer: virtio devices here do not use the DMA API's bounce
+  // path, and the kernel zeroes the buffer at boot, so every guest would hold it
+  // in host RAM for nothing (measured: 69 MiB less PSS per sandbox).
+  'swiotlb=noforce',
 ];
 
 export type Compression = 'none' | 'gzip' | 'zstd';

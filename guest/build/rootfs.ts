@@ -96,6 +96,8 @@ $B mkdir -p /newroot
 opts=ro
 [ "$dev" = /dev/pmem0 ] && opts=ro,dax=always
 $B mount -t erofs -o $opts $dev /newroot || $B mount -t erofs -o ro $dev /newroot || { echo "vessel-init: cannot mount $dev"; $B poweroff -f; }
+# What the kernel really mounted (EROFS turns DAX off, with a warning, on a device without it).
+opts=$($B grep ' /newroot ' /proc/mounts | $B cut -d' ' -f4)
 read up rest < /proc/uptime
 echo "vessel-init: root image $dev ($opts) at $up s"
 $B mount --move /dev /newroot/dev
