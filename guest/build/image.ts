@@ -17,7 +17,7 @@ import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.
 import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 5;
+const RECIPE_VERSION = 6;
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 

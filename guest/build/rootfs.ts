@@ -56,7 +56,8 @@ export function stageTree(entries: CpioEntry[], dir: string): void {
  * timestamp (reproducible), then padded to ROOT_IMAGE_ALIGN. Returns the size.
  */
 export function makeErofs(tree: string, out: string): number {
-  const res = spawnSync('mkfs.erofs', ['--quiet', '--all-root', '-x-1', '-T0', out, tree], { encoding: 'utf8' });
+  // noinline_data: EROFS uses DAX only for plain (not tail-packed) files; a packed tail sends the whole file through the guest's page cache.
+  const res = spawnSync('mkfs.erofs', ['--quiet', '--all-root', '-x-1', '-T0', '-Enoinline_data', out, tree], { encoding: 'utf8' });
   if (res.error) throw new MissingInputError('mkfs.erofs is needed to build the shared guest root image', 'erofs-utils');
   if (res.status !== 0) throw new Error(`mkfs.erofs failed: ${res.stderr.trim()}`);
   const fd = openSync(out, 'r+');
