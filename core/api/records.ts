@@ -37,6 +37,8 @@ export const VmPathsRecord = z.object({
   qmpSocket: z.string(),
   consoleSocket: z.string(),
   agentSocket: z.string(),
+  /** Absent in records of VMs booted before the data-plane port existed. */
+  ioSocket: z.string().optional(),
   pidFile: z.string(),
   logFile: z.string(),
 });
@@ -56,6 +58,13 @@ export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend(
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
+/** The sandbox's agent channel owner (core/agent/channel), found again by pid + start time. */
+export const AgentChannelRecord = z.object({
+  pid: z.number().int().positive(),
+  pidStartTime: z.number().int().nonnegative(),
+  socket: z.string(),
+});
+
 export const SandboxStateRecord = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   state: SandboxState,
@@ -66,6 +75,8 @@ export const SandboxStateRecord = z.object({
   guest: GuestDetails.nullable(),
   /** Records written before containers existed have none. */
   containers: z.array(ContainerRecord).default([]),
+  /** Records written before the channel owner existed have none. */
+  agentChannel: AgentChannelRecord.optional(),
   updatedAt: z.string(),
 });
 export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

@@ -21,6 +21,8 @@ import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
 import { footprintSettings } from '../hypervisor/footprint.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
+import { channelPaths, readClaim, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
+import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
@@ -40,6 +42,8 @@ export interface SandboxServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
   allowMockHypervisor?: boolean;
+  /** Share events with other processes through the store's event feed (default true). */
+  eventFeed?: boolean;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -78,6 +82,7 @@ export class SandboxService {
    * this process: the virtio-serial port takes one host connection at a time.
    */
   private readonly agents = new Map<string, CachedAgent>();
+  private follower: FeedFollower | null = null;
 
   constructor(private readonly options: SandboxServiceOptions) {
     this.store = options.store;
@@ -91,11 +96,32 @@ export class SandboxService {
   /** Subscribe to state changes, creations, deletions and progress. Returns an unsubscribe function. */
   subscribe(listener: (event: SandboxEvent) => void): () => void {
     this.events.on('event', listener);
-    return () => this.events.off('event', listener);
+    // Events other processes append to the store's feed reach this process's listeners too.
+    if (this.options.eventFeed !== false && !this.follower) this.follower = new FeedFollower(feedPath(this.store.root), (e) => this.events.emit('event', e));
+    return () => {
+      this.events.off('event', listener);
+      if (this.events.listenerCount('event') === 0) {
+        this.follower?.close();
+        this.follower = null;
+      }
+    };
   }
 
+  /** Tell listeners here and, through the feed, in every other process. */
   private emit(event: SandboxEvent): void {
-    this.events.emit('event', event);
+    const withOrigin = { ...event, origin: event.origin ?? selfOrigin() };
+    this.events.emit('event', withOrigin);
+    if (this.options.eventFeed !== false) appendEvent(feedPath(this.store.root), withOrigin);
+  }
+
+  /** A container was added, changed state or was removed: listeners (any process) reload it. */
+  private announceContainerChanges(id: string, before: ContainerRecord[], after: ContainerRecord[]): void {
+    const was = new Map(before.map((c) => [c.id, c.state]));
+    for (const c of after) {
+      if (was.get(c.id) !== c.state) this.emit({ type: 'container', id, container: c.id, state: c.state, at: now() });
+      was.delete(c.id);
+    }
+    for (const gone of was.keys()) this.emit({ type: 'container', id, container: gone, state: 'deleted', at: now() });
   }
 
   private progress(id: string, onProgress: ProgressListener | undefined, phase: ProgressPhase, message: string): void {
@@ -162,7 +188,8 @@ export class SandboxService {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
       const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
-      return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
+      const { agentChannel: _gone, ...rest } = state;
+      return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
     this.unwatchVm(id);
     this.emit({ type: 'state', id, from, to: 'stopped', at: now() });
@@ -216,6 +243,7 @@ export class SandboxService {
       if (state?.hypervisorState) {
         await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
       }
+      await stopChannelOwner(this.store.sandboxDir(id));
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
@@ -297,6 +325,8 @@ export class SandboxService {
     for (const stop of this.watchers.values()) stop();
     this.watchers.clear();
     for (const id of [...this.agents.keys()]) this.dropAgent(id);
+    this.follower?.close();
+    this.follower = null;
   }
 
   // ---- for the container API (same process) -------------------------------
@@ -320,7 +350,10 @@ export class SandboxService {
       const config = await this.store.readConfig(id, SandboxConfigRecord);
       const state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
       const out = await fn(config, state);
-      if (out.state) await this.store.writeState(id, { ...out.state, updatedAt: now() });
+      if (out.state) {
+        await this.store.writeState(id, { ...out.state, updatedAt: now() });
+        this.announceContainerChanges(id, state.containers, out.state.containers);
+      }
       return out.result;
     }, { purpose: 'container operation' });
   }
@@ -334,7 +367,7 @@ export class SandboxService {
   }
 
   /** Borrow the sandbox's shared agent connection (connecting if needed). */
-  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 30_000): Promise<AgentLease> {
+  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 60_000): Promise<AgentLease> {
     const key = `${vm.paths.agentSocket}:${vm.pid}:${vm.pidStartTime}`;
     let entry = this.agents.get(id);
     if (entry && entry.key !== key) {
@@ -344,7 +377,7 @@ export class SandboxService {
     if (!entry) {
       const created: CachedAgent = {
         key,
-        client: connectAgent(vm.paths.agentSocket, connectTimeoutMs, connectTimeoutMs >= this.agentTimeoutMs),
+        client: this.ensureChannel(id, vm).then((socket) => connectAgent(socket, connectTimeoutMs, connectTimeoutMs >= this.agentTimeoutMs)),
         users: 0,
         idle: null,
       };
@@ -382,6 +415,23 @@ export class SandboxService {
         }
       },
     };
+  }
+
+  /**
+   * The socket of the sandbox's agent channel owner, starting one if none
+   * answers (an owner that crashed, or a VM booted by an older Vessel).
+   */
+  private async ensureChannel(id: string, vm: HypervisorState): Promise<string> {
+    const claim = await startChannelOwner({
+      sandboxId: id,
+      runDir: vm.paths.runDir,
+      agentSocket: vm.paths.agentSocket,
+      ...(vm.paths.ioSocket ? { ioSocket: vm.paths.ioSocket } : {}),
+      qemuPid: vm.pid,
+      qemuStartTime: vm.pidStartTime,
+      ...(this.options.eventFeed !== false ? { eventFeed: feedPath(this.store.root) } : {}),
+    });
+    return claim.socket;
   }
 
   /** fn with the sandbox's shared agent connection. */
@@ -587,8 +637,14 @@ export class SandboxService {
       ...initialState(), state: 'stopped', stopReason: 'booting (interrupted if this persists)', hypervisorState: vm,
     });
     let guest: GuestDetails | null = null;
+    let agentChannel: SandboxStateRecord['agentChannel'];
     try {
       if (config.hypervisor !== 'mock') {
+        // The channel owner starts with the VM and lives as long as it: every host client talks through it.
+        this.progress(id, onProgress, 'boot', 'starting the agent channel owner');
+        const socket = await this.ensureChannel(id, vm);
+        const claim = readChannelClaim(vm.paths.runDir);
+        if (claim) agentChannel = { pid: claim.pid, pidStartTime: claim.startTime, socket };
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
         guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
@@ -596,6 +652,7 @@ export class SandboxService {
     } catch (err) {
       this.dropAgent(id);
       await driver.stopVM(vm, { force: true }).catch(() => undefined);
+      await stopChannelOwner(vm.paths.runDir).catch(() => undefined);
       throw err;
     }
     return {
@@ -607,6 +664,7 @@ export class SandboxService {
       stopReason: null,
       guest,
       containers: [],
+      ...(agentChannel ? { agentChannel } : {}),
       updatedAt: now(),
     };
   }
@@ -648,6 +706,8 @@ export class SandboxService {
     }
     this.dropAgent(config.id);
     await driver.stopVM(vm, { force });
+    // The owner leaves by itself when QEMU exits; this makes sure before the state says stopped.
+    if (config.hypervisor !== 'mock') await stopChannelOwner(vm.paths.runDir);
   }
 }
 
@@ -665,14 +725,16 @@ async function connectAgent(socket: string, timeoutMs: number, booting: boolean)
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const remaining = deadline - Date.now();
-    const attempt = booting ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
+    // Through the channel owner there is no stale connection to escape: one attempt for the whole time.
+    const attempt = booting || socket.endsWith('chan.sock') ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
     try {
-      return await AgentClient.connect({ kind: 'unix', path: socket }, { timeoutMs: Math.max(attempt, 1) });
+      const ioPath = channelPaths(path.dirname(socket)).ioSocket;
+      return await AgentClient.connect({ kind: 'channel', path: socket, ...(existsSync(ioPath) ? { ioPath } : {}) }, { timeoutMs: Math.max(attempt, 1) });
     } catch (err) {
       const retry = err instanceof VesselError && err.code === 'E_TIMEOUT' && deadline - Date.now() > 500;
       if (!retry) {
         if (err instanceof VesselError && err.code === 'E_TIMEOUT') {
-          throw new VesselError('E_TIMEOUT', `the guest agent at ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s: is another vessel process attached to this sandbox (the agent channel takes one host connection at a time)? Otherwise check the guest console log`, err.details);
+          throw new VesselError('E_TIMEOUT', `the guest agent behind ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s: check the guest console log and the sandbox's vessel.log (component "channel")`, err.details);
         }
         throw err;
       }
@@ -699,6 +761,10 @@ function killOrphanQemu(runDir: string, id: string): void {
   } catch {
     // no pidfile or no such process: nothing to kill
   }
+}
+
+function readChannelClaim(runDir: string): { pid: number; startTime: number } | null {
+  return readClaim(channelPaths(runDir).pidFile);
 }
 
 function now(): string {
@@ -734,7 +800,8 @@ function initialState(): SandboxStateRecord {
 
 function deadState(state: SandboxStateRecord, reason: string): SandboxStateRecord {
   const containers = state.containers.map((c) => lostContainer(c, `the sandbox VM stopped: ${reason}`));
-  return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: reason, updatedAt: now() };
+  const { agentChannel: _gone, ...rest } = state;
+  return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: reason, updatedAt: now() };
 }
 
 function requireVm(id: string, state: SandboxStateRecord): HypervisorState {

@@ -216,13 +216,16 @@ function buildProgram(): Command {
 }
 
 function formatEvent(event: SandboxEvent): string {
+  const by = event.origin ? ` [by ${event.origin.command}, pid ${event.origin.pid}]` : '';
   switch (event.type) {
     case 'state':
-      return `${event.at} ${event.id} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`;
+      return `${event.at} ${event.id} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}${by}`;
     case 'progress':
-      return `${event.at} ${event.id} [${event.phase}] ${event.message}`;
+      return `${event.at} ${event.id} [${event.phase}] ${event.message}${by}`;
+    case 'container':
+      return `${event.at} ${event.id} container ${event.container} ${event.state}${by}`;
     default:
-      return `${event.at} ${event.id} ${event.type}`;
+      return `${event.at} ${event.id} ${event.type}${by}`;
   }
 }
 

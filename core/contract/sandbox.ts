@@ -80,11 +80,17 @@ export type SandboxStatus = z.infer<typeof SandboxStatus>;
 export const ProgressPhase = z.enum(['prepare', 'hypervisor', 'boot', 'agent', 'guest', 'done']);
 export type ProgressPhase = z.infer<typeof ProgressPhase>;
 
-/** Events the UI subscribes to. */
+/** Which process made a change (events cross processes through the store's event feed). */
+export const EventOrigin = z.object({ pid: z.number().int().positive(), command: z.string().max(200) });
+export type EventOrigin = z.infer<typeof EventOrigin>;
+
+/** Events the UI subscribes to. `origin`: the process that made the change, when known. */
 export const SandboxEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), id: SandboxId, from: SandboxState.nullable(), to: SandboxState, at: z.string(), reason: z.string().optional() }),
-  z.object({ type: z.literal('created'), id: SandboxId, at: z.string() }),
-  z.object({ type: z.literal('deleted'), id: SandboxId, at: z.string() }),
-  z.object({ type: z.literal('progress'), id: SandboxId, phase: ProgressPhase, message: z.string(), at: z.string() }),
+  z.object({ type: z.literal('state'), id: SandboxId, from: SandboxState.nullable(), to: SandboxState, at: z.string(), reason: z.string().optional(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('created'), id: SandboxId, at: z.string(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('deleted'), id: SandboxId, at: z.string(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('progress'), id: SandboxId, phase: ProgressPhase, message: z.string(), at: z.string(), origin: EventOrigin.optional() }),
+  /** A container changed (created, started, stopped, removed…): listeners reload it. */
+  z.object({ type: z.literal('container'), id: SandboxId, container: z.string().max(128), state: z.string().max(32), at: z.string(), origin: EventOrigin.optional() }),
 ]);
 export type SandboxEvent = z.infer<typeof SandboxEvent>;

@@ -42,6 +42,8 @@ export interface VmPaths {
   qmpSocket: string;
   consoleSocket: string;
   agentSocket: string;
+  /** The data plane's port (virtio-serial `vessel.io`: framed process stdio, see core/agent/proto/io-frames.ts). */
+  ioSocket?: string;
   pidFile: string;
   /** The hypervisor's own log (QEMU: -D). */
   logFile: string;
@@ -56,6 +58,7 @@ export function vmPathsIn(runDir: string): VmPaths {
     qmpSocket: join(runDir, 'qmp.sock'),
     consoleSocket: join(runDir, 'console.sock'),
     agentSocket: join(runDir, 'agent.sock'),
+    ioSocket: join(runDir, 'io.sock'),
     pidFile: join(runDir, 'hypervisor.pid'),
     logFile: join(runDir, 'hypervisor.log'),
     consoleLog: join(runDir, 'console.log'),

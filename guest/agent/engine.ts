@@ -742,6 +742,14 @@ export class ContainerEngine {
     return stream.readWait(offset, maxBytes, waitMs, cancelled);
   }
 
+  /** For the io port: stream from `from` while releasing only what the reader acknowledged (stream-buffer.ts readAheadWait). */
+  async readStreamAhead(containerId: string, execId: string, which: 'stdout' | 'stderr', ack: number, from: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+    const p = this.process(containerId, execId);
+    const stream = which === 'stdout' ? p.stdout : p.stderr;
+    if (from > stream.end) throw new EngineError('invalid', `offset ${from} is past the end of ${which} (${stream.end})`);
+    return stream.readAheadWait(ack, from, maxBytes, waitMs, cancelled);
+  }
+
   /** Errors from validation helpers become invalid-argument errors. */
   static classify(err: unknown): EngineError | null {
     if (err instanceof EngineError) return err;

@@ -149,6 +149,6 @@ export function startFeeds(): void {
     useStore.setState({ connected });
     if (connected) open();
   });
-  // Uptime and list freshness (state changes made by other processes, like the CLI).
-  setInterval(() => void useStore.getState().refresh(), 5000);
+  // No periodic refresh: changes made by other processes (the CLI, another window,
+  // a VM that died) arrive as events through the store's event feed.
 }

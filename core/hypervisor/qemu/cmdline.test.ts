@@ -33,6 +33,8 @@ function agentAndRest(bus: 'pci' | 'device'): string[] {
     '-device', `virtio-serial-${bus},id=vser0`,
     '-chardev', `socket,id=agent,path=${RUN}/agent.sock,server=on,wait=off`,
     '-device', 'virtserialport,bus=vser0.0,chardev=agent,name=vessel.agent',
+    '-chardev', `socket,id=io,path=${RUN}/io.sock,server=on,wait=off`,
+    '-device', 'virtserialport,bus=vser0.0,chardev=io,name=vessel.io',
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `virtio-rng-${bus},rng=rng0`,
     '-pidfile', `${RUN}/hypervisor.pid`,

@@ -4,6 +4,8 @@ import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervis
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
+/** The data plane's port: framed process stdio with credits, outside the RPC path. */
+export const IO_PORT_NAME = 'vessel.io';
 
 /** The virtio-9p mount tag of HypervisorConfig.sharedDir (the guest agent mounts this tag). */
 export const SHARED_DIR_MOUNT_TAG = 'vessel-shared';
@@ -80,6 +82,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkSocketPath('qmpSocket', paths.qmpSocket);
   checkSocketPath('consoleSocket', paths.consoleSocket);
   checkSocketPath('agentSocket', paths.agentSocket);
+  if (paths.ioSocket) checkSocketPath('ioSocket', paths.ioSocket);
   checkPath('pidFile', paths.pidFile);
   checkPath('logFile', paths.logFile);
   checkPath('consoleLog', consoleLogPath(paths));
@@ -256,6 +259,7 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     '-device', `${virtioDevice(machine, 'serial')},id=vser0`,
     '-chardev', socketChardev('agent', paths.agentSocket),
     '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${AGENT_PORT_NAME}`,
+    ...(paths.ioSocket ? ['-chardev', socketChardev('io', paths.ioSocket), '-device', `virtserialport,bus=vser0.0,chardev=io,name=${IO_PORT_NAME}`] : []),
     // Entropy for the guest: node and TLS block on an empty pool otherwise.
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `${virtioDevice(machine, 'rng')},rng=rng0`,

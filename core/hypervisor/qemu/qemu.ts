@@ -67,7 +67,7 @@ export function readHostTscKhz(root = '/'): number | undefined {
 }
 
 function removeRuntimeFiles(paths: VmPaths): void {
-  for (const file of [paths.qmpSocket, paths.consoleSocket, paths.agentSocket, paths.pidFile]) {
+  for (const file of [paths.qmpSocket, paths.consoleSocket, paths.agentSocket, ...(paths.ioSocket ? [paths.ioSocket] : []), paths.pidFile]) {
     rmSync(file, { force: true });
   }
 }

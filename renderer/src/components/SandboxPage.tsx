@@ -178,13 +178,14 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
     api.call('sandbox.get', { id }).then((s) => { setStatus(s); setError(null); }, (e: VesselError) => setError(`${e.code}: ${e.message}`));
     api.call('container.list', { sandboxId: id }).then(setContainers, () => setContainers([]));
   }, [id]);
-  // Reload when the list sees a state change.
-  useEffect(reload, [reload, summary?.state, summary?.containerCount]);
+  // Reload when this sandbox changes, whichever process changed it (events cross processes); no periodic reload.
+  const lastChange = events.findLast((e) => e.id === id && e.type !== 'progress');
+  const changeKey = lastChange ? `${lastChange.at} ${lastChange.type} ${lastChange.type === 'container' ? lastChange.container + lastChange.state : ''}` : '';
+  useEffect(reload, [reload, summary?.state, summary?.containerCount, changeKey]);
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
-    const r = setInterval(reload, 5000);
-    return () => { clearInterval(t); clearInterval(r); };
-  }, [reload]);
+    return () => clearInterval(t);
+  }, []);
 
   const s = status ?? summary ?? null;
   const mine = events.filter((e) => e.id === id);
@@ -253,7 +254,8 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
                   <li key={i}>
                     <time>{formatTime(e.at)}</time>
                     <span className="mono">{e.type}</span>
-                    <span>{e.type === 'state' ? `${e.from ?? '–'} → ${e.to}${e.reason ? ` (${e.reason})` : ''}` : e.type === 'progress' ? `[${e.phase}] ${e.message}` : ''}</span>
+                    <span>{e.type === 'state' ? `${e.from ?? '–'} → ${e.to}${e.reason ? ` (${e.reason})` : ''}` : e.type === 'progress' ? `[${e.phase}] ${e.message}` : e.type === 'container' ? `${e.container.slice(0, 12)} ${e.state}` : ''}</span>
+                    <span className="origin">{e.origin ? `by ${e.origin.command} (pid ${e.origin.pid})` : ''}</span>
                   </li>
                 ))}
               </ol>
