@@ -20,6 +20,7 @@ const PACKAGES = [
   ['containernetworking-plugins', 'CNI plugins for sandbox networks (bridge, host-local, portmap, firewall, tuning, macvlan)'],
   ['iptables', 'NAT and port forwards made by the CNI bridge/portmap/firewall plugins'],
   ['cpio', 'packing the guest initrd'],
+  ['erofs-utils', 'mkfs.erofs: the shared read-only guest root image'],
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],

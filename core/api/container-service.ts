@@ -15,6 +15,7 @@ import type { AgentClient, AgentContainerStats, AgentExit, AgentProcessInfo } fr
 import type { HypervisorState } from '../hypervisor/hypervisor.js';
 import { CONTAINER_ID_PATTERN } from '../oci/index.js';
 import { readProcUsage } from '../util/proc.js';
+import { hostMemoryOf } from '../util/pss.js';
 import { placeRootfs, removeContainerDir } from './container-rootfs.js';
 import { resolveSource, mergeEnv, DEFAULT_PATH, type ResolvedSource } from './container-spec.js';
 import { ensureMountPoints, resolveImageSource } from './container-image.js';
@@ -407,7 +408,7 @@ export class ContainerService {
         sandboxId,
         at: now(),
         guest: { memoryKiB: details.memoryKiB, cpus: details.cpus },
-        host: usage ? { pid: vm.pid, cpuNs: Math.round((usage.cpuTicks * 1e9) / CLOCK_TICKS_PER_SECOND), rssBytes: usage.rssBytes } : null,
+        host: usage ? { pid: vm.pid, cpuNs: Math.round((usage.cpuTicks * 1e9) / CLOCK_TICKS_PER_SECOND), rssBytes: usage.rssBytes, ...hostMemoryOf(vm.pid, vm.paths.runDir) } : null,
         containers,
       };
     });

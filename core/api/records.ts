@@ -22,6 +22,9 @@ export const SandboxConfigRecord = z.object({
     kernelPath: z.string(),
     initrdPath: z.string().optional(),
     imagePath: z.string().optional(),
+    imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
+    balloon: z.object({ freePageReporting: z.boolean() }).optional(),
+    tcgTbSizeMiB: z.number().int().positive().optional(),
     kernelParams: z.array(z.string()),
     accel: z.enum(['auto', 'kvm', 'tcg']),
     /** q35's PCIe root-port pool for hot and cold plugged devices (records from before it have none). */

@@ -19,6 +19,7 @@ import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
+import { footprintSettings } from '../hypervisor/footprint.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { channelPaths, readClaim, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
 import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.js';
@@ -654,6 +655,9 @@ export class SandboxService {
         memoryMiB: opts.memoryMiB,
         kernelPath,
         ...(initrdPath ? { initrdPath } : {}),
+        // The shared read-only root image (unless the caller brought its own initrd) and the footprint settings.
+        ...(manifest?.rootImagePath && !opts.initrd ? { imagePath: manifest.rootImagePath } : {}),
+        ...(useGuestImage ? footprintSettings(this.env) : {}),
         kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
         accel: opts.accel,
         ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
@@ -691,6 +695,9 @@ export class SandboxService {
         kernelPath: hc.kernelPath,
         ...(hc.initrdPath ? { initrdPath: hc.initrdPath } : {}),
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
+        ...(hc.imageDevice ? { imageDevice: hc.imageDevice } : {}),
+        ...(hc.balloon ? { balloon: hc.balloon } : {}),
+        ...(hc.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: hc.tcgTbSizeMiB } : {}),
         kernelParams: hc.kernelParams,
         accel,
         ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),

@@ -133,7 +133,12 @@ function seconds(ns: number): string {
 export function formatSandboxStats(s: Omit<SandboxStats, 'guest' | 'host'> & { guest: SandboxStats['guest'] | null; host: SandboxStats['host'] | null }): string {
   const lines: string[] = [];
   if (s.guest) lines.push(`guest: ${s.guest.cpus} CPU(s), ${formatBytes(s.guest.memoryKiB * 1024)} memory`);
-  if (s.host) lines.push(`host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, RSS ${formatBytes(s.host.rssBytes)}`);
+  if (s.host) {
+    const m = s.host.memory;
+    lines.push(m
+      ? `host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, memory ${formatBytes(m.pssBytes)} PSS (private ${formatBytes(m.pssAnonBytes)}, share of files ${formatBytes(m.pssFileBytes + m.pssShmemBytes)}; ${formatBytes(m.sharedBytes)} resident pages shared with other processes; RSS ${formatBytes(s.host.rssBytes)})`
+      : `host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, RSS ${formatBytes(s.host.rssBytes)}`);
+  }
   if (lines.length > 0) lines.push('');
   lines.push(
     s.containers.length === 0

@@ -89,7 +89,7 @@ export type MethodResult<M extends MethodName> = z.output<(typeof Methods)[M]['r
 /** A host-side usage sample for every live sandbox (cheap: /proc only, no agent). */
 export const HostUsageTick = z.object({
   at: z.string(),
-  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), netBytes: z.number().optional() })),
+  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), pssBytes: z.number().optional(), netBytes: z.number().optional() })),
 });
 export type HostUsageTick = z.infer<typeof HostUsageTick>;
 

@@ -22,6 +22,7 @@ import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
 import { deviceCallHandlers } from './device-handlers.js';
+import { readProcessMemory } from '../util/pss.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -180,7 +181,8 @@ export async function usageStream(rt: Runtime, periodMs: number, sink: StreamSin
       if (s.pid === null || s.state === 'stopped') continue;
       const usage = readProcUsage(s.pid);
       const netBytes = s.network?.netns ? tapBytes(s.pid) : undefined;
-      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(netBytes !== undefined ? { netBytes } : {}) });
+      const pss = usage ? readProcessMemory(s.pid) : null;
+      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(pss ? { pssBytes: pss.pssBytes } : {}), ...(netBytes !== undefined ? { netBytes } : {}) });
     }
     await sink.send({ at: new Date().toISOString(), sandboxes }, 1);
     await sleepOrCancel(Math.max(0, periodMs - (Date.now() - started)), sink.cancelled);

@@ -14,6 +14,17 @@ export interface HypervisorConfig {
   initrdPath?: string;
   /** A root filesystem image (virtio-blk) instead of an initrd. */
   imagePath?: string;
+  /**
+   * How imagePath reaches the guest (default virtio-blk): 'virtio-pmem' or
+   * 'nvdimm' map the file into guest physical memory read-only, so a DAX
+   * mount reads it straight from the host's page cache, shared by every VM
+   * that maps the same file (see core/hypervisor/footprint.ts).
+   */
+  imageDevice?: ImageDevice;
+  /** A virtio-balloon device; freePageReporting hands pages the guest frees back to the host. */
+  balloon?: { freePageReporting: boolean };
+  /** TCG only: the translation cache size in MiB (QEMU's default is 1 GiB, touched as code is translated). */
+  tcgTbSizeMiB?: number;
   kernelParams: string[];
   accel: Accel;
   /**
@@ -68,6 +79,8 @@ export interface NicHotplug {
 export function supportsNicHotplug(h: Hypervisor): h is Hypervisor & NicHotplug {
   return typeof (h as Partial<NicHotplug>).hotplugNic === 'function' && typeof (h as Partial<NicHotplug>).unplugNic === 'function';
 }
+
+export type ImageDevice = 'virtio-blk' | 'virtio-pmem' | 'nvdimm';
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */
 export interface VmPaths {

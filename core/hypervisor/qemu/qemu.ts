@@ -143,6 +143,13 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
       const tscKhz = readHostTscKhz();
       if (tscKhz !== undefined) host.tscKhz = tscKhz;
     }
+    if (config.imagePath !== undefined && (config.imageDevice ?? 'virtio-blk') !== 'virtio-blk') {
+      try {
+        host.imageBytes = statSync(config.imagePath).size;
+      } catch {
+        throw new VesselError('E_NOT_FOUND', `root image ${config.imagePath} not found: run npm run build:guest`, { imagePath: config.imagePath });
+      }
+    }
     const args = buildQemuArgs(config, paths, host);
     mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
     // The pidfile is left alone: QEMU locks it, so a second QEMU on the same

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ContainerStatus, SandboxStatus, VesselError } from '../../../core/contract/index.js';
+import type { ContainerStatus, SandboxStats, SandboxStatus, VesselError } from '../../../core/contract/index.js';
 import { api } from '../api/client.js';
 import { ImagePicker } from '../features/images/ImagePicker.js';
 import { act, useStore } from '../store.js';
@@ -21,12 +21,29 @@ function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
   );
 }
 
+/** The sandbox's host memory, honestly: PSS (shared pages split), and what of it is shared. */
+function HostMemory({ stats }: { stats: SandboxStats | undefined }) {
+  const host = stats?.host;
+  if (!host) return null;
+  const m = host.memory;
+  if (!m) return <p className="sub" data-testid="host-memory">Host memory: {formatBytes(host.rssBytes)} RSS (PSS unavailable)</p>;
+  return (
+    <p className="sub" data-testid="host-memory" title="PSS: a page shared by N processes counts 1/N to each. RSS counts shared pages in full for every VM.">
+      Host memory: <strong>{formatBytes(m.pssBytes)} PSS</strong> ({m.processes} process{m.processes === 1 ? '' : 'es'}) —
+      private {formatBytes(m.pssAnonBytes)} (guest RAM in use, QEMU, TCG cache),
+      share of shared files {formatBytes(m.pssFileBytes + m.pssShmemBytes)} (guest root image in the host page cache, QEMU binary);
+      {' '}{formatBytes(m.sharedBytes)} resident pages shared with other processes; RSS {formatBytes(host.rssBytes)}
+    </p>
+  );
+}
+
 function Charts({ sandboxId }: { sandboxId: string }) {
   useEffect(() => watchStats(sandboxId), [sandboxId]);
   const version = useStatsVersion((s) => s.version[sandboxId] ?? 0);
   const h = historyOf(sandboxId);
   const cpu = useMemo(() => [{ label: 'CPU', color: '#7aa2f7', values: h.cpu }], [h]);
-  const mem = useMemo(() => [{ label: 'VM RSS', color: '#9ece6a', values: h.rssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
+  const mem = useMemo(() => [{ label: 'VM PSS', color: '#9ece6a', values: h.pssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
+  const latest = useStatsVersion((s) => s.latest[sandboxId]);
   const pids = useMemo(() => [{ label: 'PIDs', color: '#bb9af7', values: h.pids }], [h]);
   const io = useMemo(() => [{ label: 'read', color: '#7dcfff', values: h.readKiBs }, { label: 'write', color: '#f7768e', values: h.writeKiBs }], [h]);
   const netIo = useMemo(() => [{ label: 'rx', color: '#73daca', values: h.netRxKiBs }, { label: 'tx', color: '#ff9e64', values: h.netTxKiBs }], [h]);
@@ -40,6 +57,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
         <Chart title="Block I/O" unit=" KiB/s" t={h.t} series={io} version={version} />
         <Chart title="Network I/O" unit=" KiB/s" t={h.t} series={netIo} version={version} />
       </div>
+      <HostMemory stats={latest} />
     </section>
   );
 }
