@@ -2,6 +2,7 @@ import { SandboxStore, resolveStoreRoot } from '../store/index.js';
 import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
+import { createFactory, readFactoryConfig } from '../factory/index.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
@@ -27,9 +28,12 @@ export interface RuntimeOptions {
 export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
+  // The VM factory, when the config file turns it on (enable_template).
+  const factory = readFactoryConfig(root).enable_template ? createFactory(root, env).factory : undefined;
   const sandboxes = new SandboxService({
     store,
     env,
+    ...(factory ? { factory } : {}),
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),

@@ -23,6 +23,7 @@ import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { Factory } from '../factory/factory.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -39,6 +40,8 @@ export interface SandboxServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
   allowMockHypervisor?: boolean;
+  /** The VM factory (templates, cache); without one every VM boots directly. QEMU sandboxes only. */
+  factory?: Factory;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -569,11 +572,18 @@ export class SandboxService {
         accel,
     };
     this.dropAgent(id);
-    const vm: HypervisorState = await driver.startVM(
-      vmConfig,
-      this.vmPaths(id),
-      (phase, message) => this.progress(id, onProgress, phase, message),
-    );
+    const bootStarted = Date.now();
+    const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
+    const got = factory
+      ? await factory.getVM({
+        config: vmConfig,
+        paths: this.vmPaths(id),
+        driver,
+        agent: (vm, fn, timeoutMs) => this.withAgent(id, vm, fn, timeoutMs),
+        onProgress: (message) => this.progress(id, onProgress, 'hypervisor', message),
+      })
+      : { vm: await driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)), origin: null };
+    const vm: HypervisorState = got.vm;
     // Record the VM at once: if this process dies while the guest boots, a
     // later delete still finds (and kills) it instead of leaving it orphaned.
     await this.store.writeState(id, {
@@ -601,6 +611,7 @@ export class SandboxService {
       guest,
       containers: [],
       updatedAt: now(),
+      vmOrigin: got.origin ? { ...got.origin, bootMs: Date.now() - bootStarted } : { source: 'direct', bootMs: Date.now() - bootStarted },
     };
   }
 
@@ -755,5 +766,6 @@ function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): Sandb
     stoppedAt: state.stoppedAt,
     stopReason: state.stopReason,
     guest: state.guest,
+    ...(state.vmOrigin ? { vmOrigin: state.vmOrigin } : {}),
   };
 }

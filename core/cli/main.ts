@@ -5,6 +5,7 @@ import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
+import { registerFactoryCommands } from './factory-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -161,6 +162,8 @@ function buildProgram(): Command {
       actionExitCode = code;
     },
   });
+
+  registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program
     .command('serve')

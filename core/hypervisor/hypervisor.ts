@@ -21,7 +21,24 @@ export interface HypervisorConfig {
    * root filesystems live under it.
    */
   sharedDir?: string;
+  /** Where guest RAM lives. Default: plain anonymous memory. */
+  memoryBackend?: MemoryBackend;
+  /**
+   * Start paused and wait for a migration stream instead of booting
+   * (QEMU: -S -incoming defer): the VM factory's clone and restore path.
+   */
+  incoming?: boolean;
 }
+
+/**
+ * Guest RAM: anonymous (default); a memfd (shared for vhost-user/virtio-fs);
+ * or a file: shared=true maps it MAP_SHARED (a VM template writes its RAM
+ * there), shared=false maps the same file privately, copy-on-write (a clone).
+ */
+export type MemoryBackend =
+  | { kind: 'anonymous' }
+  | { kind: 'memfd'; shared: boolean }
+  | { kind: 'file'; path: string; shared: boolean };
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */
 export interface VmPaths {

@@ -12,6 +12,7 @@ import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION, GRPC_VERSION } from './version.js';
+import { factoryHandlers } from './factory-handlers.js';
 
 /**
  * The contract's SANDBOX_ID_PATTERN (core/contract/sandbox.ts), repeated here
@@ -34,13 +35,13 @@ export const SetGuestDateTimeRequestSchema = z.object({
   usec: intIn(0, 999_999, 'usec'),
 });
 
-class RpcError extends Error {
+export class RpcError extends Error {
   constructor(readonly code: grpc.status, message: string) {
     super(message);
   }
 }
 
-function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
+export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -65,7 +66,7 @@ function statusOf(err: unknown): grpc.status {
 }
 
 /** Adapts an async function to a grpc-js unary handler, mapping errors to statuses. */
-function unary<Req, Res>(name: string, fn: (req: Req, cancelled: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(name: string, fn: (req: Req, cancelled: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
@@ -135,6 +136,7 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       await system.setDateTime(sec, usec);
       return {};
     }),
+    ...factoryHandlers(system),
     ...containerHandlers(() => {
       if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
       return engine;

@@ -72,6 +72,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   if (config.initrdPath !== undefined) checkPath('initrdPath', config.initrdPath);
   if (config.imagePath !== undefined) checkPath('imagePath', config.imagePath);
   if (config.sharedDir !== undefined) checkPath('sharedDir', config.sharedDir);
+  if (config.memoryBackend?.kind === 'file') checkPath('memoryBackend.path', config.memoryBackend.path);
   for (const param of config.kernelParams) {
     if (typeof param !== 'string' || param.trim().length === 0) throw invalid('kernel parameters must be non-empty strings');
     if (CONTROL_CHARS.test(param)) throw invalid(`kernel parameter ${JSON.stringify(param)} contains a control character`);
@@ -83,6 +84,21 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('pidFile', paths.pidFile);
   checkPath('logFile', paths.logFile);
   checkPath('consoleLog', consoleLogPath(paths));
+}
+
+/**
+ * The one place guest RAM's backend is rendered: `-object memory-backend-*`
+ * plus the machine's `memory-backend=` property, or nothing for anonymous RAM.
+ */
+export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'>): { object: string[]; machineProperty: string } {
+  const backend = config.memoryBackend;
+  if (!backend || backend.kind === 'anonymous') return { object: [], machineProperty: '' };
+  const share = backend.shared ? 'on' : 'off';
+  const size = `size=${config.memoryMiB}M`;
+  const object = backend.kind === 'memfd'
+    ? `memory-backend-memfd,id=vessel-ram,${size},share=${share}`
+    : `memory-backend-file,id=vessel-ram,${size},mem-path=${escapeQemuOptValue(backend.path)},share=${share}`;
+  return { object: ['-object', object], machineProperty: ',memory-backend=vessel-ram' };
 }
 
 function hasParam(params: readonly string[], key: string): boolean {
@@ -165,9 +181,11 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   validateVmRequest(config, paths);
   if (host.tscKhz !== undefined && (!Number.isInteger(host.tscKhz) || host.tscKhz <= 0)) throw invalid(`host TSC rate must be a positive whole number of kHz, got ${host.tscKhz}`);
   const machine = config.machineType;
+  const memory = memoryBackendArgs(config);
   const args: string[] = [
     '-name', `guest=${config.sandboxId},debug-threads=on`,
-    '-machine', machineArg(machine, config.accel),
+    '-machine', machineArg(machine, config.accel) + memory.machineProperty,
+    ...memory.object,
     '-cpu', cpuModelFor(config.accel),
     '-smp', String(config.vcpus),
     '-m', `${config.memoryMiB}M`,
@@ -213,5 +231,6 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     '-no-reboot',
     '-daemonize',
   );
+  if (config.incoming) args.push('-S', '-incoming', 'defer');
   return args;
 }

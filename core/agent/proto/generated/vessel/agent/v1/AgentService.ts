@@ -10,12 +10,17 @@ import type { Empty as _vessel_agent_v1_Empty, Empty__Output as _vessel_agent_v1
 import type { ExecProcessRequest as _vessel_agent_v1_ExecProcessRequest, ExecProcessRequest__Output as _vessel_agent_v1_ExecProcessRequest__Output } from '../../../vessel/agent/v1/ExecProcessRequest.js';
 import type { GuestDetailsRequest as _vessel_agent_v1_GuestDetailsRequest, GuestDetailsRequest__Output as _vessel_agent_v1_GuestDetailsRequest__Output } from '../../../vessel/agent/v1/GuestDetailsRequest.js';
 import type { GuestDetailsResponse as _vessel_agent_v1_GuestDetailsResponse, GuestDetailsResponse__Output as _vessel_agent_v1_GuestDetailsResponse__Output } from '../../../vessel/agent/v1/GuestDetailsResponse.js';
+import type { GuestIdentityRequest as _vessel_agent_v1_GuestIdentityRequest, GuestIdentityRequest__Output as _vessel_agent_v1_GuestIdentityRequest__Output } from '../../../vessel/agent/v1/GuestIdentityRequest.js';
+import type { GuestIdentityResponse as _vessel_agent_v1_GuestIdentityResponse, GuestIdentityResponse__Output as _vessel_agent_v1_GuestIdentityResponse__Output } from '../../../vessel/agent/v1/GuestIdentityResponse.js';
 import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from '../../../vessel/agent/v1/ListProcessesResponse.js';
+import type { OnlineCPUMemRequest as _vessel_agent_v1_OnlineCPUMemRequest, OnlineCPUMemRequest__Output as _vessel_agent_v1_OnlineCPUMemRequest__Output } from '../../../vessel/agent/v1/OnlineCPUMemRequest.js';
 import type { ProcessRequest as _vessel_agent_v1_ProcessRequest, ProcessRequest__Output as _vessel_agent_v1_ProcessRequest__Output } from '../../../vessel/agent/v1/ProcessRequest.js';
 import type { ReadStreamRequest as _vessel_agent_v1_ReadStreamRequest, ReadStreamRequest__Output as _vessel_agent_v1_ReadStreamRequest__Output } from '../../../vessel/agent/v1/ReadStreamRequest.js';
 import type { ReadStreamResponse as _vessel_agent_v1_ReadStreamResponse, ReadStreamResponse__Output as _vessel_agent_v1_ReadStreamResponse__Output } from '../../../vessel/agent/v1/ReadStreamResponse.js';
 import type { RemoveContainerRequest as _vessel_agent_v1_RemoveContainerRequest, RemoveContainerRequest__Output as _vessel_agent_v1_RemoveContainerRequest__Output } from '../../../vessel/agent/v1/RemoveContainerRequest.js';
+import type { ReseedRandomDevRequest as _vessel_agent_v1_ReseedRandomDevRequest, ReseedRandomDevRequest__Output as _vessel_agent_v1_ReseedRandomDevRequest__Output } from '../../../vessel/agent/v1/ReseedRandomDevRequest.js';
 import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeRequest, SetGuestDateTimeRequest__Output as _vessel_agent_v1_SetGuestDateTimeRequest__Output } from '../../../vessel/agent/v1/SetGuestDateTimeRequest.js';
+import type { SetGuestIdentityRequest as _vessel_agent_v1_SetGuestIdentityRequest, SetGuestIdentityRequest__Output as _vessel_agent_v1_SetGuestIdentityRequest__Output } from '../../../vessel/agent/v1/SetGuestIdentityRequest.js';
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from '../../../vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from '../../../vessel/agent/v1/StatsContainerResponse.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from '../../../vessel/agent/v1/TtyWinResizeRequest.js';
@@ -79,6 +84,15 @@ export interface AgentServiceClient extends grpc.Client {
   getGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   getGuestDetails(argument: _vessel_agent_v1_GuestDetailsRequest, callback: grpc.requestCallback<_vessel_agent_v1_GuestDetailsResponse__Output>): grpc.ClientUnaryCall;
   
+  GetGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  GetGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  GetGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  GetGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  getGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  getGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  getGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  getGuestIdentity(argument: _vessel_agent_v1_GuestIdentityRequest, callback: grpc.requestCallback<_vessel_agent_v1_GuestIdentityResponse__Output>): grpc.ClientUnaryCall;
+  
   ListProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
   ListProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
   ListProcesses(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
@@ -87,6 +101,15 @@ export interface AgentServiceClient extends grpc.Client {
   listProcesses(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
   listProcesses(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
   listProcesses(argument: _vessel_agent_v1_ContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_ListProcessesResponse__Output>): grpc.ClientUnaryCall;
+  
+  OnlineCPUMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  OnlineCPUMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  OnlineCPUMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  OnlineCPUMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  onlineCpuMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  onlineCpuMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  onlineCpuMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  onlineCpuMem(argument: _vessel_agent_v1_OnlineCPUMemRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
   PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   PauseContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -124,6 +147,15 @@ export interface AgentServiceClient extends grpc.Client {
   removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   removeContainer(argument: _vessel_agent_v1_RemoveContainerRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
+  ReseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ReseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ReseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  ReseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  reseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  reseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  reseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  reseedRandomDev(argument: _vessel_agent_v1_ReseedRandomDevRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
   ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   ResumeContainer(argument: _vessel_agent_v1_ContainerRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -141,6 +173,15 @@ export interface AgentServiceClient extends grpc.Client {
   setGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   setGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   setGuestDateTime(argument: _vessel_agent_v1_SetGuestDateTimeRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  
+  SetGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SetGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SetGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  SetGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  setGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  setGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  setGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
+  setGuestIdentity(argument: _vessel_agent_v1_SetGuestIdentityRequest, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   
   SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
   SignalProcess(argument: _vessel_agent_v1_SignalProcessRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_vessel_agent_v1_Empty__Output>): grpc.ClientUnaryCall;
@@ -220,7 +261,11 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   GetGuestDetails: grpc.handleUnaryCall<_vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse>;
   
+  GetGuestIdentity: grpc.handleUnaryCall<_vessel_agent_v1_GuestIdentityRequest__Output, _vessel_agent_v1_GuestIdentityResponse>;
+  
   ListProcesses: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse>;
+  
+  OnlineCPUMem: grpc.handleUnaryCall<_vessel_agent_v1_OnlineCPUMemRequest__Output, _vessel_agent_v1_Empty>;
   
   PauseContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
   
@@ -230,9 +275,13 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   RemoveContainer: grpc.handleUnaryCall<_vessel_agent_v1_RemoveContainerRequest__Output, _vessel_agent_v1_Empty>;
   
+  ReseedRandomDev: grpc.handleUnaryCall<_vessel_agent_v1_ReseedRandomDevRequest__Output, _vessel_agent_v1_Empty>;
+  
   ResumeContainer: grpc.handleUnaryCall<_vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty>;
   
   SetGuestDateTime: grpc.handleUnaryCall<_vessel_agent_v1_SetGuestDateTimeRequest__Output, _vessel_agent_v1_Empty>;
+  
+  SetGuestIdentity: grpc.handleUnaryCall<_vessel_agent_v1_SetGuestIdentityRequest__Output, _vessel_agent_v1_Empty>;
   
   SignalProcess: grpc.handleUnaryCall<_vessel_agent_v1_SignalProcessRequest__Output, _vessel_agent_v1_Empty>;
   
@@ -257,13 +306,17 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   DestroySandbox: MethodDefinition<_vessel_agent_v1_DestroySandboxRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_DestroySandboxRequest__Output, _vessel_agent_v1_Empty__Output>
   ExecProcess: MethodDefinition<_vessel_agent_v1_ExecProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ExecProcessRequest__Output, _vessel_agent_v1_Empty__Output>
   GetGuestDetails: MethodDefinition<_vessel_agent_v1_GuestDetailsRequest, _vessel_agent_v1_GuestDetailsResponse, _vessel_agent_v1_GuestDetailsRequest__Output, _vessel_agent_v1_GuestDetailsResponse__Output>
+  GetGuestIdentity: MethodDefinition<_vessel_agent_v1_GuestIdentityRequest, _vessel_agent_v1_GuestIdentityResponse, _vessel_agent_v1_GuestIdentityRequest__Output, _vessel_agent_v1_GuestIdentityResponse__Output>
   ListProcesses: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_ListProcessesResponse__Output>
+  OnlineCPUMem: MethodDefinition<_vessel_agent_v1_OnlineCPUMemRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_OnlineCPUMemRequest__Output, _vessel_agent_v1_Empty__Output>
   PauseContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   ReadStderr: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
   ReadStdout: MethodDefinition<_vessel_agent_v1_ReadStreamRequest, _vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamRequest__Output, _vessel_agent_v1_ReadStreamResponse__Output>
   RemoveContainer: MethodDefinition<_vessel_agent_v1_RemoveContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_RemoveContainerRequest__Output, _vessel_agent_v1_Empty__Output>
+  ReseedRandomDev: MethodDefinition<_vessel_agent_v1_ReseedRandomDevRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ReseedRandomDevRequest__Output, _vessel_agent_v1_Empty__Output>
   ResumeContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   SetGuestDateTime: MethodDefinition<_vessel_agent_v1_SetGuestDateTimeRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_SetGuestDateTimeRequest__Output, _vessel_agent_v1_Empty__Output>
+  SetGuestIdentity: MethodDefinition<_vessel_agent_v1_SetGuestIdentityRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_SetGuestIdentityRequest__Output, _vessel_agent_v1_Empty__Output>
   SignalProcess: MethodDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_SignalProcessRequest__Output, _vessel_agent_v1_Empty__Output>
   StartContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_Empty, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_Empty__Output>
   StatsContainer: MethodDefinition<_vessel_agent_v1_ContainerRequest, _vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_ContainerRequest__Output, _vessel_agent_v1_StatsContainerResponse__Output>
