@@ -28,8 +28,9 @@ export interface RuntimeOptions {
 export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
-  // The VM factory, when the config file turns it on (enable_template).
-  const factory = readFactoryConfig(root).enable_template ? createFactory(root, env).factory : undefined;
+  // The VM factory; it follows enable_template in the config file on every create.
+  readFactoryConfig(root); // a broken config file is an error at once, not at the first create
+  const factory = createFactory(root, env).factory;
   const sandboxes = new SandboxService({
     store,
     env,

@@ -1,67 +1,14 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
-import {
-  cacheEndpoint, configFilePath, createFactory, readFactoryConfig, TemplateSpec, templateHash, writeFactoryConfig, type TemplateInfo,
-} from '../factory/index.js';
+import type { FactoryStatus as FactoryStatusReport } from '../contract/index.js';
+import { createFactory, readFactoryConfig, TemplateSpec, templateHash, writeFactoryConfig } from '../factory/index.js';
+import { factoryStatus } from '../factory/status.js';
 import { sandboxVmConfig } from '../factory/defaults.js';
 import { QemuHypervisor } from '../hypervisor/qemu/qemu.js';
 import { QemuSnapshotDriver } from '../hypervisor/qemu/snapshot.js';
 import { TemplateStore } from '../factory/template.js';
 import type { CliContext } from './container-commands.js';
-
-/** What `factory status --json` prints. */
-export interface FactoryStatusReport {
-  configFile: string;
-  enableTemplate: boolean;
-  templatePath: string;
-  vmCacheNumber: number;
-  vmCacheEndpoint: string;
-  templates: { hash: string; createdAt: string; ageSeconds: number; sizeBytes: number; stateBytes: number; hits: number; lastUsedAt: string | null; vcpus: number; memoryMiB: number; kernelParams: string[]; buildMs: number }[];
-  foreignEntries: string[];
-  cache: { running: boolean; pid: number | null; vms: unknown[] };
-  requests: number;
-  hits: Record<string, number>;
-  hitRate: number | null;
-  lastFallbacks: { at: string; reason: string }[];
-}
-
-function templateRow(t: TemplateInfo): FactoryStatusReport['templates'][number] {
-  return {
-    hash: t.meta.hash,
-    createdAt: t.meta.createdAt,
-    ageSeconds: Math.round((Date.now() - Date.parse(t.meta.createdAt)) / 1000),
-    sizeBytes: t.sizeBytes,
-    stateBytes: t.meta.stateBytes,
-    hits: t.meta.hits,
-    lastUsedAt: t.meta.lastUsedAt,
-    vcpus: t.meta.spec.vcpus,
-    memoryMiB: t.meta.spec.memoryMiB,
-    kernelParams: t.meta.spec.kernelParams,
-    buildMs: t.meta.buildMs,
-  };
-}
-
-export function factoryStatus(root: string, env: NodeJS.ProcessEnv = process.env): FactoryStatusReport {
-  const parts = createFactory(root, env);
-  const { templates, foreign } = parts.templates.list();
-  const stats = parts.factory.stats.read();
-  const fast = (stats.hits.template ?? 0) + (stats.hits.cache ?? 0);
-  return {
-    configFile: configFilePath(root),
-    enableTemplate: parts.config.enable_template,
-    templatePath: parts.templates.dir,
-    vmCacheNumber: parts.config.vm_cache_number,
-    vmCacheEndpoint: cacheEndpoint(root, parts.config, env),
-    templates: templates.map(templateRow),
-    foreignEntries: foreign,
-    cache: { running: false, pid: null, vms: [] },
-    requests: stats.requests,
-    hits: stats.hits,
-    hitRate: stats.requests > 0 ? fast / stats.requests : null,
-    lastFallbacks: stats.fallbacks,
-  };
-}
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -78,6 +25,7 @@ export function formatFactoryStatus(r: FactoryStatusReport): string {
   for (const t of r.templates) {
     lines.push(`template ${t.hash.slice(0, 12)}  ${t.vcpus} vCPU ${t.memoryMiB} MiB  age ${t.ageSeconds} s  size ${mib(t.sizeBytes)} (state ${(t.stateBytes / 1024).toFixed(0)} KiB)  hits ${t.hits}  built in ${(t.buildMs / 1000).toFixed(1)} s`);
   }
+  for (const b of r.building) lines.push(`building template ${b.slice(0, 12)}…`);
   for (const f of r.foreignEntries) lines.push(`not a template (left alone): ${f}`);
   for (const f of r.lastFallbacks) lines.push(`fallback ${f.at}: ${f.reason}`);
   return lines.join('\n');

@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './sandbox.js';
 export * from './container.js';
 export * from './api.js';
+export * from './factory.js';

@@ -22,6 +22,7 @@ export function createFactory(storeRoot: string, env: NodeJS.ProcessEnv = proces
   const qemu = new QemuHypervisor();
   const snapshot = new QemuSnapshotDriver(qemu);
   const templates = new TemplateStore({ dir: templateDir(storeRoot, config, env), driver: qemu, snapshot, env });
-  const factory = new VmFactory({ config, templates, snapshot });
+  // The config file is read again per request: the app can turn templates on and off while running.
+  const factory = new VmFactory({ config: () => ({ ...readFactoryConfig(storeRoot), ...overrides }), templates, snapshot });
   return { config, templates, snapshot, factory };
 }

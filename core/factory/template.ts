@@ -359,14 +359,24 @@ export class TemplateStore {
    * request that noticed the miss never waits and the build survives the CLI.
    */
   buildInBackground(spec: TemplateSpec): void {
-    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
-    const child = spawn(process.execPath, [cli, 'factory', 'build-template', '--spec', JSON.stringify(spec), '--template-path', this.dir], {
-      detached: true,
-      stdio: 'ignore',
-      env: this.options.env ?? process.env,
-    });
-    child.on('error', () => undefined);
-    child.unref();
+    const here = dirname(fileURLToPath(import.meta.url));
+    // Compiled: dist/core/factory → dist/core/cli. From the sources (tests): the repository's dist.
+    const cli = [join(here, '..', 'cli', 'main.js'), join(here, '..', '..', 'dist', 'core', 'cli', 'main.js')].find((p) => existsSync(p));
+    if (!cli) return;
+    this.ensureDir();
+    // Its output goes to a log next to the templates, so a failed build can be read.
+    const log = openSync(join(this.dir, '.build.log'), 'a', 0o600);
+    try {
+      const child = spawn(process.execPath, [cli, 'factory', 'build-template', '--spec', JSON.stringify(spec), '--template-path', this.dir], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: this.options.env ?? process.env,
+      });
+      child.on('error', () => undefined);
+      child.unref();
+    } finally {
+      closeSync(log);
+    }
   }
 
   /** Whether a build of this template is under way (its lock is held). */

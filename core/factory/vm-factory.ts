@@ -58,7 +58,8 @@ export class FactoryStatsFile {
 }
 
 export interface VmFactoryOptions {
-  config: FactoryConfig;
+  /** The factory configuration, or a function read on every request (the config file can change under a running app). */
+  config: FactoryConfig | (() => FactoryConfig);
   templates: TemplateStore;
   snapshot: SnapshotDriver;
   /** Rebuild a missing or stale template without blocking the request. Default true. */
@@ -80,8 +81,12 @@ export class VmFactory implements Factory {
     this.stats = new FactoryStatsFile(join(options.templates.dir, '.stats.json'));
   }
 
+  private currentConfig(): FactoryConfig {
+    return typeof this.options.config === 'function' ? this.options.config() : this.options.config;
+  }
+
   async expectedSource(config: HypervisorConfig): Promise<{ source: VmOrigin['source']; reason: string; expectedMs: number | null }> {
-    if (!this.options.config.enable_template) return { source: 'direct', reason: 'templates are off (enable_template = false)', expectedMs: null };
+    if (!this.currentConfig().enable_template) return { source: 'direct', reason: 'templates are off (enable_template = false)', expectedMs: null };
     const spec = await this.options.templates.specFor(config);
     const hit = this.options.templates.find(templateHash(spec));
     return hit
@@ -93,7 +98,8 @@ export class VmFactory implements Factory {
     const started = Date.now();
     const say = request.onProgress ?? ((): void => undefined);
     let fallbackReason: string | undefined;
-    if (this.options.config.enable_template) {
+    const enabled = this.currentConfig().enable_template;
+    if (enabled) {
       try {
         const spec = await this.options.templates.specFor(request.config);
         const hash = templateHash(spec);
@@ -115,7 +121,7 @@ export class VmFactory implements Factory {
       say(`cold boot: ${fallbackReason}`);
     }
     const vm = await request.driver.startVM(request.config, request.paths, (_phase, message) => say(message));
-    await this.stats.record('direct', fallbackReason);
+    if (enabled) await this.stats.record('direct', fallbackReason);
     return { vm, origin: { source: 'direct', ...(fallbackReason ? { fallbackReason } : {}), bootMs: Date.now() - started } };
   }
 

@@ -8,6 +8,7 @@ import { guestImageDir } from '../agent/manifest.js';
 import { resolveQemuBinary } from '../hypervisor/index.js';
 import { parseCpuFlags, parseQemuVersion, probeCacheKeyString } from './parse.js';
 import { KVM_PROBE_TIMEOUT_MS, readProbeCache, runKvmProbe, writeProbeCache } from './probe.js';
+import { templateSharingCheck } from '../factory/host-check.js';
 import { KVM_MODULES, VHOST_MODULES, type AccelDecision, type HostCheck, type HostReport, type KvmProbeResult, type ProbeCacheKey } from './report.js';
 
 export interface HostOptions {
@@ -292,6 +293,7 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
     accel = await decideAccel({ ...options, root, kernelPath: probeKernel, qemuPath: qemu.path, qemuVersion: qemuLine });
   }
   checks.push({ name: 'acceleration', status: accel.accel === 'kvm' ? 'ok' : 'warn', detail: `${accel.accel.toUpperCase()}: ${accel.reason}` });
+  checks.push(templateSharingCheck(options.cacheDir));
 
   return {
     generatedAt: new Date().toISOString(),

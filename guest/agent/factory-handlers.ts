@@ -44,6 +44,8 @@ function runWithInput(file: string, input: Buffer): Promise<void> {
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file}: exit ${String(code)} ${stderr.trim()}`))));
+    // A helper that exits before reading everything must not crash the agent with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
