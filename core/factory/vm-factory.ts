@@ -90,7 +90,7 @@ export class VmFactory implements Factory {
     const spec = await this.options.templates.specFor(config);
     const hit = this.options.templates.find(templateHash(spec));
     return hit
-      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}`, expectedMs: 3_000 }
+      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}`, expectedMs: 5_000 }
       : { source: 'direct', reason: this.options.templates.missReason(spec), expectedMs: null };
   }
 

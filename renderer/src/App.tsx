@@ -5,6 +5,7 @@ import { pruneConsoles, restoreConsoles, useConsoles } from './consoles.js';
 import { SandboxList } from './components/SandboxList.js';
 import { SandboxPage } from './components/SandboxPage.js';
 import { CreateDialog } from './components/CreateDialog.js';
+import { FactoryPage } from './features/factory/FactoryPage.js';
 
 function Notices() {
   const { notices, dismiss } = useStore();
@@ -40,9 +41,10 @@ export function App() {
           <span>Vessel</span>
         </div>
         <ul>
-          <li><button className={route.page !== 'sandboxes' && route.page !== 'sandbox' ? '' : 'current'} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
+          <li><button className={route.page === 'sandboxes' || route.page === 'sandbox' ? 'current' : ''} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
           <li><button disabled title="comes with the networking issue">Networks</button></li>
           <li><button disabled title="comes with the devices issue">Devices</button></li>
+          <li><button className={route.page === 'factory' ? 'current' : ''} aria-current={route.page === 'factory' ? 'page' : undefined} onClick={() => navigate({ page: 'factory' })}>VM factory</button></li>
         </ul>
         <div className="spacer" />
         <div className="conn sub" role="status" aria-label="connection">
@@ -52,7 +54,7 @@ export function App() {
         </div>
       </nav>
       <main className="main">
-        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : <SandboxList />}
+        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'factory' ? <FactoryPage /> : <SandboxList />}
       </main>
       <CreateDialog />
       <Notices />

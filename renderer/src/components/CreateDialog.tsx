@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type CreateProgress, type VesselError } from '../../../core/contract/index.js';
 import { api, type StreamHandle } from '../api/client.js';
 import { useStore } from '../store.js';
+import { SourceHint } from '../features/factory/SourceHint.js';
 
 interface Form {
   name: string;
@@ -154,6 +155,7 @@ export function CreateDialog() {
             </div>
           ) : null}
         </fieldset>
+        {form.hypervisor === 'qemu' && !form.kernel ? <SourceHint request={Object.keys(errors).length === 0 ? (request as { sandbox: CreateSandboxRequest }).sandbox : null} /> : null}
         {progress.length > 0 ? (
           <div className="progress" role="status" aria-live="polite" aria-label="boot progress">
             {busy ? <div className="bar" aria-hidden="true"><div /></div> : null}
