@@ -24,12 +24,17 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A MOCK snapshot driver whose loadState is the test's. */
+function mockSnapshot(loadState: SnapshotDriver['loadState']): SnapshotDriver {
+  return { saveState: () => Promise.reject(new Error('MOCK: not used')), loadState, version: () => Promise.resolve('MOCK 1.0') };
+}
+
 const hvPath = process.execPath; // any real file: it is hashed as "the QEMU binary"
 
 function setup(loadState: SnapshotDriver['loadState']) {
   const dir = tmp();
   const driver = new MockHypervisor();
-  const snapshot: SnapshotDriver = { saveState: () => Promise.reject(new Error('MOCK')), loadState, version: () => Promise.resolve('MOCK 1.0') };
+  const snapshot = mockSnapshot(loadState);
   const templates = new TemplateStore({ dir: path.join(dir, 'templates'), driver, snapshot });
   const kernel = path.join(dir, 'vmlinuz');
   writeFileSync(kernel, 'kernel');
@@ -75,7 +80,7 @@ describe('VmFactory (MOCK hypervisor)', () => {
     const hooks: string[] = [];
     const f = new VmFactory({
       config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates,
-      snapshot: { loadState: (_vm: HypervisorState, file: string) => { loaded.push(file); return Promise.resolve(); } } as SnapshotDriver,
+      snapshot: mockSnapshot((_vm, file) => { loaded.push(file); return Promise.resolve(); }),
       afterRestore: () => { hooks.push('nics'); return Promise.resolve(); },
     });
     const got = await f.getVM({ config: t.config, paths: t.paths, driver: t.driver, agent: t.agent });
@@ -104,7 +109,7 @@ describe('VmFactory (MOCK hypervisor)', () => {
     const clones: HypervisorState[] = [];
     const f = new VmFactory({
       config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates,
-      snapshot: { loadState: (vm: HypervisorState) => { clones.push(vm); return Promise.reject(new Error('MOCK: bad stream')); } } as SnapshotDriver,
+      snapshot: mockSnapshot((vm) => { clones.push(vm); return Promise.reject(new Error('MOCK: bad stream')); }),
     });
     const got = await f.getVM({ config: t.config, paths: t.paths, driver: t.driver, agent: t.agent });
     expect(got.origin.source).toBe('direct');
