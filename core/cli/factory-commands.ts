@@ -61,7 +61,10 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
       }
       const status = factoryStatus(root);
       if (opts.json) ctx.printJson(status);
-      else ctx.print(formatFactoryStatus(status));
+      else {
+        ctx.print(formatFactoryStatus(status));
+        if (opts.cache) ctx.print('note: vm_cache_number is recorded, but the VM cache server is not built yet: sandboxes come from templates or cold boots');
+      }
     });
 
   factory
