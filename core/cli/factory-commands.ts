@@ -96,7 +96,15 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
     .requiredOption('--spec <json>', 'the template spec')
     .requiredOption('--template-path <dir>', 'the template store')
     .action(async (opts: { spec: string; templatePath: string }) => {
-      const spec = TemplateSpec.parse(z.unknown().parse(JSON.parse(opts.spec)));
+      let raw: unknown;
+      try {
+        raw = z.unknown().parse(JSON.parse(opts.spec));
+      } catch {
+        throw new VesselError('E_INVALID_ARGUMENT', '--spec is not valid JSON');
+      }
+      const parsed = TemplateSpec.safeParse(raw);
+      if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `--spec is not a template spec: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`);
+      const spec = parsed.data;
       const qemu = new QemuHypervisor();
       const store = new TemplateStore({ dir: opts.templatePath, driver: qemu, snapshot: new QemuSnapshotDriver(qemu) });
       const info = await store.build(spec, { wait: false });
