@@ -119,7 +119,7 @@ test('create a sandbox, use a console, watch the charts, stop and delete it (rea
   const row = page.locator('tr[data-sandbox="e2e-walk"]');
   await expect(row.getByLabel('state: running')).toBeVisible();
   await expect(row.locator('td').nth(7)).toHaveText('1');
-  await expect.poll(async () => Number(await row.locator('svg.sparkline').getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+  await expect.poll(async () => Number(await row.locator('svg.sparkline').first().getAttribute('data-points')), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
   await shot(page, '05-list-running');
 
   // A shell in the container: type a command, read its output.

@@ -17,6 +17,8 @@ const PACKAGES = [
   ['busybox-static', 'the guest init and tools'],
   ['crun', 'the OCI runtime shipped in the guest'],
   ['iproute2', 'network namespaces and links'],
+  ['containernetworking-plugins', 'CNI plugins for sandbox networks (bridge, host-local, portmap, firewall, tuning, macvlan)'],
+  ['iptables', 'NAT and port forwards made by the CNI bridge/portmap/firewall plugins'],
   ['cpio', 'packing the guest initrd'],
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],

@@ -9,12 +9,20 @@ import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { GuestDetails, VesselError } from '../contract/index.js';
 import { AgentTunnel } from './tunnel.js';
+import { IoClient, readIoStream } from './channel/io-client.js';
+import type { IoStream } from './proto/io-mux.js';
+import {
+  interfaceMessage, InterfaceReply, InterfacesReply, NetworkStatsReply, routeMessage, RoutesReply,
+  type AgentInterface, type AgentNetworkStats, type AgentRoute, type InterfaceSpec, type RouteSpec,
+} from './network-rpc.js';
 import { loadAgentProto, type AgentServiceClient, type HealthClient } from './proto/index.js';
 
 /** Where the agent listens, from the host's point of view. */
 export type AgentAddress =
   /** A unix socket carrying the agent's byte stream: QEMU's virtio-serial chardev. */
   | { kind: 'unix'; path: string }
+  /** The sandbox's agent channel owner (channel/owner.ts): plain HTTP/2 on a unix socket, shared by any number of clients. */
+  | { kind: 'channel'; path: string; /** The owner's data-plane socket (framed stdio), when it has one. */ ioPath?: string }
   /** AF_VSOCK (needs /dev/vhost-vsock on the host). */
   | { kind: 'vsock'; cid: number; port: number }
   /** Hybrid vsock (Firecracker, Cloud Hypervisor): a unix socket plus a `CONNECT <port>` handshake. */
@@ -122,10 +130,13 @@ function sleep(ms: number): Promise<void> {
 
 export class AgentClient {
   private closed = false;
+  /** The data plane (process stdio outside the RPC path), connected on first use; null when there is none. */
+  private io: Promise<IoClient | null> | null = null;
+  private readonly stdinStreams = new Map<string, IoStream>();
 
   private constructor(
     private readonly address: AgentAddress,
-    private readonly tunnel: AgentTunnel,
+    private readonly tunnel: AgentTunnel | null,
     private readonly health: HealthClient,
     private readonly agent: AgentServiceClient,
     private readonly rpcTimeoutMs: number,
@@ -140,7 +151,7 @@ export class AgentClient {
    * Rounds grow longer, so a guest that is merely slow still gets to answer.
    */
   static async connect(address: AgentAddress, options: AgentConnectOptions): Promise<AgentClient> {
-    const agentPath = agentSocketPath(address);
+    const agentPath = address.kind === 'channel' ? checkAbsolute(address.path) : agentSocketPath(address);
     const deadline = Date.now() + options.timeoutMs;
     let last = 'no answer yet';
     for (let round = 1; ; round++) {
@@ -151,7 +162,9 @@ export class AgentClient {
       }
       const client = await AgentClient.open(address, agentPath, options.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS);
       try {
-        const answered = await client.waitUntilServing(Date.now() + Math.min(remaining, ROUND_MS * round), options.signal);
+        // Through the channel owner a connection is never stale: one long round (the owner queues calls until the guest answers).
+        const roundMs = address.kind === 'channel' ? remaining : Math.min(remaining, ROUND_MS * round);
+        const answered = await client.waitUntilServing(Date.now() + roundMs, options.signal, address.kind === 'channel' ? roundMs : CONNECT_ATTEMPT_MS);
         if (answered === true) return client;
         last = answered;
       } catch (err) {
@@ -163,8 +176,9 @@ export class AgentClient {
   }
 
   private static async open(address: AgentAddress, agentPath: string, rpcTimeoutMs: number): Promise<AgentClient> {
-    const tunnel = await AgentTunnel.open(agentPath);
-    const target = `unix://${tunnel.localPath}`;
+    // The channel owner speaks HTTP/2 directly; QEMU's raw socket needs the hello tunnel.
+    const tunnel = address.kind === 'channel' ? null : await AgentTunnel.open(agentPath);
+    const target = `unix://${tunnel ? tunnel.localPath : agentPath}`;
     const proto = loadAgentProto().vessel.agent.v1;
     const channelOptions: grpc.ChannelOptions = {
       'grpc.max_receive_message_length': MAX_REPLY_BYTES,
@@ -186,7 +200,7 @@ export class AgentClient {
   }
 
   /** True once the agent answers SERVING before `deadline`; otherwise what was last seen. */
-  private async waitUntilServing(deadline: number, signal?: AbortSignal): Promise<true | string> {
+  private async waitUntilServing(deadline: number, signal?: AbortSignal, attemptMs = CONNECT_ATTEMPT_MS): Promise<true | string> {
     let last = 'no answer yet';
     for (;;) {
       if (signal?.aborted) throw new VesselError('E_AGENT', `gave up waiting for the guest agent at ${this.where()}: cancelled`);
@@ -194,7 +208,7 @@ export class AgentClient {
       if (remaining <= 0) return last;
       try {
         // waitForReady: while the socket is missing (QEMU starting), wait inside the attempt instead of failing at once.
-        const status = await this.callRaw('Check', HealthReply, (o, cb) => this.health.Check({ service: '' }, new grpc.Metadata({ waitForReady: true }), o, cb), Math.min(remaining, CONNECT_ATTEMPT_MS));
+        const status = await this.callRaw('Check', HealthReply, (o, cb) => this.health.Check({ service: '' }, new grpc.Metadata({ waitForReady: true }), o, cb), Math.min(remaining, attemptMs));
         if (status.status === 'SERVING') return true;
         last = `agent reports ${status.status}`;
       } catch (err) {
@@ -218,8 +232,35 @@ export class AgentClient {
     return { kernelRelease: d.kernelRelease, memoryKiB: d.memTotalKib, cpus: d.cpus, agentVersion: d.agentVersion, uptimeMs: d.uptimeMs };
   }
 
-  async createSandbox(sandboxId: string, hostname: string): Promise<void> {
-    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname }, o, cb));
+  async createSandbox(sandboxId: string, hostname: string, dns: string[] = []): Promise<void> {
+    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname, dns }, o, cb));
+  }
+
+  // ---- network (Kata's RPC names; shapes in network-rpc.ts) ----
+
+  async updateInterface(i: InterfaceSpec): Promise<AgentInterface> {
+    return this.call('UpdateInterface', InterfaceReply, (o, cb) => this.agent.UpdateInterface({ interface: interfaceMessage(i) }, o, cb));
+  }
+
+  async updateRoutes(routes: RouteSpec[]): Promise<AgentRoute[]> {
+    return (await this.call('UpdateRoutes', RoutesReply, (o, cb) => this.agent.UpdateRoutes({ routes: { Routes: routes.map(routeMessage) } }, o, cb))).Routes;
+  }
+
+  async listInterfaces(): Promise<AgentInterface[]> {
+    return (await this.call('ListInterfaces', InterfacesReply, (o, cb) => this.agent.ListInterfaces({}, o, cb))).Interfaces;
+  }
+
+  async listRoutes(): Promise<AgentRoute[]> {
+    return (await this.call('ListRoutes', RoutesReply, (o, cb) => this.agent.ListRoutes({}, o, cb))).Routes;
+  }
+
+  async addArpNeighbors(neighbors: { ip: string; mac: string; device: string }[]): Promise<void> {
+    const ARPNeighbors = neighbors.map((n) => ({ toIPAddress: { family: 'v4' as const, address: n.ip, mask: '32' }, device: n.device, lladdr: n.mac, state: 0, flags: 0 }));
+    await this.call('AddARPNeighbors', EmptyReply, (o, cb) => this.agent.AddARPNeighbors({ neighbors: { ARPNeighbors } }, o, cb));
+  }
+
+  async listNetworkStats(): Promise<AgentNetworkStats[]> {
+    return (await this.call('ListNetworkStats', NetworkStatsReply, (o, cb) => this.agent.ListNetworkStats({}, o, cb))).stats;
   }
 
   async destroySandbox(sandboxId: string): Promise<void> {
@@ -333,10 +374,26 @@ export class AgentClient {
     await this.call('TtyWinResize', EmptyReply, (o, cb) => this.agent.TtyWinResize({ containerId, execId, rows, columns }, o, cb));
   }
 
-  /** Writes all of data (in chunks of MAX_STDIN_WRITE_BYTES); resolves with the bytes written. */
+  /**
+   * Writes all of data; resolves with the bytes written. Through the data
+   * plane when there is one (a stdin stream per process, bytes sent as they
+   * come, in order), else in WriteStdin calls of MAX_STDIN_WRITE_BYTES.
+   */
   async writeStdin(containerId: string, execId: string, data: Buffer): Promise<number> {
     checkId('container ID', containerId);
     checkId('exec ID', execId, true);
+    if (data.length > 0) {
+      const s = await this.stdinStream(containerId, execId);
+      if (s) {
+        try {
+          await s.writeAll(data);
+          return data.length;
+        } catch {
+          // The stream failed (the channel owner restarted, the process is gone): the RPC says which.
+          this.stdinStreams.delete(`${containerId}/${execId}`);
+        }
+      }
+    }
     let written = 0;
     for (let at = 0; at < data.length || (at === 0 && data.length === 0); at += MAX_STDIN_WRITE_BYTES) {
       const chunk = data.subarray(at, at + MAX_STDIN_WRITE_BYTES);
@@ -352,6 +409,19 @@ export class AgentClient {
   async closeStdin(containerId: string, execId: string): Promise<void> {
     checkId('container ID', containerId);
     checkId('exec ID', execId, true);
+    const key = `${containerId}/${execId}`;
+    const s = this.stdinStreams.get(key);
+    if (s && !s.done) {
+      // After the bytes already sent on it: the guest closes stdin when the stream's CLOSE arrives.
+      this.stdinStreams.delete(key);
+      const closed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), this.rpcTimeoutMs);
+        s.once('end', () => { clearTimeout(timer); resolve(true); });
+        s.once('error', () => { clearTimeout(timer); resolve(false); });
+      });
+      s.close();
+      if (await closed) return;
+    }
     await this.call('CloseStdin', EmptyReply, (o, cb) => this.agent.CloseStdin({ containerId, execId }, o, cb));
   }
 
@@ -386,6 +456,17 @@ export class AgentClient {
    */
   async *readStream(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer, void, undefined> {
     let offset = options.offset ?? 0;
+    const io = await this.ioClient();
+    if (io) {
+      // The data plane: the guest pushes output as far as our credit goes, no call per chunk.
+      checkId('container ID', containerId);
+      checkId('exec ID', execId, true);
+      const s = io.open({ op: 'read', containerId, execId, stream, offset });
+      const r = yield* readIoStream(s, offset, options.signal);
+      if (r.done) return;
+      // The stream failed: carry on from where it got to through the RPCs (which also report a guest's verdict as a typed error).
+      offset = r.offset;
+    }
     for (;;) {
       if (options.signal?.aborted) return;
       // As much as a reply may carry: under TCG each RPC costs tens of ms in the guest, so fewer, fuller reads stream faster.
@@ -398,12 +479,35 @@ export class AgentClient {
     }
   }
 
+  /** The data plane, when the channel owner has one (connected once, on first use). */
+  private ioClient(): Promise<IoClient | null> {
+    if (this.address.kind !== 'channel' || !this.address.ioPath || this.closed) return Promise.resolve(null);
+    const ioPath = this.address.ioPath;
+    if (!this.io) this.io = IoClient.connect(ioPath).catch(() => null);
+    return this.io.then((c) => (c?.usable ? c : null));
+  }
+
+  private async stdinStream(containerId: string, execId: string): Promise<IoStream | null> {
+    const key = `${containerId}/${execId}`;
+    const open = this.stdinStreams.get(key);
+    if (open && !open.done) return open;
+    const io = await this.ioClient();
+    if (!io) return null;
+    const s = io.open({ op: 'stdin', containerId, execId });
+    s.on('error', () => {
+      if (this.stdinStreams.get(key) === s) this.stdinStreams.delete(key);
+    });
+    this.stdinStreams.set(key, s);
+    return s;
+  }
+
   /** Close the connection. The guest agent keeps running and accepts the next host. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.io?.then((c) => c?.close());
     this.health.close();
-    this.tunnel.close();
+    this.tunnel?.close();
   }
 
   private where(): string {
@@ -462,15 +566,19 @@ function agentError(rpc: string, err: unknown, timeoutMs: number): VesselError {
 }
 
 function describe(address: AgentAddress): string {
-  return address.kind === 'unix' ? address.path : `${address.kind}:${address.port}`;
+  return address.kind === 'unix' || address.kind === 'channel' ? address.path : `${address.kind}:${address.port}`;
+}
+
+function checkAbsolute(p: string): string {
+  if (!p.startsWith('/')) throw new VesselError('E_INVALID_ARGUMENT', `agent socket path must be absolute: ${p}`);
+  return p;
 }
 
 /** The unix socket that carries the agent's byte stream (the only transport so far). */
-function agentSocketPath(address: AgentAddress): string {
+function agentSocketPath(address: Exclude<AgentAddress, { kind: 'channel' }>): string {
   switch (address.kind) {
     case 'unix':
-      if (!address.path.startsWith('/')) throw new VesselError('E_INVALID_ARGUMENT', `agent socket path must be absolute: ${address.path}`);
-      return address.path;
+      return checkAbsolute(address.path);
     case 'vsock':
       throw new VesselError('E_UNSUPPORTED', 'vsock agent transport is not implemented: Node has no AF_VSOCK sockets (needs a native addon or a helper process), and this host has no /dev/vhost-vsock; use virtio-serial');
     case 'hvsock':

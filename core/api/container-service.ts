@@ -377,7 +377,7 @@ export class ContainerService {
     await this.listContainers(sandboxId); // refresh first: stopped containers have no stats
     const { state } = await this.sandboxes.readSandbox(sandboxId);
     const vm = requireLiveVm(sandboxId, state);
-    return this.sandboxes.withAgent(sandboxId, vm, async (agent) => {
+    const stats = await this.sandboxes.withAgent(sandboxId, vm, async (agent) => {
       const details = await agent.getGuestDetails();
       const containers: ContainerStats[] = [];
       for (const c of state.containers) {
@@ -398,6 +398,9 @@ export class ContainerService {
         containers,
       };
     });
+    // Per-NIC counters, host side (tap) and guest side (/proc/net/dev).
+    const networks = await this.sandboxes.networkStats(sandboxId).catch(() => []);
+    return networks.length ? { ...stats, networks } : stats;
   }
 
   /**

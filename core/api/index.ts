@@ -3,6 +3,7 @@ import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
 import { createFactory, readFactoryConfig } from '../factory/index.js';
+import { CniNetworkManager, type NetworkManager } from '../network/index.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
@@ -16,6 +17,7 @@ export interface Runtime {
   store: SandboxStore;
   sandboxes: SandboxService;
   containers: ContainerService;
+  network: NetworkManager;
   checkHost(): Promise<HostReport>;
   close(): void;
 }
@@ -31,10 +33,13 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   // The VM factory; it follows enable_template in the config file on every create.
   readFactoryConfig(root); // a broken config file is an error at once, not at the first create
   const factory = createFactory(root, env).factory;
+  // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
+  const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
   const sandboxes = new SandboxService({
     store,
     env,
-    ...(factory ? { factory } : {}),
+    network,
+    factory,
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
@@ -44,6 +49,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     store,
     sandboxes,
     containers: new ContainerService(sandboxes, env),
+    network,
     checkHost: () => checkHost({ cacheDir: root, env }),
     close: () => sandboxes.close(),
   };

@@ -34,6 +34,8 @@ export const VmPathsRecord = z.object({
   qmpSocket: z.string(),
   consoleSocket: z.string(),
   agentSocket: z.string(),
+  /** Absent in records of VMs booted before the data-plane port existed. */
+  ioSocket: z.string().optional(),
   pidFile: z.string(),
   logFile: z.string(),
 });
@@ -53,6 +55,13 @@ export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend(
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
+/** The sandbox's agent channel owner (core/agent/channel), found again by pid + start time. */
+export const AgentChannelRecord = z.object({
+  pid: z.number().int().positive(),
+  pidStartTime: z.number().int().nonnegative(),
+  socket: z.string(),
+});
+
 export const SandboxStateRecord = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   state: SandboxState,
@@ -63,6 +72,8 @@ export const SandboxStateRecord = z.object({
   guest: GuestDetails.nullable(),
   /** Records written before containers existed have none. */
   containers: z.array(ContainerRecord).default([]),
+  /** Records written before the channel owner existed have none. */
+  agentChannel: AgentChannelRecord.optional(),
   updatedAt: z.string(),
   /** Where the current VM came from (VM factory); absent in older records. */
   vmOrigin: VmOrigin.optional(),

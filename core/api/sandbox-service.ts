@@ -20,10 +20,16 @@ import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
+import { channelPaths, readClaim, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
+import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
 import type { Factory } from '../factory/factory.js';
+import type { NetworkManager } from '../network/index.js';
+import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
+import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type NetworkOpsContext } from './network-ops.js';
+import type { NicStats, PortMapping } from '../contract/index.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -42,6 +48,10 @@ export interface SandboxServiceOptions {
   allowMockHypervisor?: boolean;
   /** The VM factory (templates, cache); without one every VM boots directly. QEMU sandboxes only. */
   factory?: Factory;
+  /** Share events with other processes through the store's event feed (default true). */
+  eventFeed?: boolean;
+  /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
+  network?: NetworkManager;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -80,6 +90,7 @@ export class SandboxService {
    * this process: the virtio-serial port takes one host connection at a time.
    */
   private readonly agents = new Map<string, CachedAgent>();
+  private follower: FeedFollower | null = null;
 
   constructor(private readonly options: SandboxServiceOptions) {
     this.store = options.store;
@@ -93,11 +104,32 @@ export class SandboxService {
   /** Subscribe to state changes, creations, deletions and progress. Returns an unsubscribe function. */
   subscribe(listener: (event: SandboxEvent) => void): () => void {
     this.events.on('event', listener);
-    return () => this.events.off('event', listener);
+    // Events other processes append to the store's feed reach this process's listeners too.
+    if (this.options.eventFeed !== false && !this.follower) this.follower = new FeedFollower(feedPath(this.store.root), (e) => this.events.emit('event', e));
+    return () => {
+      this.events.off('event', listener);
+      if (this.events.listenerCount('event') === 0) {
+        this.follower?.close();
+        this.follower = null;
+      }
+    };
   }
 
+  /** Tell listeners here and, through the feed, in every other process. */
   private emit(event: SandboxEvent): void {
-    this.events.emit('event', event);
+    const withOrigin = { ...event, origin: event.origin ?? selfOrigin() };
+    this.events.emit('event', withOrigin);
+    if (this.options.eventFeed !== false) appendEvent(feedPath(this.store.root), withOrigin);
+  }
+
+  /** A container was added, changed state or was removed: listeners (any process) reload it. */
+  private announceContainerChanges(id: string, before: ContainerRecord[], after: ContainerRecord[]): void {
+    const was = new Map(before.map((c) => [c.id, c.state]));
+    for (const c of after) {
+      if (was.get(c.id) !== c.state) this.emit({ type: 'container', id, container: c.id, state: c.state, at: now() });
+      was.delete(c.id);
+    }
+    for (const gone of was.keys()) this.emit({ type: 'container', id, container: gone, state: 'deleted', at: now() });
   }
 
   private progress(id: string, onProgress: ProgressListener | undefined, phase: ProgressPhase, message: string): void {
@@ -119,9 +151,14 @@ export class SandboxService {
       this.emit({ type: 'created', id, at: now() });
       this.progress(id, onProgress, 'prepare', `sandbox ${config.name} (${id}) prepared`);
       try {
+        if (this.options.network && config.hypervisor !== 'mock') {
+          const net = await this.options.network.setupSandbox(id, { ...(opts.network !== undefined ? { network: opts.network } : {}), ...(opts.ports ? { ports: opts.ports } : {}) });
+          this.progress(id, onProgress, 'prepare', `network ${net.mode}: ${net.nics.map((n) => `${n.id} ${n.ips.join(',')}`).join('; ') || 'loopback only'}`);
+        }
         await this.store.writeState(id, await this.bootVm(config, onProgress));
       } catch (err) {
         // A sandbox that never became ready leaves nothing behind.
+        await this.options.network?.teardownSandbox(id).catch(() => undefined);
         await this.store.delete(id).catch(() => undefined);
         this.emit({ type: 'deleted', id, at: now() });
         throw err;
@@ -164,7 +201,8 @@ export class SandboxService {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
       const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
-      return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
+      const { agentChannel: _gone, ...rest } = state;
+      return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
     this.unwatchVm(id);
     this.emit({ type: 'state', id, from, to: 'stopped', at: now() });
@@ -200,6 +238,7 @@ export class SandboxService {
   async deleteSandbox(id: string, options: { force?: boolean } = {}): Promise<void> {
     const force = options.force ?? false;
     this.validateId(id);
+    await this.recoverNetwork();
     await this.store.withLock(id, 'exclusive', async () => {
       const config = await this.store.readConfig(id, SandboxConfigRecord);
       let state: SandboxStateRecord | null = null;
@@ -218,9 +257,12 @@ export class SandboxService {
       if (state?.hypervisorState) {
         await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
       }
+      await stopChannelOwner(this.store.sandboxDir(id));
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
+      // CNI DEL, links and namespace: after the VM is gone, before the record is (the network record is the journal).
+      await this.options.network?.teardownSandbox(id);
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -252,10 +294,11 @@ export class SandboxService {
         return st;
       }, { purpose: 'status' });
     }
-    return toStatus(config, state);
+    return { ...toStatus(config, state), network: networkStatusOf(this.options.network, id) };
   }
 
   async listSandbox(): Promise<SandboxStatus[]> {
+    await this.recoverNetwork();
     const ids = await this.store.list();
     const out: SandboxStatus[] = [];
     for (const id of ids) {
@@ -287,6 +330,33 @@ export class SandboxService {
     throw new VesselError('E_NOT_FOUND', `no sandbox with ID or name "${ref}": 'vessel sandbox list' shows them`);
   }
 
+  // ---- networking (network-ops.ts does the work) ---------------------------
+
+  private netOps(): NetworkOpsContext {
+    return { service: this, network: this.options.network, hypervisor: (c) => this.hypervisor(c) };
+  }
+
+  /** Hot plug a NIC on `network` (or, while stopped, add it for the next boot). */
+  connectNetwork(id: string, network: string, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    this.validateId(id);
+    return connectNetwork(this.netOps(), id, network, onProgress);
+  }
+
+  disconnectNetwork(id: string, network: string): Promise<SandboxStatus> {
+    this.validateId(id);
+    return disconnectNetwork(this.netOps(), id, network);
+  }
+
+  updatePorts(id: string, verb: 'add' | 'remove', port: PortMapping): Promise<SandboxStatus> {
+    this.validateId(id);
+    return updatePorts(this.netOps(), id, verb, port);
+  }
+
+  networkStats(id: string): Promise<NicStats[]> {
+    this.validateId(id);
+    return networkStats(this.netOps(), id);
+  }
+
   // ---- monitoring ---------------------------------------------------------
 
   /** Watch every sandbox whose VM is alive, so a VM that dies is marked stopped within ~2 s. */
@@ -299,6 +369,8 @@ export class SandboxService {
     for (const stop of this.watchers.values()) stop();
     this.watchers.clear();
     for (const id of [...this.agents.keys()]) this.dropAgent(id);
+    this.follower?.close();
+    this.follower = null;
   }
 
   // ---- for the container API (same process) -------------------------------
@@ -322,7 +394,10 @@ export class SandboxService {
       const config = await this.store.readConfig(id, SandboxConfigRecord);
       const state = await this.refreshedState(id, config, await this.store.readState(id, SandboxStateRecord));
       const out = await fn(config, state);
-      if (out.state) await this.store.writeState(id, { ...out.state, updatedAt: now() });
+      if (out.state) {
+        await this.store.writeState(id, { ...out.state, updatedAt: now() });
+        this.announceContainerChanges(id, state.containers, out.state.containers);
+      }
       return out.result;
     }, { purpose: 'container operation' });
   }
@@ -336,7 +411,7 @@ export class SandboxService {
   }
 
   /** Borrow the sandbox's shared agent connection (connecting if needed). */
-  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 30_000): Promise<AgentLease> {
+  async leaseAgent(id: string, vm: HypervisorState, connectTimeoutMs = 60_000): Promise<AgentLease> {
     const key = `${vm.paths.agentSocket}:${vm.pid}:${vm.pidStartTime}`;
     let entry = this.agents.get(id);
     if (entry && entry.key !== key) {
@@ -346,7 +421,7 @@ export class SandboxService {
     if (!entry) {
       const created: CachedAgent = {
         key,
-        client: connectAgent(vm.paths.agentSocket, connectTimeoutMs, connectTimeoutMs >= this.agentTimeoutMs),
+        client: this.ensureChannel(id, vm).then((socket) => connectAgent(socket, connectTimeoutMs, connectTimeoutMs >= this.agentTimeoutMs)),
         users: 0,
         idle: null,
       };
@@ -384,6 +459,23 @@ export class SandboxService {
         }
       },
     };
+  }
+
+  /**
+   * The socket of the sandbox's agent channel owner, starting one if none
+   * answers (an owner that crashed, or a VM booted by an older Vessel).
+   */
+  private async ensureChannel(id: string, vm: HypervisorState): Promise<string> {
+    const claim = await startChannelOwner({
+      sandboxId: id,
+      runDir: vm.paths.runDir,
+      agentSocket: vm.paths.agentSocket,
+      ...(vm.paths.ioSocket ? { ioSocket: vm.paths.ioSocket } : {}),
+      qemuPid: vm.pid,
+      qemuStartTime: vm.pidStartTime,
+      ...(this.options.eventFeed !== false ? { eventFeed: feedPath(this.store.root) } : {}),
+    });
+    return claim.socket;
   }
 
   /** fn with the sandbox's shared agent connection. */
@@ -449,6 +541,20 @@ export class SandboxService {
   }
 
   // ---- internals ----------------------------------------------------------
+
+  private networkRecovery: Promise<void> | null = null;
+
+  /** Once per process: finish or undo network set-ups and tear-downs a killed vessel process left (their journal). */
+  private recoverNetwork(): Promise<void> {
+    const net = this.options.network;
+    if (!net) return Promise.resolve();
+    this.networkRecovery ??= (async () => {
+      const ids = new Set(await this.store.list());
+      const cleaned = await net.recover((id) => ids.has(id)).catch(() => []);
+      for (const what of cleaned) this.logger(what.split('/')[0] ?? what).warn('runtime', 'network left half-made by a killed process was cleaned up', { what });
+    })();
+    return this.networkRecovery;
+  }
 
   private validateId(id: string): void {
     if (!SandboxId.safeParse(id).success) {
@@ -571,6 +677,9 @@ export class SandboxService {
         kernelParams: hc.kernelParams,
         accel,
     };
+    const netRec = this.options.network?.read(id) ?? null;
+    const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
+    if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
     const bootStarted = Date.now();
     const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
@@ -590,15 +699,27 @@ export class SandboxService {
       ...initialState(), state: 'stopped', stopReason: 'booting (interrupted if this persists)', hypervisorState: vm,
     });
     let guest: GuestDetails | null = null;
+    let agentChannel: SandboxStateRecord['agentChannel'];
     try {
       if (config.hypervisor !== 'mock') {
+        // The channel owner starts with the VM and lives as long as it: every host client talks through it.
+        this.progress(id, onProgress, 'boot', 'starting the agent channel owner');
+        const socket = await this.ensureChannel(id, vm);
+        const claim = readChannelClaim(vm.paths.runDir);
+        if (claim) agentChannel = { pid: claim.pid, pidStartTime: claim.startTime, socket };
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
         guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
+        if (netRec && netRec.nics.length) {
+          const net = this.options.network;
+          await this.withAgent(id, vm, (client) => configureGuestNetwork(client, net ? net.guestConfig(netRec) : { interfaces: [], routes: [], dns: [] }), this.agentTimeoutMs);
+          this.progress(id, onProgress, 'guest', `guest network configured (${netRec.nics.map((n) => n.ips.join(',')).join('; ')})`);
+        }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
       }
     } catch (err) {
       this.dropAgent(id);
       await driver.stopVM(vm, { force: true }).catch(() => undefined);
+      await stopChannelOwner(vm.paths.runDir).catch(() => undefined);
       throw err;
     }
     return {
@@ -610,6 +731,7 @@ export class SandboxService {
       stopReason: null,
       guest,
       containers: [],
+      ...(agentChannel ? { agentChannel } : {}),
       updatedAt: now(),
       vmOrigin: got.origin ? { ...got.origin, bootMs: Date.now() - bootStarted } : { source: 'direct', bootMs: Date.now() - bootStarted },
     };
@@ -620,7 +742,8 @@ export class SandboxService {
       onAgentReady();
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
       // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
-      const [, details] = await Promise.all([client.createSandbox(id, name), client.getGuestDetails()]);
+      const dns = this.options.network?.read(id)?.dns ?? [];
+      const [, details] = await Promise.all([client.createSandbox(id, name, dns), client.getGuestDetails()]);
       return pickGuestDetails(details);
     }, this.agentTimeoutMs);
   }
@@ -652,6 +775,8 @@ export class SandboxService {
     }
     this.dropAgent(config.id);
     await driver.stopVM(vm, { force });
+    // The owner leaves by itself when QEMU exits; this makes sure before the state says stopped.
+    if (config.hypervisor !== 'mock') await stopChannelOwner(vm.paths.runDir);
   }
 }
 
@@ -669,14 +794,16 @@ async function connectAgent(socket: string, timeoutMs: number, booting: boolean)
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const remaining = deadline - Date.now();
-    const attempt = booting ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
+    // Through the channel owner there is no stale connection to escape: one attempt for the whole time.
+    const attempt = booting || socket.endsWith('chan.sock') ? remaining : Math.min(remaining, AGENT_ATTEMPT_MS);
     try {
-      return await AgentClient.connect({ kind: 'unix', path: socket }, { timeoutMs: Math.max(attempt, 1) });
+      const ioPath = channelPaths(path.dirname(socket)).ioSocket;
+      return await AgentClient.connect({ kind: 'channel', path: socket, ...(existsSync(ioPath) ? { ioPath } : {}) }, { timeoutMs: Math.max(attempt, 1) });
     } catch (err) {
       const retry = err instanceof VesselError && err.code === 'E_TIMEOUT' && deadline - Date.now() > 500;
       if (!retry) {
         if (err instanceof VesselError && err.code === 'E_TIMEOUT') {
-          throw new VesselError('E_TIMEOUT', `the guest agent at ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s: is another vessel process attached to this sandbox (the agent channel takes one host connection at a time)? Otherwise check the guest console log`, err.details);
+          throw new VesselError('E_TIMEOUT', `the guest agent behind ${socket} did not answer within ${Math.round(timeoutMs / 1000)} s: check the guest console log and the sandbox's vessel.log (component "channel")`, err.details);
         }
         throw err;
       }
@@ -703,6 +830,10 @@ function killOrphanQemu(runDir: string, id: string): void {
   } catch {
     // no pidfile or no such process: nothing to kill
   }
+}
+
+function readChannelClaim(runDir: string): { pid: number; startTime: number } | null {
+  return readClaim(channelPaths(runDir).pidFile);
 }
 
 function now(): string {
@@ -738,7 +869,8 @@ function initialState(): SandboxStateRecord {
 
 function deadState(state: SandboxStateRecord, reason: string): SandboxStateRecord {
   const containers = state.containers.map((c) => lostContainer(c, `the sandbox VM stopped: ${reason}`));
-  return { ...state, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: reason, updatedAt: now() };
+  const { agentChannel: _gone, ...rest } = state;
+  return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: reason, updatedAt: now() };
 }
 
 function requireVm(id: string, state: SandboxStateRecord): HypervisorState {

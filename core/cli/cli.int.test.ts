@@ -119,9 +119,10 @@ describe.skipIf(vmSkip !== null)('CLI on real QEMU: lifecycle across processes',
 
   it('start, then pause really stops the guest: its clock does not advance', async () => {
     expect((await runCli(root, ['sandbox', 'start', id])).code).toBe(0);
-    const agentSocket = path.join(runDir, 'agent.sock');
+    // Through the sandbox's agent channel owner, which alone holds QEMU's agent socket.
+    const channelSocket = path.join(runDir, 'chan.sock');
     const uptime = async (): Promise<number> => {
-      const c = await AgentClient.connect({ kind: 'unix', path: agentSocket }, { timeoutMs: 30_000 });
+      const c = await AgentClient.connect({ kind: 'channel', path: channelSocket }, { timeoutMs: 30_000 });
       try {
         return (await c.getGuestDetails()).uptimeMs;
       } finally {

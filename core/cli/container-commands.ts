@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { VesselError, type ContainerStatus, type CreateContainerRequest, type ProcessExit } from '../contract/index.js';
 import { parseSignal, type ProcessIo, type Runtime } from '../api/index.js';
+import { addNetworkOptions, networkRequestFrom } from './network-commands.js';
 import { formatContainerStatus, formatContainerTable, formatProcessList, formatSandboxStats } from './format.js';
 
 /**
@@ -128,7 +129,7 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
 
 export function registerContainerCommands(program: Command, ctx: CliContext): void {
   // ---- run: one-shot --------------------------------------------------------
-  addSourceOptions(
+  addNetworkOptions(addSourceOptions(
     program
       .command('run')
       .description('run one command in a new sandbox and remove everything afterwards (like docker run --rm); exits with its exit code')
@@ -138,7 +139,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       .option('--memory <MiB>', 'memory in MiB', (v: string) => Number(v), 512)
       .addOption(new Option('--accel <accel>', 'acceleration').choices(['auto', 'kvm', 'tcg']).default('auto'))
       .option('-v, --verbose', 'print boot progress on stderr'),
-  ).action(async (cmd: string[], opts: SourceOpts & { interactive?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean }) => {
+  )).action(async (cmd: string[], opts: SourceOpts & { interactive?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean; network?: string; publish?: string[] }) => {
     const { sandboxes, containers } = ctx.rt();
     const request = containerRequest(opts, cmd);
     let sandboxId: string | null = null;
@@ -164,7 +165,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     try {
       creating = true;
       const sandbox = await sandboxes
-        .createSandbox({ vcpus: opts.vcpus, memoryMiB: opts.memory, accel: opts.accel }, (phase, message) => {
+        .createSandbox({ vcpus: opts.vcpus, memoryMiB: opts.memory, accel: opts.accel, ...networkRequestFrom(opts) }, (phase, message) => {
           if (opts.verbose) process.stderr.write(`[${phase}] ${message}\n`);
         })
         .finally(() => {

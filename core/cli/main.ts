@@ -6,6 +6,7 @@ import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
 import { registerFactoryCommands } from './factory-commands.js';
+import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -83,8 +84,8 @@ function buildProgram(): Command {
   const sandbox = program.command('sandbox').description('sandbox lifecycle');
 
   for (const verb of ['create', 'run'] as const) {
-    sandbox
-      .command(verb)
+    addNetworkOptions(sandbox
+      .command(verb))
       .description(verb === 'create' ? 'create a sandbox: boot its VM and wait for the guest agent (state: ready)' : 'create and start a sandbox (state: running)')
       .option('--name <name>', 'a name for the sandbox')
       .option('--vcpus <n>', 'virtual CPUs', parseCount('--vcpus'), 1)
@@ -95,8 +96,9 @@ function buildProgram(): Command {
       .option('--kernel <path>', 'guest kernel (default: the built guest image)')
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
+          ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           vcpus: opts.vcpus,
           memoryMiB: opts.memory,
@@ -150,9 +152,10 @@ function buildProgram(): Command {
       const id = (await rt().sandboxes.fetchSandbox(ref)).id;
       const status = await rt().sandboxes.statusSandbox(id, { live: true });
       if (opts.json) printJson(status);
-      else print(formatStatus(status));
+      else print([formatStatus(status), ...formatNetworkStatus(status.network)].join('\n'));
     });
 
+  registerNetworkCommands(program, { rt, print, printJson });
   registerContainerCommands(program, {
     rt,
     print,
@@ -219,13 +222,16 @@ function buildProgram(): Command {
 }
 
 function formatEvent(event: SandboxEvent): string {
+  const by = event.origin ? ` [by ${event.origin.command}, pid ${event.origin.pid}]` : '';
   switch (event.type) {
     case 'state':
-      return `${event.at} ${event.id} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}`;
+      return `${event.at} ${event.id} ${event.from ?? '-'} -> ${event.to}${event.reason ? ` (${event.reason})` : ''}${by}`;
     case 'progress':
-      return `${event.at} ${event.id} [${event.phase}] ${event.message}`;
+      return `${event.at} ${event.id} [${event.phase}] ${event.message}${by}`;
+    case 'container':
+      return `${event.at} ${event.id} container ${event.container} ${event.state}${by}`;
     default:
-      return `${event.at} ${event.id} ${event.type}`;
+      return `${event.at} ${event.id} ${event.type}${by}`;
   }
 }
 

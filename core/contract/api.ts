@@ -3,6 +3,7 @@ import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
 import { FactoryHint, FactoryStatus } from './factory.js';
+import { NetworkMethods } from './network-api.js';
 
 /**
  * The one API the UI speaks, whatever carries it (Electron IPC or the
@@ -68,6 +69,7 @@ export const Methods = {
   'factory.status': { params: z.object({}), result: FactoryStatus },
   'factory.setTemplates': { params: z.object({ enabled: z.boolean(), build: z.boolean().optional() }), result: FactoryStatus },
   'factory.hint': { params: z.object({ sandbox: CreateSandboxRequest }), result: FactoryHint },
+  ...NetworkMethods,
 } as const;
 export type MethodName = keyof typeof Methods;
 export const MethodName = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
@@ -77,7 +79,7 @@ export type MethodResult<M extends MethodName> = z.output<(typeof Methods)[M]['r
 /** A host-side usage sample for every live sandbox (cheap: /proc only, no agent). */
 export const HostUsageTick = z.object({
   at: z.string(),
-  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number() })),
+  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), netBytes: z.number().optional() })),
 });
 export type HostUsageTick = z.infer<typeof HostUsageTick>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NicStats } from './network.js';
 
 /** Container states, as CRI-O keeps them (and OCI state reports them). */
 export const ContainerState = z.enum(['created', 'running', 'paused', 'stopped']);
@@ -68,6 +69,8 @@ export const SandboxStats = z.object({
   /** The hypervisor process on the host. */
   host: z.object({ pid: z.number(), cpuNs: z.number(), rssBytes: z.number() }).nullable(),
   containers: z.array(ContainerStats),
+  /** Per NIC: host side (the tap) and guest side (/proc/net/dev). Absent without networking. */
+  networks: z.array(NicStats).optional(),
 });
 export type SandboxStats = z.infer<typeof SandboxStats>;
 

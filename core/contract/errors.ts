@@ -19,6 +19,7 @@ export const ErrorCode = z.enum([
   'E_UNSUPPORTED',
   'E_PERMISSION',
   'E_INTERNAL',
+  'E_NETWORK',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

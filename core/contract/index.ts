@@ -3,3 +3,4 @@ export * from './sandbox.js';
 export * from './container.js';
 export * from './api.js';
 export * from './factory.js';
+export * from './network.js';

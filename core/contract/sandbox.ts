@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PortMapping, SandboxNetworkStatus } from './network.js';
 
 /** Sandbox states, as virtcontainers' types.StateString. */
 export const SandboxState = z.enum(['ready', 'running', 'paused', 'stopped']);
@@ -44,6 +45,10 @@ export const CreateSandboxRequest = z.object({
   initrd: z.string().min(1).optional(),
   kernelParams: z.array(z.string()).default([]),
   accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+  /** A network name, 'none', 'user' or 'ns:PATH'; default: 'vessel' as root, 'user' otherwise. */
+  network: z.string().min(1).optional(),
+  /** Port forwards (-p), served on hostIp (default 127.0.0.1). */
+  ports: z.array(PortMapping).optional(),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;
@@ -90,17 +95,25 @@ export const SandboxStatus = z.object({
   guest: GuestDetails.nullable(),
   /** Where the VM came from; absent for sandboxes created before the factory. */
   vmOrigin: VmOrigin.optional(),
+  /** Its networking (absent on records from before networking, and for the mock hypervisor). */
+  network: SandboxNetworkStatus.nullable().optional(),
 });
 export type SandboxStatus = z.infer<typeof SandboxStatus>;
 
 export const ProgressPhase = z.enum(['prepare', 'hypervisor', 'boot', 'agent', 'guest', 'done']);
 export type ProgressPhase = z.infer<typeof ProgressPhase>;
 
-/** Events the UI subscribes to. */
+/** Which process made a change (events cross processes through the store's event feed). */
+export const EventOrigin = z.object({ pid: z.number().int().positive(), command: z.string().max(200) });
+export type EventOrigin = z.infer<typeof EventOrigin>;
+
+/** Events the UI subscribes to. `origin`: the process that made the change, when known. */
 export const SandboxEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), id: SandboxId, from: SandboxState.nullable(), to: SandboxState, at: z.string(), reason: z.string().optional() }),
-  z.object({ type: z.literal('created'), id: SandboxId, at: z.string() }),
-  z.object({ type: z.literal('deleted'), id: SandboxId, at: z.string() }),
-  z.object({ type: z.literal('progress'), id: SandboxId, phase: ProgressPhase, message: z.string(), at: z.string() }),
+  z.object({ type: z.literal('state'), id: SandboxId, from: SandboxState.nullable(), to: SandboxState, at: z.string(), reason: z.string().optional(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('created'), id: SandboxId, at: z.string(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('deleted'), id: SandboxId, at: z.string(), origin: EventOrigin.optional() }),
+  z.object({ type: z.literal('progress'), id: SandboxId, phase: ProgressPhase, message: z.string(), at: z.string(), origin: EventOrigin.optional() }),
+  /** A container changed (created, started, stopped, removed…): listeners reload it. */
+  z.object({ type: z.literal('container'), id: SandboxId, container: z.string().max(128), state: z.string().max(32), at: z.string(), origin: EventOrigin.optional() }),
 ]);
 export type SandboxEvent = z.infer<typeof SandboxEvent>;

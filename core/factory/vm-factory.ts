@@ -99,7 +99,11 @@ export class VmFactory implements Factory {
     const say = request.onProgress ?? ((): void => undefined);
     let fallbackReason: string | undefined;
     const enabled = this.currentConfig().enable_template;
-    if (enabled) {
+    if (enabled && (request.config.network?.nics.length ?? 0) > 0) {
+      // A template has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
+      fallbackReason = 'the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet';
+      say(`cold boot: ${fallbackReason}`);
+    } else if (enabled) {
       try {
         const spec = await this.options.templates.specFor(request.config);
         const hash = templateHash(spec);

@@ -20,6 +20,7 @@ import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
 import { factoryHint, factoryStatus, setTemplates } from '../factory/status.js';
 import { readProcUsage } from '../util/proc.js';
+import { networkCallHandlers, tapBytes } from './network-handlers.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -86,6 +87,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
       await containers.deleteContainer(sandboxId, container, { force: Boolean(force) });
       return { deleted: true as const };
     },
+    ...networkCallHandlers(rt),
   };
 }
 
@@ -177,7 +179,8 @@ export async function usageStream(rt: Runtime, periodMs: number, sink: StreamSin
     for (const s of all) {
       if (s.pid === null || s.state === 'stopped') continue;
       const usage = readProcUsage(s.pid);
-      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes });
+      const netBytes = s.network?.netns ? tapBytes(s.pid) : undefined;
+      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(netBytes !== undefined ? { netBytes } : {}) });
     }
     await sink.send({ at: new Date().toISOString(), sandboxes }, 1);
     await sleepOrCancel(Math.max(0, periodMs - (Date.now() - started)), sink.cancelled);

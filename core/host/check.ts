@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { networkChecks } from './network-check.js';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, release } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -282,6 +283,8 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
   checks.push(groups > 0
     ? { name: 'IOMMU', status: 'ok', detail: `${groups} IOMMU group(s)` }
     : { name: 'IOMMU', status: 'warn', detail: 'no IOMMU groups: VFIO device passthrough unavailable' });
+
+  checks.push(...networkChecks(root));
 
   const probeKernel = options.probeKernel ?? guest.kernel ?? hostKernelImage(root);
   let accel: AccelDecision;

@@ -28,6 +28,47 @@ export interface HypervisorConfig {
    * (QEMU: -S -incoming defer): the VM factory's clone and restore path.
    */
   incoming?: boolean;
+  /** NICs cold-plugged at boot (see VmNetworkConfig); QEMU then runs inside netnsPath. */
+  network?: VmNetworkConfig;
+  /** q35: how many pcie-root-port slots for hot plug (rp0..rpN-1). Default 8. */
+  pcieRootPorts?: number;
+}
+
+/** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
+export type VmNic =
+  /** device: the macvtap character device to open instead of the tap by name (macvtap model). */
+  | { kind: 'tap'; id: string; tap: string; mac: string; device?: string }
+  | { kind: 'user'; id: string; mac: string; hostForwards: { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }[] }
+  /** A vhost-user-net backend's socket (needs guest RAM shared with the backend: a memfd memory backend). Not wired to an endpoint yet. */
+  | { kind: 'vhost-user'; id: string; mac: string; socketPath: string }
+  /** A physical NIC handed over whole with VFIO (its PCI address). Not wired to an endpoint yet: no VFIO here. */
+  | { kind: 'vfio'; id: string; mac: string; pciAddress: string };
+
+export interface VmNetworkConfig {
+  /** The network namespace QEMU runs in (required when a NIC is a tap). */
+  netnsPath?: string;
+  nics: VmNic[];
+}
+
+/** What hot plug of a NIC needs: the tap to open in the namespace, and the guest MAC. */
+export interface NicHotplugRequest {
+  id: string;
+  netnsPath: string;
+  tap: string;
+  mac: string;
+  /** The macvtap character device (macvtap model) instead of the tap by name. */
+  device?: string;
+}
+
+/** Optional driver capability: NIC hot plug (QEMU: getfd + netdev_add + device_add on a free root port). */
+export interface NicHotplug {
+  hotplugNic(state: HypervisorState, nic: NicHotplugRequest, onProgress?: ProgressFn): Promise<void>;
+  /** device_del, wait for DEVICE_DELETED (timeout → E_TIMEOUT), netdev_del. */
+  unplugNic(state: HypervisorState, id: string, timeoutMs?: number): Promise<void>;
+}
+
+export function supportsNicHotplug(h: Hypervisor): h is Hypervisor & NicHotplug {
+  return typeof (h as Partial<NicHotplug>).hotplugNic === 'function' && typeof (h as Partial<NicHotplug>).unplugNic === 'function';
 }
 
 /**
@@ -46,6 +87,8 @@ export interface VmPaths {
   qmpSocket: string;
   consoleSocket: string;
   agentSocket: string;
+  /** The data plane's port (virtio-serial `vessel.io`: framed process stdio, see core/agent/proto/io-frames.ts). */
+  ioSocket?: string;
   pidFile: string;
   /** The hypervisor's own log (QEMU: -D). */
   logFile: string;
@@ -60,6 +103,7 @@ export function vmPathsIn(runDir: string): VmPaths {
     qmpSocket: join(runDir, 'qmp.sock'),
     consoleSocket: join(runDir, 'console.sock'),
     agentSocket: join(runDir, 'agent.sock'),
+    ioSocket: join(runDir, 'io.sock'),
     pidFile: join(runDir, 'hypervisor.pid'),
     logFile: join(runDir, 'hypervisor.log'),
     consoleLog: join(runDir, 'console.log'),

@@ -59,7 +59,8 @@ describe('guestSpec (the bundle crun gets in the guest)', () => {
     const g = guestSpec(hostSpec, { containerId: 'c1', rootPath: '/run/vessel/shared/c1/rootfs', bundleDir: '/run/vessel/containers/c1', terminal: true });
     expect(g.root).toEqual({ path: '/run/vessel/shared/c1/rootfs', readonly: true });
     expect(g.linux?.cgroupsPath).toBe('/vessel/c1');
-    expect(g.linux?.namespaces).toEqual([{ type: 'pid' }, { type: 'network' }]);
+    // The network namespace goes: containers share the sandbox's network (the guest's, where the agent set up the NICs).
+    expect(g.linux?.namespaces).toEqual([{ type: 'pid' }]);
     expect(g.hooks).toEqual({ createRuntime: [{ path: '/bin/busybox', args: ['sh', '-c', START_GATE_SCRIPT, 'vessel-start-gate', '/run/vessel/containers/c1'], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] }] });
     expect(g.process.terminal).toBe(true);
     expect(guestSpec(hostSpec, { containerId: 'c1', rootPath: '/r', bundleDir: '/b', terminal: false }).process.terminal).toBe(false);

@@ -129,6 +129,8 @@ export interface GuestBundleOptions {
   bundleDir: string;
   /** Whether crun allocates the process's terminal (the agent's console helper receives it). */
   terminal: boolean;
+  /** The sandbox's resolv.conf/hosts/hostname bind mounts (network.ts), added unless the spec mounts those paths itself. */
+  netMounts?: { destination: string; type: string; source: string; options: string[] }[];
 }
 
 /**
@@ -141,9 +143,13 @@ export interface GuestBundleOptions {
 export function guestSpec(spec: OciSpec, o: GuestBundleOptions): OciSpec {
   const linux = { ...(spec.linux ?? {}) };
   linux.cgroupsPath = `/vessel/${o.containerId}`;
-  if (linux.namespaces) linux.namespaces = linux.namespaces.map((ns) => ({ type: ns.type }));
+  // Containers share the sandbox's network (the guest's own namespace, where the agent set up the NICs).
+  if (linux.namespaces) linux.namespaces = linux.namespaces.filter((ns) => ns.type !== 'network').map((ns) => ({ type: ns.type }));
+  const taken = new Set((spec.mounts ?? []).map((m) => m.destination));
+  const mounts = [...(spec.mounts ?? []), ...(o.netMounts ?? []).filter((m) => !taken.has(m.destination))];
   return {
     ...spec,
+    ...(spec.mounts || mounts.length ? { mounts } : {}),
     root: { path: o.rootPath, readonly: spec.root?.readonly ?? false },
     process: { ...spec.process, terminal: o.terminal },
     linux,

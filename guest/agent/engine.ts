@@ -37,6 +37,7 @@ import {
   guestSpec, InvalidRequest, OciProcess, OciResources, OciSpec, parseJsonBytes, SHARED_MOUNT, SHARED_TAG,
 } from './container-schemas.js';
 import { log } from './log.js';
+import { networkFileMounts } from './network.js';
 import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type StreamRead } from './stream-buffer.js';
 
 export type EngineErrorKind = 'not_found' | 'precondition' | 'invalid' | 'exists' | 'internal';
@@ -399,7 +400,7 @@ export class ContainerEngine {
     await runTool(this.busybox, ['mkfifo', '-m', '600', path.join(bundleDir, 'start.fifo')]);
     const tty = spec.process.terminal === true;
     const command = this.crunCommand([`--log=file:${path.join(bundleDir, 'crun.log')}`, 'run', '--no-pivot', '--bundle', bundleDir, id], tty);
-    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal })));
+    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify(guestSpec(spec, { containerId: id, rootPath, bundleDir, terminal: command.crunTerminal, netMounts: networkFileMounts() })));
 
     const init = new ContainerProcess(req.execId, tty, this.capacity, null);
     const container = new Container(id, init, bundleDir, path.join(this.cgroupRoot, 'vessel', id));
@@ -740,6 +741,14 @@ export class ContainerEngine {
     const stream = which === 'stdout' ? p.stdout : p.stderr;
     if (offset > stream.end) throw new EngineError('invalid', `offset ${offset} is past the end of ${which} (${stream.end})`);
     return stream.readWait(offset, maxBytes, waitMs, cancelled);
+  }
+
+  /** For the io port: stream from `from` while releasing only what the reader acknowledged (stream-buffer.ts readAheadWait). */
+  async readStreamAhead(containerId: string, execId: string, which: 'stdout' | 'stderr', ack: number, from: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+    const p = this.process(containerId, execId);
+    const stream = which === 'stdout' ? p.stdout : p.stderr;
+    if (from > stream.end) throw new EngineError('invalid', `offset ${from} is past the end of ${which} (${stream.end})`);
+    return stream.readAheadWait(ack, from, maxBytes, waitMs, cancelled);
   }
 
   /** Errors from validation helpers become invalid-argument errors. */

@@ -11,6 +11,8 @@ import {
 import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
 import type { GuestSystem } from './system.js';
+import { DnsLinesSchema, type GuestNetwork } from './network.js';
+import { networkHandlers } from './network-handlers.js';
 import { AGENT_VERSION, GRPC_VERSION } from './version.js';
 import { factoryHandlers } from './factory-handlers.js';
 
@@ -28,7 +30,7 @@ const intIn = (min: number, max: number, what: string) =>
   z.number().check(z.refine((n) => Number.isInteger(n) && n >= min && n <= max, `${what} must be an integer in ${min}..${max}`));
 
 export const CheckRequestSchema = z.object({ service: z.string().check(z.maxLength(256, 'service name too long')) });
-export const CreateSandboxRequestSchema = z.object({ sandboxId: SandboxIdField, hostname: Hostname });
+export const CreateSandboxRequestSchema = z.object({ sandboxId: SandboxIdField, hostname: Hostname, dns: z.optional(DnsLinesSchema) });
 export const DestroySandboxRequestSchema = z.object({ sandboxId: SandboxIdField });
 export const SetGuestDateTimeRequestSchema = z.object({
   sec: intIn(0, 253_402_300_799, 'sec'), // up to 9999-12-31
@@ -86,7 +88,7 @@ export interface AgentState {
   sandboxId: string | null;
 }
 
-export function createHandlers(system: GuestSystem, state: AgentState = { sandboxId: null }, engine: ContainerEngine | null = null): {
+export function createHandlers(system: GuestSystem, state: AgentState = { sandboxId: null }, engine: ContainerEngine | null = null, net: GuestNetwork | null = null): {
   health: HealthHandlers;
   agent: AgentServiceHandlers;
 } {
@@ -103,12 +105,14 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
 
   const agent: AgentServiceHandlers = {
     CreateSandbox: unary('CreateSandbox', async (req) => {
-      const { sandboxId, hostname } = parse(CreateSandboxRequestSchema, req, 'CreateSandbox');
+      const { sandboxId, hostname, dns } = parse(CreateSandboxRequestSchema, req, 'CreateSandbox');
       // Idempotent for the same sandbox: a restored host may repeat it.
       if (state.sandboxId !== null && state.sandboxId !== sandboxId) {
         throw new RpcError(grpc.status.ALREADY_EXISTS, `this guest already runs sandbox ${state.sandboxId}`);
       }
       await system.setHostname(hostname);
+      net?.writeSandboxFiles(hostname, dns ?? []);
+      await net?.loopbackUp().catch((err: unknown) => log('warn', 'loopback not up', { err: String(err) }));
       await engine?.prepareSandbox();
       state.sandboxId = sandboxId;
       log('info', 'sandbox created', { id: sandboxId });
@@ -137,6 +141,7 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       return {};
     }),
     ...factoryHandlers(system),
+    ...networkHandlers(() => net),
     ...containerHandlers(() => {
       if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
       return engine;

@@ -3,7 +3,9 @@
 // makes; the image's launcher (guest/build/launcher.ts) loads the bundle with
 // a V8 code cache and calls main().
 import { ContainerEngine } from './engine.js';
+import { serveIoPort } from './io-server.js';
 import { log } from './log.js';
+import { GuestNetwork } from './network.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
 import { LinuxGuestSystem } from './system.js';
 
@@ -18,8 +20,10 @@ export function main(options: MainOptions = {}): void {
     log('error', 'uncaught', { err: String(err).slice(0, 300) });
     process.exit(70); // init restarts the agent
   });
-  const { inject } = createAgentServer(new LinuxGuestSystem(), new ContainerEngine());
-  void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' });
+  const engine = new ContainerEngine();
+  const { inject } = createAgentServer(new LinuxGuestSystem(), engine, new GuestNetwork());
+  // The data plane's port appears with the agent's: serve it once the agent port is up.
+  void serveVirtioSerial(inject, { mainStartedAt: startedAt, codeCache: options.codeCache ?? 'none' }).then(() => serveIoPort(engine));
   // vsock: Node has no AF_VSOCK sockets, so the agent cannot listen there without a native addon.
 }
 

@@ -8,18 +8,19 @@ import { loadAgentProto, MAX_AGENT_MESSAGE_BYTES } from '../../core/agent/proto/
 import { PortDemux } from './demux.js';
 import type { ContainerEngine } from './engine.js';
 import { createHandlers } from './handlers.js';
+import type { GuestNetwork } from './network.js';
 import { log } from './log.js';
 import { AGENT_PORT_NAME, AgentPort, waitForPortDevice } from './port.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION } from './version.js';
 
-export function createAgentServer(system: GuestSystem, engine: ContainerEngine | null = null): { server: grpc.Server; inject: (c: Duplex) => void } {
+export function createAgentServer(system: GuestSystem, engine: ContainerEngine | null = null, net: GuestNetwork | null = null): { server: grpc.Server; inject: (c: Duplex) => void } {
   const proto = loadAgentProto();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_AGENT_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_AGENT_MESSAGE_BYTES,
   });
-  const { health, agent } = createHandlers(system, { sandboxId: null }, engine);
+  const { health, agent } = createHandlers(system, { sandboxId: null }, engine, net);
   server.addService(proto.vessel.agent.v1.Health.service, health);
   server.addService(proto.vessel.agent.v1.AgentService.service, agent);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

@@ -76,4 +76,23 @@ describe('StreamBuffer (per-process output held for the host)', () => {
     ac.abort();
     expect((await p).data.length).toBe(0);
   });
+
+  it('readAheadWait streams ahead of the acknowledged offset and releases only what was acknowledged', async () => {
+    const b = new StreamBuffer(100);
+    b.push(Buffer.from('0123456789'));
+    const r1 = await b.readAheadWait(0, 0, 4, 0);
+    expect(r1.data.toString()).toBe('0123');
+    const r2 = await b.readAheadWait(0, 4, 4, 0);
+    expect(r2).toMatchObject({ offset: 4 });
+    expect(r2.data.toString()).toBe('4567');
+    // Nothing acknowledged yet: a new reader from 0 still gets everything.
+    expect(b.read(0, 100).data.toString()).toBe('0123456789');
+    await b.readAheadWait(6, 8, 4, 0);
+    expect(b.start).toBe(6);
+    // Waits for data past the end, wakes on push.
+    const waiting = b.readAheadWait(6, 10, 4, 5_000);
+    b.push(Buffer.from('ab'));
+    expect((await waiting).data.toString()).toBe('ab');
+    await expect(b.readAheadWait(6, 5, 4, 0)).rejects.toThrow(RangeError);
+  });
 });

@@ -124,6 +124,53 @@ export class StreamBuffer {
     return this.read(Math.max(offset, this.base), maxBytes);
   }
 
+  /**
+   * For a reader that streams ahead of what it has acknowledged (the io
+   * port): release everything before `ack`, return up to maxBytes from `from`
+   * (>= ack; bytes between stay held until acknowledged, for a reader that
+   * comes next), waiting up to waitMs when nothing is there yet.
+   */
+  async readAheadWait(ack: number, from: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+    if (!Number.isInteger(from) || from < ack) throw new RangeError('from must be an integer at or after ack');
+    if (from > this.end) throw new RangeError(`offset ${from} is past the end of the stream (${this.end})`);
+    this.release(Math.min(ack, this.end));
+    const first = this.slice(from, maxBytes);
+    if (first.data.length > 0 || first.eof || waitMs <= 0 || cancelled?.aborted) return first;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        cancelled?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.waiters.add(done);
+      cancelled?.addEventListener('abort', done);
+    });
+    return this.slice(from, maxBytes);
+  }
+
+  /** Up to maxBytes from `from` (or the first held byte, if that is later), releasing nothing. */
+  private slice(from: number, maxBytes: number): StreamRead {
+    const start = Math.max(from, this.base);
+    let skip = start - this.base;
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const c of this.chunks) {
+      if (got >= maxBytes) break;
+      if (skip >= c.length) {
+        skip -= c.length;
+        continue;
+      }
+      const piece = c.subarray(skip, skip + (maxBytes - got));
+      skip = 0;
+      parts.push(piece);
+      got += piece.length;
+    }
+    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, got);
+    return { offset: start, data, eof: this.closed && start + got >= this.end };
+  }
+
   private release(offset: number): void {
     let drop = offset - this.base;
     while (drop > 0 && this.chunks.length > 0) {

@@ -6,6 +6,7 @@ import { SandboxList } from './components/SandboxList.js';
 import { SandboxPage } from './components/SandboxPage.js';
 import { CreateDialog } from './components/CreateDialog.js';
 import { FactoryPage } from './features/factory/FactoryPage.js';
+import { NetworksPage } from './features/networks/NetworksPage.js';
 
 function Notices() {
   const { notices, dismiss } = useStore();
@@ -42,7 +43,7 @@ export function App() {
         </div>
         <ul>
           <li><button className={route.page === 'sandboxes' || route.page === 'sandbox' ? 'current' : ''} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
-          <li><button disabled title="comes with the networking issue">Networks</button></li>
+          <li><button className={route.page === 'networks' ? 'current' : ''} aria-current={route.page === 'networks' ? 'page' : undefined} onClick={() => navigate({ page: 'networks' })}>Networks</button></li>
           <li><button disabled title="comes with the devices issue">Devices</button></li>
           <li><button className={route.page === 'factory' ? 'current' : ''} aria-current={route.page === 'factory' ? 'page' : undefined} onClick={() => navigate({ page: 'factory' })}>VM factory</button></li>
         </ul>
@@ -54,7 +55,7 @@ export function App() {
         </div>
       </nav>
       <main className="main">
-        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'factory' ? <FactoryPage /> : <SandboxList />}
+        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'networks' ? <NetworksPage /> : route.page === 'factory' ? <FactoryPage /> : <SandboxList />}
       </main>
       <CreateDialog />
       <Notices />

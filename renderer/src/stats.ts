@@ -18,6 +18,9 @@ export interface Series {
   pids: number[];
   readKiBs: number[];
   writeKiBs: number[];
+  /** All NICs, guest side when the agent answers, else the host's tap. */
+  netRxKiBs: number[];
+  netTxKiBs: number[];
 }
 
 interface Tracker {
@@ -33,7 +36,7 @@ const histories = new Map<string, Series>();
 export const useStatsVersion = create<{ version: Record<string, number>; latest: Record<string, SandboxStats> }>(() => ({ version: {}, latest: {} }));
 
 function empty(): Series {
-  return { t: [], cpu: [], rssMiB: [], containerMemMiB: [], pids: [], readKiBs: [], writeKiBs: [] };
+  return { t: [], cpu: [], rssMiB: [], containerMemMiB: [], pids: [], readKiBs: [], writeKiBs: [], netRxKiBs: [], netTxKiBs: [] };
 }
 
 export function historyOf(sandboxId: string): Series {
@@ -48,6 +51,12 @@ export function historyOf(sandboxId: string): Series {
 function sumBlk(s: SandboxStats, key: 'readBytes' | 'writeBytes'): number {
   let n = 0;
   for (const c of s.containers) for (const b of c.blkio) n += b[key];
+  return n;
+}
+
+function sumNet(s: SandboxStats, key: 'rxBytes' | 'txBytes'): number {
+  let n = 0;
+  for (const nic of s.networks ?? []) n += (nic.guest ?? nic.host)?.[key] ?? 0;
   return n;
 }
 
@@ -66,6 +75,9 @@ function record(sandboxId: string, tracker: Tracker, s: SandboxStats): void {
   h.pids.push(s.containers.reduce((n, c) => n + c.pids.current, 0));
   h.readKiBs.push(rate('readBytes'));
   h.writeKiBs.push(rate('writeBytes'));
+  const netRate = (key: 'rxBytes' | 'txBytes') => (prev && dt > 0 ? Math.max(0, (sumNet(s, key) - sumNet(prev, key)) / 1024 / dt) : 0);
+  h.netRxKiBs.push(netRate('rxBytes'));
+  h.netTxKiBs.push(netRate('txBytes'));
   if (h.t.length > HISTORY_SECONDS) for (const k of Object.keys(h) as Array<keyof Series>) h[k].splice(0, h[k].length - HISTORY_SECONDS);
   useStatsVersion.setState((st) => ({ version: { ...st.version, [sandboxId]: (st.version[sandboxId] ?? 0) + 1 }, latest: { ...st.latest, [sandboxId]: s } }));
 }

@@ -6,7 +6,7 @@ import { api } from './api/client.js';
 export const SPARK_POINTS = 60;
 const MAX_EVENTS = 1000;
 
-export type Route = { page: 'sandboxes' } | { page: 'factory' } | { page: 'sandbox'; id: string; tab?: 'overview' | 'consoles' };
+export type Route = { page: 'sandboxes' } | { page: 'sandbox'; id: string; tab?: 'overview' | 'consoles' } | { page: 'networks' } | { page: 'factory' };
 
 export interface Notice {
   id: number;
@@ -24,6 +24,8 @@ interface State {
   listArrivedAt: number;
   /** CPU % of each sandbox's hypervisor process, newest last. */
   cpu: Record<string, number[]>;
+  /** Network KiB/s (rx+tx of the sandbox's taps), newest last. */
+  net: Record<string, number[]>;
   events: SandboxEvent[];
   filterText: string;
   filterState: SandboxState | 'all';
@@ -50,6 +52,7 @@ export const useStore = create<State>((set, get) => ({
   listError: null,
   listArrivedAt: 0,
   cpu: {},
+  net: {},
   events: [],
   filterText: '',
   filterState: 'all',
@@ -113,14 +116,22 @@ function onUsage(tick: HostUsageTick): void {
   if (seconds <= 0) return;
   const before = new Map(prev.sandboxes.map((s) => [s.id, s.cpuNs]));
   const cpu = { ...useStore.getState().cpu };
+  const net = { ...useStore.getState().net };
+  const netBefore = new Map(prev.sandboxes.map((s) => [s.id, s.netBytes]));
   for (const s of tick.sandboxes) {
     const b = before.get(s.id);
     if (b === undefined) continue;
+    const nb = netBefore.get(s.id);
+    if (nb !== undefined && s.netBytes !== undefined) {
+      const kib = Math.max(0, (s.netBytes - nb) / 1024 / seconds);
+      const ns = net[s.id] ?? [];
+      net[s.id] = ns.length >= SPARK_POINTS ? [...ns.slice(1 - SPARK_POINTS), kib] : [...ns, kib];
+    }
     const pct = Math.max(0, ((s.cpuNs - b) / 1e9 / seconds) * 100);
     const series = cpu[s.id] ?? [];
     cpu[s.id] = series.length >= SPARK_POINTS ? [...series.slice(1 - SPARK_POINTS), pct] : [...series, pct];
   }
-  useStore.setState({ cpu });
+  useStore.setState({ cpu, net });
 }
 
 let refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -149,6 +160,6 @@ export function startFeeds(): void {
     useStore.setState({ connected });
     if (connected) open();
   });
-  // Uptime and list freshness (state changes made by other processes, like the CLI).
-  setInterval(() => void useStore.getState().refresh(), 5000);
+  // No periodic refresh: changes made by other processes (the CLI, another window,
+  // a VM that died) arrive as events through the store's event feed.
 }

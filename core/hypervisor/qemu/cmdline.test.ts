@@ -21,6 +21,9 @@ function config(overrides: Partial<HypervisorConfig> = {}): HypervisorConfig {
   };
 }
 
+/** q35's hot-plug slots (root-ports.ts), before the control channel. */
+const q35RootPorts = Array.from({ length: 8 }, (_, i) => ['-device', `pcie-root-port,id=rp${i},bus=pcie.0,chassis=${i + 1},slot=${i + 1}`]).flat();
+
 const tail = [
   '-chardev', `socket,id=qmp,path=${RUN}/qmp.sock,server=on,wait=off`,
   '-mon', 'chardev=qmp,mode=control',
@@ -33,6 +36,8 @@ function agentAndRest(bus: 'pci' | 'device'): string[] {
     '-device', `virtio-serial-${bus},id=vser0`,
     '-chardev', `socket,id=agent,path=${RUN}/agent.sock,server=on,wait=off`,
     '-device', 'virtserialport,bus=vser0.0,chardev=agent,name=vessel.agent',
+    '-chardev', `socket,id=io,path=${RUN}/io.sock,server=on,wait=off`,
+    '-device', 'virtserialport,bus=vser0.0,chardev=io,name=vessel.io',
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `virtio-rng-${bus},rng=rng0`,
     '-pidfile', `${RUN}/hypervisor.pid`,
@@ -72,11 +77,11 @@ function expectInvalid(fn: () => unknown, code: 'E_INVALID_ARGUMENT' | 'E_INVALI
 
 describe('buildQemuArgs', () => {
   it('q35 under TCG: max CPU model, PCI virtio, sockets for QMP/console/agent, daemonized', () => {
-    expect(buildQemuArgs(config(), paths)).toEqual([...head('q35,accel=tcg', 'max'), ...tail, ...agentAndRest('pci')]);
+    expect(buildQemuArgs(config(), paths)).toEqual([...head('q35,accel=tcg', 'max'), ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
   });
 
   it('q35 under KVM uses the host CPU model', () => {
-    expect(buildQemuArgs(config({ accel: 'kvm' }), paths)).toEqual([...head('q35,accel=kvm', 'host'), ...tail, ...agentAndRest('pci')]);
+    expect(buildQemuArgs(config({ accel: 'kvm' }), paths)).toEqual([...head('q35,accel=kvm', 'host'), ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
   });
 
   it('pc under TCG and KVM', () => {
@@ -126,7 +131,7 @@ describe('buildQemuArgs', () => {
   it('a shared directory becomes a virtio-9p device tagged vessel-shared (PCI, or MMIO on microvm)', () => {
     const fsdev = ['-fsdev', 'local,id=vshared,path=/var/lib/vessel/sb1/shared,security_model=none,multidevs=remap'];
     const q35 = buildQemuArgs(config({ sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
-    expect(q35).toEqual([...head('q35,accel=tcg', 'max'), ...fsdev, '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared', ...tail, ...agentAndRest('pci')]);
+    expect(q35).toEqual([...head('q35,accel=tcg', 'max'), ...fsdev, '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared', ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
     const micro = buildQemuArgs(config({ machineType: 'microvm', sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
     expect(micro.join(' ')).toContain(`${fsdev.join(' ')} -device virtio-9p-device,fsdev=vshared,mount_tag=vessel-shared`);
     expect(buildQemuArgs(config(), paths)).not.toContain('-fsdev');

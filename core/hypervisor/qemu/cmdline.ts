@@ -1,9 +1,13 @@
 import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
+import { networkArgs } from './net-args.js';
+import { DEFAULT_PCIE_ROOT_PORTS, rootPortArgs } from './root-ports.js';
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
+/** The data plane's port: framed process stdio with credits, outside the RPC path. */
+export const IO_PORT_NAME = 'vessel.io';
 
 /** The virtio-9p mount tag of HypervisorConfig.sharedDir (the guest agent mounts this tag). */
 export const SHARED_DIR_MOUNT_TAG = 'vessel-shared';
@@ -81,6 +85,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkSocketPath('qmpSocket', paths.qmpSocket);
   checkSocketPath('consoleSocket', paths.consoleSocket);
   checkSocketPath('agentSocket', paths.agentSocket);
+  if (paths.ioSocket) checkSocketPath('ioSocket', paths.ioSocket);
   checkPath('pidFile', paths.pidFile);
   checkPath('logFile', paths.logFile);
   checkPath('consoleLog', consoleLogPath(paths));
@@ -212,6 +217,9 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
       '-device', `${virtioDevice(machine, '9p')},fsdev=vshared,mount_tag=${SHARED_DIR_MOUNT_TAG}`,
     );
   }
+  // Hot-plug slots (q35 only: pc hot plugs on pci.0 directly, microvm not at all).
+  if (machine === 'q35') args.push(...rootPortArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS));
+  args.push(...networkArgs(config.network, machine));
   args.push(
     // Control channel.
     '-chardev', socketChardev('qmp', paths.qmpSocket),
@@ -223,6 +231,7 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     '-device', `${virtioDevice(machine, 'serial')},id=vser0`,
     '-chardev', socketChardev('agent', paths.agentSocket),
     '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${AGENT_PORT_NAME}`,
+    ...(paths.ioSocket ? ['-chardev', socketChardev('io', paths.ioSocket), '-device', `virtserialport,bus=vser0.0,chardev=io,name=${IO_PORT_NAME}`] : []),
     // Entropy for the guest: node and TLS block on an empty pool otherwise.
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `${virtioDevice(machine, 'rng')},rng=rng0`,

@@ -4,10 +4,13 @@ import { basename, join } from 'node:path';
 import { VesselError, toVesselError } from '../../contract/index.js';
 import { readTail } from '../../util/file.js';
 import { readProcStartTime } from '../../util/proc.js';
-import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type ProgressFn, type VmPaths } from '../hypervisor.js';
+import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type NicHotplug, type NicHotplugRequest, type ProgressFn, type VmPaths } from '../hypervisor.js';
 import { signalIfSame, waitForExit, watchProcess } from '../process.js';
 import { buildQemuArgs, validateVmRequest, type HostFacts } from './cmdline.js';
 import { QmpClient, type QmpStatusInfo } from './qmp.js';
+import { tapsToOpen } from './net-args.js';
+import { tapHelperPath, wrapInNetns } from './tapfd.js';
+import { hotplugNic, unplugNic } from './nic-hotplug.js';
 
 export const QEMU_INSTALL_HINT = 'apt-get install qemu-system-x86';
 
@@ -67,7 +70,7 @@ export function readHostTscKhz(root = '/'): number | undefined {
 }
 
 function removeRuntimeFiles(paths: VmPaths): void {
-  for (const file of [paths.qmpSocket, paths.consoleSocket, paths.agentSocket, paths.pidFile]) {
+  for (const file of [paths.qmpSocket, paths.consoleSocket, paths.agentSocket, ...(paths.ioSocket ? [paths.ioSocket] : []), paths.pidFile]) {
     rmSync(file, { force: true });
   }
 }
@@ -115,7 +118,7 @@ function launch(binary: string, args: string[], cwd: string, timeoutMs: number):
 }
 
 /** The QEMU driver: one daemonized qemu-system-x86_64 per sandbox, driven over QMP. */
-export class QemuHypervisor implements Hypervisor {
+export class QemuHypervisor implements Hypervisor, NicHotplug {
   readonly type = 'qemu' as const;
   private readonly launchTimeoutMs: number;
   private readonly qmpTimeoutMs: number;
@@ -142,7 +145,11 @@ export class QemuHypervisor implements Hypervisor {
     // The pidfile is left alone: QEMU locks it, so a second QEMU on the same
     // run dir fails loudly instead of stealing the first one's sockets.
     onProgress?.('hypervisor', `launching ${basename(config.hypervisorPath)} (${config.machineType}, ${config.accel}, ${config.vcpus} vCPU, ${config.memoryMiB} MiB)`);
-    const result = await launch(config.hypervisorPath, args, paths.runDir, this.launchTimeoutMs);
+    // With networking, QEMU starts inside the sandbox's namespace with its taps already open (tapfd.ts).
+    const command = config.network?.netnsPath || tapsToOpen(config.network).length
+      ? wrapInNetns(tapHelperPath(), config.network?.netnsPath, tapsToOpen(config.network), config.hypervisorPath, args)
+      : { file: config.hypervisorPath, args };
+    const result = await launch(command.file, command.args, paths.runDir, this.launchTimeoutMs);
     if (result.code !== 0) {
       const why = result.output.trim() || readTail(paths.logFile, 2048).trim() || (result.signal ? `killed by ${result.signal}` : 'no output');
       throw new VesselError('E_HYPERVISOR', `QEMU failed to start (exit ${result.code ?? result.signal ?? '?'}): ${why}`, {
@@ -219,6 +226,14 @@ export class QemuHypervisor implements Hypervisor {
     return watchProcess(state.pid, state.pidStartTime, this.watchIntervalMs, () => {
       onExit(exitReasonFromConsole(readTail(consoleLogPath(state.paths))));
     });
+  }
+
+  hotplugNic(state: HypervisorState, nic: NicHotplugRequest, onProgress?: ProgressFn): Promise<void> {
+    return hotplugNic(this, state, nic, onProgress);
+  }
+
+  unplugNic(state: HypervisorState, id: string, timeoutMs = 30_000): Promise<void> {
+    return unplugNic(this, state, id, timeoutMs);
   }
 
   /**

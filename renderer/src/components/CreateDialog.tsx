@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type CreateProgress, type VesselError } from '../../../core/contract/index.js';
+import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type CreateProgress, type NetworkInfo, type VesselError } from '../../../core/contract/index.js';
 import { api, type StreamHandle } from '../api/client.js';
 import { useStore } from '../store.js';
 import { SourceHint } from '../features/factory/SourceHint.js';
@@ -13,9 +13,11 @@ interface Form {
   withContainer: boolean;
   command: string;
   tty: boolean;
+  /** '' = the default (vessel as root, user otherwise); a network name, 'user' or 'none'. */
+  network: string;
 }
 
-const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true };
+const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true, network: '' };
 
 type Errors = Partial<Record<keyof Form, string>>;
 
@@ -32,6 +34,7 @@ function validate(f: Form) {
     memoryMiB: toNumber(f.memory),
     hypervisor: f.hypervisor,
     ...(f.kernel.trim() ? { kernel: f.kernel.trim() } : {}),
+    ...(f.network ? { network: f.network } : {}),
   };
   const parsed = CreateSandboxRequest.safeParse(sandbox);
   if (!parsed.success) {
@@ -69,6 +72,10 @@ export function CreateDialog() {
   const [progress, setProgress] = useState<string[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
   const stream = useRef<StreamHandle | null>(null);
+  const [networks, setNetworks] = useState<NetworkInfo[]>([]);
+  useEffect(() => {
+    if (createOpen) api.call('network.list', {}).then(setNetworks, () => setNetworks([]));
+  }, [createOpen]);
 
   useEffect(() => {
     const d = ref.current;
@@ -132,6 +139,14 @@ export function CreateDialog() {
           </Field>
           <Field id="create-memory" label="Memory (MiB)" error={shown.memory} hint="64 – 262144">
             <input {...aria('memory')} inputMode="numeric" value={form.memory} onChange={(e) => set('memory', e.target.value)} disabled={busy} />
+          </Field>
+          <Field id="create-network" label="Network" hint="default: vessel as root, user-mode otherwise">
+            <select id="create-network" value={form.network} onChange={(e) => set('network', e.target.value)} disabled={busy}>
+              <option value="">default</option>
+              {networks.map((n) => <option key={n.name} value={n.name}>{n.name} ({n.subnet})</option>)}
+              <option value="user">user-mode</option>
+              <option value="none">none (loopback only)</option>
+            </select>
           </Field>
           <Field id="create-kernel" label="Kernel" error={shown.kernel} hint="empty: the built guest kernel">
             <input {...aria('kernel')} value={form.kernel} onChange={(e) => set('kernel', e.target.value)} placeholder="/path/to/vmlinuz" disabled={busy} />

@@ -47,7 +47,7 @@ function useWindow(table: React.RefObject<HTMLTableElement | null>, total: numbe
   return range;
 }
 
-const Row = memo(function Row({ s, cpu, selected, now, index }: { s: SandboxSummary; cpu: number[]; selected: boolean; now: number; index: number }) {
+const Row = memo(function Row({ s, cpu, net, selected, now, index }: { s: SandboxSummary; cpu: number[]; net: number[]; selected: boolean; now: number; index: number }) {
   const navigate = useStore((st) => st.navigate);
   const toggle = useStore((st) => st.toggleSelected);
   const uptime = s.state === 'running' || s.state === 'paused' ? (s.startedAt ? formatDuration(now - Date.parse(s.startedAt)) : '–') : '–';
@@ -69,12 +69,13 @@ const Row = memo(function Row({ s, cpu, selected, now, index }: { s: SandboxSumm
       <td className="num">{uptime}</td>
       <td className="num">{s.containerCount}</td>
       <td className="spark"><Sparkline values={cpu} label={`CPU of ${s.name}`} /></td>
+      <td className="spark">{s.network?.netns ? <Sparkline values={net} label={`network KiB/s of ${s.name}`} /> : <span className="sub">{s.network?.mode ?? '–'}</span>}</td>
     </tr>
   );
 });
 
 export function SandboxList() {
-  const { sandboxes, loaded, listError, cpu, filterText, filterState, selected, setFilter, selectOnly, setCreateOpen } = useStore();
+  const { sandboxes, loaded, listError, cpu, net, filterText, filterState, selected, setFilter, selectOnly, setCreateOpen } = useStore();
   const now = useNow();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const visible = useMemo(() => {
@@ -148,11 +149,12 @@ export function SandboxList() {
               <th className="num">Uptime</th>
               <th className="num">Containers</th>
               <th>CPU (60 s)</th>
+              <th>Network (60 s)</th>
             </tr>
           </thead>
           <tbody>
             {start > 0 ? <tr aria-hidden="true" style={{ height: start * ROW_HEIGHT }} /> : null}
-            {visible.slice(start, end).map((s, i) => <Row key={s.id} index={start + i} s={s} cpu={cpu[s.id] ?? EMPTY} selected={Boolean(selected[s.id])} now={now} />)}
+            {visible.slice(start, end).map((s, i) => <Row key={s.id} index={start + i} s={s} cpu={cpu[s.id] ?? EMPTY} net={net[s.id] ?? EMPTY} selected={Boolean(selected[s.id])} now={now} />)}
             {end < visible.length ? <tr aria-hidden="true" style={{ height: (visible.length - end) * ROW_HEIGHT }} /> : null}
           </tbody>
         </table>

@@ -6,6 +6,7 @@ import { formatBytes, formatDuration, formatMiB, formatTime } from '../format.js
 import { historyOf, useStatsVersion, watchStats } from '../stats.js';
 import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnect, setActive, titleFor, useConsoles } from '../consoles.js';
 import { Chart } from './Chart.js';
+import { NetworkPanel } from '../features/networks/NetworkPanel.js';
 import { StateBadge } from './StateBadge.js';
 
 function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
@@ -26,6 +27,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
   const mem = useMemo(() => [{ label: 'VM RSS', color: '#9ece6a', values: h.rssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
   const pids = useMemo(() => [{ label: 'PIDs', color: '#bb9af7', values: h.pids }], [h]);
   const io = useMemo(() => [{ label: 'read', color: '#7dcfff', values: h.readKiBs }, { label: 'write', color: '#f7768e', values: h.writeKiBs }], [h]);
+  const netIo = useMemo(() => [{ label: 'rx', color: '#73daca', values: h.netRxKiBs }, { label: 'tx', color: '#ff9e64', values: h.netTxKiBs }], [h]);
   return (
     <section aria-labelledby="charts-title">
       <h2 id="charts-title">Live stats <span className="sub">1 Hz · last 5 minutes</span></h2>
@@ -34,6 +36,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
         <Chart title="Memory" unit=" MiB" t={h.t} series={mem} version={version} />
         <Chart title="Processes" unit="" t={h.t} series={pids} version={version} />
         <Chart title="Block I/O" unit=" KiB/s" t={h.t} series={io} version={version} />
+        <Chart title="Network I/O" unit=" KiB/s" t={h.t} series={netIo} version={version} />
       </div>
     </section>
   );
@@ -160,13 +163,14 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
     api.call('sandbox.get', { id }).then((s) => { setStatus(s); setError(null); }, (e: VesselError) => setError(`${e.code}: ${e.message}`));
     api.call('container.list', { sandboxId: id }).then(setContainers, () => setContainers([]));
   }, [id]);
-  // Reload when the list sees a state change.
-  useEffect(reload, [reload, summary?.state, summary?.containerCount]);
+  // Reload when this sandbox changes, whichever process changed it (events cross processes); no periodic reload.
+  const lastChange = events.findLast((e) => e.id === id && e.type !== 'progress');
+  const changeKey = lastChange ? `${lastChange.at} ${lastChange.type} ${lastChange.type === 'container' ? lastChange.container + lastChange.state : ''}` : '';
+  useEffect(reload, [reload, summary?.state, summary?.containerCount, changeKey]);
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
-    const r = setInterval(reload, 5000);
-    return () => { clearInterval(t); clearInterval(r); };
-  }, [reload]);
+    return () => clearInterval(t);
+  }, []);
 
   const s = status ?? summary ?? null;
   const mine = events.filter((e) => e.id === id);
@@ -227,6 +231,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
             </section>
           </div>
           <Containers sandbox={s} containers={containers} reload={reload} />
+          {status ? <NetworkPanel sandbox={status} reload={reload} /> : null}
           {s.state === 'running' || s.state === 'paused' ? <Charts sandboxId={id} /> : null}
           <section aria-labelledby="events-title">
             <h2 id="events-title">Events</h2>
@@ -236,7 +241,8 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
                   <li key={i}>
                     <time>{formatTime(e.at)}</time>
                     <span className="mono">{e.type}</span>
-                    <span>{e.type === 'state' ? `${e.from ?? '–'} → ${e.to}${e.reason ? ` (${e.reason})` : ''}` : e.type === 'progress' ? `[${e.phase}] ${e.message}` : ''}</span>
+                    <span>{e.type === 'state' ? `${e.from ?? '–'} → ${e.to}${e.reason ? ` (${e.reason})` : ''}` : e.type === 'progress' ? `[${e.phase}] ${e.message}` : e.type === 'container' ? `${e.container.slice(0, 12)} ${e.state}` : ''}</span>
+                    <span className="origin">{e.origin ? `by ${e.origin.command} (pid ${e.origin.pid})` : ''}</span>
                   </li>
                 ))}
               </ol>

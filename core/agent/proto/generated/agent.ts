@@ -1,6 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ARPNeighbor as _vessel_agent_v1_ARPNeighbor, ARPNeighbor__Output as _vessel_agent_v1_ARPNeighbor__Output } from './vessel/agent/v1/ARPNeighbor.js';
+import type { ARPNeighbors as _vessel_agent_v1_ARPNeighbors, ARPNeighbors__Output as _vessel_agent_v1_ARPNeighbors__Output } from './vessel/agent/v1/ARPNeighbors.js';
+import type { AddARPNeighborsRequest as _vessel_agent_v1_AddARPNeighborsRequest, AddARPNeighborsRequest__Output as _vessel_agent_v1_AddARPNeighborsRequest__Output } from './vessel/agent/v1/AddARPNeighborsRequest.js';
 import type { AgentServiceClient as _vessel_agent_v1_AgentServiceClient, AgentServiceDefinition as _vessel_agent_v1_AgentServiceDefinition } from './vessel/agent/v1/AgentService.js';
 import type { BlkioDeviceStats as _vessel_agent_v1_BlkioDeviceStats, BlkioDeviceStats__Output as _vessel_agent_v1_BlkioDeviceStats__Output } from './vessel/agent/v1/BlkioDeviceStats.js';
 import type { CheckRequest as _vessel_agent_v1_CheckRequest, CheckRequest__Output as _vessel_agent_v1_CheckRequest__Output } from './vessel/agent/v1/CheckRequest.js';
@@ -17,8 +20,16 @@ import type { GuestIdentityRequest as _vessel_agent_v1_GuestIdentityRequest, Gue
 import type { GuestIdentityResponse as _vessel_agent_v1_GuestIdentityResponse, GuestIdentityResponse__Output as _vessel_agent_v1_GuestIdentityResponse__Output } from './vessel/agent/v1/GuestIdentityResponse.js';
 import type { HealthClient as _vessel_agent_v1_HealthClient, HealthDefinition as _vessel_agent_v1_HealthDefinition } from './vessel/agent/v1/Health.js';
 import type { HealthCheckResponse as _vessel_agent_v1_HealthCheckResponse, HealthCheckResponse__Output as _vessel_agent_v1_HealthCheckResponse__Output } from './vessel/agent/v1/HealthCheckResponse.js';
+import type { IPAddress as _vessel_agent_v1_IPAddress, IPAddress__Output as _vessel_agent_v1_IPAddress__Output } from './vessel/agent/v1/IPAddress.js';
+import type { Interface as _vessel_agent_v1_Interface, Interface__Output as _vessel_agent_v1_Interface__Output } from './vessel/agent/v1/Interface.js';
+import type { Interfaces as _vessel_agent_v1_Interfaces, Interfaces__Output as _vessel_agent_v1_Interfaces__Output } from './vessel/agent/v1/Interfaces.js';
+import type { ListInterfacesRequest as _vessel_agent_v1_ListInterfacesRequest, ListInterfacesRequest__Output as _vessel_agent_v1_ListInterfacesRequest__Output } from './vessel/agent/v1/ListInterfacesRequest.js';
+import type { ListNetworkStatsRequest as _vessel_agent_v1_ListNetworkStatsRequest, ListNetworkStatsRequest__Output as _vessel_agent_v1_ListNetworkStatsRequest__Output } from './vessel/agent/v1/ListNetworkStatsRequest.js';
 import type { ListProcessesResponse as _vessel_agent_v1_ListProcessesResponse, ListProcessesResponse__Output as _vessel_agent_v1_ListProcessesResponse__Output } from './vessel/agent/v1/ListProcessesResponse.js';
+import type { ListRoutesRequest as _vessel_agent_v1_ListRoutesRequest, ListRoutesRequest__Output as _vessel_agent_v1_ListRoutesRequest__Output } from './vessel/agent/v1/ListRoutesRequest.js';
 import type { MemoryStats as _vessel_agent_v1_MemoryStats, MemoryStats__Output as _vessel_agent_v1_MemoryStats__Output } from './vessel/agent/v1/MemoryStats.js';
+import type { NetworkStats as _vessel_agent_v1_NetworkStats, NetworkStats__Output as _vessel_agent_v1_NetworkStats__Output } from './vessel/agent/v1/NetworkStats.js';
+import type { NetworkStatsResponse as _vessel_agent_v1_NetworkStatsResponse, NetworkStatsResponse__Output as _vessel_agent_v1_NetworkStatsResponse__Output } from './vessel/agent/v1/NetworkStatsResponse.js';
 import type { OnlineCPUMemRequest as _vessel_agent_v1_OnlineCPUMemRequest, OnlineCPUMemRequest__Output as _vessel_agent_v1_OnlineCPUMemRequest__Output } from './vessel/agent/v1/OnlineCPUMemRequest.js';
 import type { PidsStats as _vessel_agent_v1_PidsStats, PidsStats__Output as _vessel_agent_v1_PidsStats__Output } from './vessel/agent/v1/PidsStats.js';
 import type { ProcessInfo as _vessel_agent_v1_ProcessInfo, ProcessInfo__Output as _vessel_agent_v1_ProcessInfo__Output } from './vessel/agent/v1/ProcessInfo.js';
@@ -27,12 +38,16 @@ import type { ReadStreamRequest as _vessel_agent_v1_ReadStreamRequest, ReadStrea
 import type { ReadStreamResponse as _vessel_agent_v1_ReadStreamResponse, ReadStreamResponse__Output as _vessel_agent_v1_ReadStreamResponse__Output } from './vessel/agent/v1/ReadStreamResponse.js';
 import type { RemoveContainerRequest as _vessel_agent_v1_RemoveContainerRequest, RemoveContainerRequest__Output as _vessel_agent_v1_RemoveContainerRequest__Output } from './vessel/agent/v1/RemoveContainerRequest.js';
 import type { ReseedRandomDevRequest as _vessel_agent_v1_ReseedRandomDevRequest, ReseedRandomDevRequest__Output as _vessel_agent_v1_ReseedRandomDevRequest__Output } from './vessel/agent/v1/ReseedRandomDevRequest.js';
+import type { Route as _vessel_agent_v1_Route, Route__Output as _vessel_agent_v1_Route__Output } from './vessel/agent/v1/Route.js';
+import type { Routes as _vessel_agent_v1_Routes, Routes__Output as _vessel_agent_v1_Routes__Output } from './vessel/agent/v1/Routes.js';
 import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeRequest, SetGuestDateTimeRequest__Output as _vessel_agent_v1_SetGuestDateTimeRequest__Output } from './vessel/agent/v1/SetGuestDateTimeRequest.js';
 import type { SetGuestIdentityRequest as _vessel_agent_v1_SetGuestIdentityRequest, SetGuestIdentityRequest__Output as _vessel_agent_v1_SetGuestIdentityRequest__Output } from './vessel/agent/v1/SetGuestIdentityRequest.js';
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from './vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from './vessel/agent/v1/StatsContainerResponse.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from './vessel/agent/v1/TtyWinResizeRequest.js';
 import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from './vessel/agent/v1/UpdateContainerRequest.js';
+import type { UpdateInterfaceRequest as _vessel_agent_v1_UpdateInterfaceRequest, UpdateInterfaceRequest__Output as _vessel_agent_v1_UpdateInterfaceRequest__Output } from './vessel/agent/v1/UpdateInterfaceRequest.js';
+import type { UpdateRoutesRequest as _vessel_agent_v1_UpdateRoutesRequest, UpdateRoutesRequest__Output as _vessel_agent_v1_UpdateRoutesRequest__Output } from './vessel/agent/v1/UpdateRoutesRequest.js';
 import type { VersionCheckResponse as _vessel_agent_v1_VersionCheckResponse, VersionCheckResponse__Output as _vessel_agent_v1_VersionCheckResponse__Output } from './vessel/agent/v1/VersionCheckResponse.js';
 import type { WaitProcessResponse as _vessel_agent_v1_WaitProcessResponse, WaitProcessResponse__Output as _vessel_agent_v1_WaitProcessResponse__Output } from './vessel/agent/v1/WaitProcessResponse.js';
 import type { WriteStreamRequest as _vessel_agent_v1_WriteStreamRequest, WriteStreamRequest__Output as _vessel_agent_v1_WriteStreamRequest__Output } from './vessel/agent/v1/WriteStreamRequest.js';
@@ -46,6 +61,9 @@ export interface ProtoGrpcType {
   vessel: {
     agent: {
       v1: {
+        ARPNeighbor: MessageTypeDefinition<_vessel_agent_v1_ARPNeighbor, _vessel_agent_v1_ARPNeighbor__Output>
+        ARPNeighbors: MessageTypeDefinition<_vessel_agent_v1_ARPNeighbors, _vessel_agent_v1_ARPNeighbors__Output>
+        AddARPNeighborsRequest: MessageTypeDefinition<_vessel_agent_v1_AddARPNeighborsRequest, _vessel_agent_v1_AddARPNeighborsRequest__Output>
         AgentService: SubtypeConstructor<typeof grpc.Client, _vessel_agent_v1_AgentServiceClient> & { service: _vessel_agent_v1_AgentServiceDefinition }
         BlkioDeviceStats: MessageTypeDefinition<_vessel_agent_v1_BlkioDeviceStats, _vessel_agent_v1_BlkioDeviceStats__Output>
         CheckRequest: MessageTypeDefinition<_vessel_agent_v1_CheckRequest, _vessel_agent_v1_CheckRequest__Output>
@@ -62,8 +80,17 @@ export interface ProtoGrpcType {
         GuestIdentityResponse: MessageTypeDefinition<_vessel_agent_v1_GuestIdentityResponse, _vessel_agent_v1_GuestIdentityResponse__Output>
         Health: SubtypeConstructor<typeof grpc.Client, _vessel_agent_v1_HealthClient> & { service: _vessel_agent_v1_HealthDefinition }
         HealthCheckResponse: MessageTypeDefinition<_vessel_agent_v1_HealthCheckResponse, _vessel_agent_v1_HealthCheckResponse__Output>
+        IPAddress: MessageTypeDefinition<_vessel_agent_v1_IPAddress, _vessel_agent_v1_IPAddress__Output>
+        IPFamily: EnumTypeDefinition
+        Interface: MessageTypeDefinition<_vessel_agent_v1_Interface, _vessel_agent_v1_Interface__Output>
+        Interfaces: MessageTypeDefinition<_vessel_agent_v1_Interfaces, _vessel_agent_v1_Interfaces__Output>
+        ListInterfacesRequest: MessageTypeDefinition<_vessel_agent_v1_ListInterfacesRequest, _vessel_agent_v1_ListInterfacesRequest__Output>
+        ListNetworkStatsRequest: MessageTypeDefinition<_vessel_agent_v1_ListNetworkStatsRequest, _vessel_agent_v1_ListNetworkStatsRequest__Output>
         ListProcessesResponse: MessageTypeDefinition<_vessel_agent_v1_ListProcessesResponse, _vessel_agent_v1_ListProcessesResponse__Output>
+        ListRoutesRequest: MessageTypeDefinition<_vessel_agent_v1_ListRoutesRequest, _vessel_agent_v1_ListRoutesRequest__Output>
         MemoryStats: MessageTypeDefinition<_vessel_agent_v1_MemoryStats, _vessel_agent_v1_MemoryStats__Output>
+        NetworkStats: MessageTypeDefinition<_vessel_agent_v1_NetworkStats, _vessel_agent_v1_NetworkStats__Output>
+        NetworkStatsResponse: MessageTypeDefinition<_vessel_agent_v1_NetworkStatsResponse, _vessel_agent_v1_NetworkStatsResponse__Output>
         OnlineCPUMemRequest: MessageTypeDefinition<_vessel_agent_v1_OnlineCPUMemRequest, _vessel_agent_v1_OnlineCPUMemRequest__Output>
         PidsStats: MessageTypeDefinition<_vessel_agent_v1_PidsStats, _vessel_agent_v1_PidsStats__Output>
         ProcessInfo: MessageTypeDefinition<_vessel_agent_v1_ProcessInfo, _vessel_agent_v1_ProcessInfo__Output>
@@ -72,12 +99,16 @@ export interface ProtoGrpcType {
         ReadStreamResponse: MessageTypeDefinition<_vessel_agent_v1_ReadStreamResponse, _vessel_agent_v1_ReadStreamResponse__Output>
         RemoveContainerRequest: MessageTypeDefinition<_vessel_agent_v1_RemoveContainerRequest, _vessel_agent_v1_RemoveContainerRequest__Output>
         ReseedRandomDevRequest: MessageTypeDefinition<_vessel_agent_v1_ReseedRandomDevRequest, _vessel_agent_v1_ReseedRandomDevRequest__Output>
+        Route: MessageTypeDefinition<_vessel_agent_v1_Route, _vessel_agent_v1_Route__Output>
+        Routes: MessageTypeDefinition<_vessel_agent_v1_Routes, _vessel_agent_v1_Routes__Output>
         SetGuestDateTimeRequest: MessageTypeDefinition<_vessel_agent_v1_SetGuestDateTimeRequest, _vessel_agent_v1_SetGuestDateTimeRequest__Output>
         SetGuestIdentityRequest: MessageTypeDefinition<_vessel_agent_v1_SetGuestIdentityRequest, _vessel_agent_v1_SetGuestIdentityRequest__Output>
         SignalProcessRequest: MessageTypeDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_SignalProcessRequest__Output>
         StatsContainerResponse: MessageTypeDefinition<_vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_StatsContainerResponse__Output>
         TtyWinResizeRequest: MessageTypeDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_TtyWinResizeRequest__Output>
         UpdateContainerRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_UpdateContainerRequest__Output>
+        UpdateInterfaceRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateInterfaceRequest, _vessel_agent_v1_UpdateInterfaceRequest__Output>
+        UpdateRoutesRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateRoutesRequest, _vessel_agent_v1_UpdateRoutesRequest__Output>
         VersionCheckResponse: MessageTypeDefinition<_vessel_agent_v1_VersionCheckResponse, _vessel_agent_v1_VersionCheckResponse__Output>
         WaitProcessResponse: MessageTypeDefinition<_vessel_agent_v1_WaitProcessResponse, _vessel_agent_v1_WaitProcessResponse__Output>
         WriteStreamRequest: MessageTypeDefinition<_vessel_agent_v1_WriteStreamRequest, _vessel_agent_v1_WriteStreamRequest__Output>

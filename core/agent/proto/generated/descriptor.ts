@@ -154,6 +154,30 @@ export const agentProtoDescriptor = {
                     "ReadStderr": {
                       "requestType": "ReadStreamRequest",
                       "responseType": "ReadStreamResponse"
+                    },
+                    "UpdateInterface": {
+                      "requestType": "UpdateInterfaceRequest",
+                      "responseType": "Interface"
+                    },
+                    "UpdateRoutes": {
+                      "requestType": "UpdateRoutesRequest",
+                      "responseType": "Routes"
+                    },
+                    "ListInterfaces": {
+                      "requestType": "ListInterfacesRequest",
+                      "responseType": "Interfaces"
+                    },
+                    "ListRoutes": {
+                      "requestType": "ListRoutesRequest",
+                      "responseType": "Routes"
+                    },
+                    "AddARPNeighbors": {
+                      "requestType": "AddARPNeighborsRequest",
+                      "responseType": "Empty"
+                    },
+                    "ListNetworkStats": {
+                      "requestType": "ListNetworkStatsRequest",
+                      "responseType": "NetworkStatsResponse"
                     }
                   }
                 },
@@ -224,11 +248,16 @@ export const agentProtoDescriptor = {
                     "hostname": {
                       "type": "string",
                       "id": 2
+                    },
+                    "dns": {
+                      "rule": "repeated",
+                      "type": "string",
+                      "id": 3
                     }
                   },
                   "reserved": [
                     [
-                      3,
+                      4,
                       15
                     ]
                   ]
@@ -617,6 +646,238 @@ export const agentProtoDescriptor = {
                       "rule": "repeated",
                       "type": "BlkioDeviceStats",
                       "id": 4
+                    }
+                  }
+                },
+                "IPFamily": {
+                  "values": {
+                    "v4": 0,
+                    "v6": 1
+                  }
+                },
+                "IPAddress": {
+                  "fields": {
+                    "family": {
+                      "type": "IPFamily",
+                      "id": 1
+                    },
+                    "address": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "mask": {
+                      "type": "string",
+                      "id": 3
+                    }
+                  }
+                },
+                "Interface": {
+                  "fields": {
+                    "device": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "name": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "IPAddresses": {
+                      "rule": "repeated",
+                      "type": "IPAddress",
+                      "id": 3
+                    },
+                    "mtu": {
+                      "type": "uint64",
+                      "id": 4
+                    },
+                    "hwAddr": {
+                      "type": "string",
+                      "id": 5
+                    },
+                    "devicePath": {
+                      "type": "string",
+                      "id": 6
+                    },
+                    "type": {
+                      "type": "string",
+                      "id": 7
+                    },
+                    "rawFlags": {
+                      "type": "uint32",
+                      "id": 8
+                    }
+                  }
+                },
+                "Interfaces": {
+                  "fields": {
+                    "Interfaces": {
+                      "rule": "repeated",
+                      "type": "Interface",
+                      "id": 1
+                    }
+                  }
+                },
+                "Route": {
+                  "fields": {
+                    "dest": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "gateway": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "device": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "source": {
+                      "type": "string",
+                      "id": 4
+                    },
+                    "scope": {
+                      "type": "uint32",
+                      "id": 5
+                    },
+                    "family": {
+                      "type": "IPFamily",
+                      "id": 6
+                    },
+                    "flags": {
+                      "type": "uint32",
+                      "id": 7
+                    },
+                    "mtu": {
+                      "type": "uint32",
+                      "id": 8
+                    }
+                  }
+                },
+                "Routes": {
+                  "fields": {
+                    "Routes": {
+                      "rule": "repeated",
+                      "type": "Route",
+                      "id": 1
+                    }
+                  }
+                },
+                "UpdateInterfaceRequest": {
+                  "fields": {
+                    "interface": {
+                      "type": "Interface",
+                      "id": 1
+                    }
+                  }
+                },
+                "UpdateRoutesRequest": {
+                  "fields": {
+                    "routes": {
+                      "type": "Routes",
+                      "id": 1
+                    }
+                  }
+                },
+                "ListInterfacesRequest": {
+                  "fields": {}
+                },
+                "ListRoutesRequest": {
+                  "fields": {}
+                },
+                "ARPNeighbor": {
+                  "fields": {
+                    "toIPAddress": {
+                      "type": "IPAddress",
+                      "id": 1
+                    },
+                    "device": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "lladdr": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "state": {
+                      "type": "int32",
+                      "id": 4
+                    },
+                    "flags": {
+                      "type": "int32",
+                      "id": 5
+                    }
+                  }
+                },
+                "ARPNeighbors": {
+                  "fields": {
+                    "ARPNeighbors": {
+                      "rule": "repeated",
+                      "type": "ARPNeighbor",
+                      "id": 1
+                    }
+                  }
+                },
+                "AddARPNeighborsRequest": {
+                  "fields": {
+                    "neighbors": {
+                      "type": "ARPNeighbors",
+                      "id": 1
+                    }
+                  }
+                },
+                "ListNetworkStatsRequest": {
+                  "fields": {}
+                },
+                "NetworkStats": {
+                  "fields": {
+                    "name": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "rxBytes": {
+                      "type": "uint64",
+                      "id": 2
+                    },
+                    "rxPackets": {
+                      "type": "uint64",
+                      "id": 3
+                    },
+                    "rxErrors": {
+                      "type": "uint64",
+                      "id": 4
+                    },
+                    "rxDropped": {
+                      "type": "uint64",
+                      "id": 5
+                    },
+                    "txBytes": {
+                      "type": "uint64",
+                      "id": 6
+                    },
+                    "txPackets": {
+                      "type": "uint64",
+                      "id": 7
+                    },
+                    "txErrors": {
+                      "type": "uint64",
+                      "id": 8
+                    },
+                    "txDropped": {
+                      "type": "uint64",
+                      "id": 9
+                    },
+                    "hwAddr": {
+                      "type": "string",
+                      "id": 10
+                    }
+                  }
+                },
+                "NetworkStatsResponse": {
+                  "fields": {
+                    "stats": {
+                      "rule": "repeated",
+                      "type": "NetworkStats",
+                      "id": 1
                     }
                   }
                 }

@@ -4,9 +4,11 @@
 export interface CreateSandboxRequest {
   'sandboxId'?: (string);
   'hostname'?: (string);
+  'dns'?: (string)[];
 }
 
 export interface CreateSandboxRequest__Output {
   'sandboxId': (string);
   'hostname': (string);
+  'dns': (string)[];
 }

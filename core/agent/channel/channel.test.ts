@@ -1,0 +1,192 @@
+// The channel owner in this process, in front of the real guest agent server
+// (its gRPC handlers and its hello demux, as in the VM), reached over a unix
+// socket that stands in for QEMU's virtio-serial chardev. No VM: the
+// integration test (channel.int.test.ts) does the same on real QEMU.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+/* eslint-disable no-restricted-imports -- test only: the real guest agent server behind the owner, no VM */
+import { PortDemux } from '../../../guest/agent/demux.js';
+import { serveIoConnection, type IoEngine } from '../../../guest/agent/io-server.js';
+import { createAgentServer } from '../../../guest/agent/server.js';
+import type { GuestSystem } from '../../../guest/agent/system.js';
+/* eslint-enable no-restricted-imports */
+import { readProcStartTime } from '../../util/proc.js';
+import { AgentClient } from '../client.js';
+import { ChannelOwner, channelAnswers, channelPaths, readClaim } from './owner.js';
+
+const system: GuestSystem = {
+  kernelRelease: () => '6.1.0-test',
+  memTotalKiB: () => 524288,
+  onlineCpus: () => 2,
+  uptimeMs: () => 4242,
+  setHostname: () => Promise.resolve(),
+  setDateTime: () => Promise.resolve(),
+};
+
+/** QEMU's chardev: a unix socket server taking one host connection at a time, bytes to and from the guest's demux. */
+function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number; dropHost: () => void } {
+  let connections = 0;
+  let current: net.Socket | null = null;
+  const server = net.createServer({ pauseOnConnect: false }, (sock) => {
+    connections += 1;
+    current = sock;
+    const demux = new PortDemux({ write: (d, done) => sock.write(d, (err) => done(err ?? null)), newEpoch: () => undefined }, inject);
+    sock.on('data', (d: Buffer) => demux.data(d));
+    sock.on('close', () => demux.hostGone());
+    sock.on('error', () => undefined);
+  });
+  server.maxConnections = 1;
+  server.listen(socketPath);
+  return { server, connections: () => connections, dropHost: () => current?.destroy() };
+}
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+/** A process's output as the guest engine holds it: `total` bytes (a counting pattern), read from any offset; stdin collected. */
+class FakeEngine implements IoEngine {
+  readOffset = 0;
+  stdin: Buffer[] = [];
+  stdinClosed = false;
+  constructor(private readonly total: number) {}
+  byteAt(i: number): number {
+    return (i * 7 + 3) & 0xff;
+  }
+  acked = 0;
+  readStreamAhead(_c: string, _e: string, _w: 'stdout' | 'stderr', ack: number, offset: number, maxBytes: number): Promise<{ offset: number; data: Buffer; eof: boolean }> {
+    this.acked = Math.max(this.acked, ack);
+    const n = Math.max(0, Math.min(maxBytes, this.total - offset));
+    const data = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) data[i] = this.byteAt(offset + i);
+    this.readOffset = Math.max(this.readOffset, offset + n);
+    return Promise.resolve({ offset, data, eof: offset + n >= this.total });
+  }
+  writeStdin(_c: string, _e: string, data: Buffer): Promise<number> {
+    this.stdin.push(data);
+    return Promise.resolve(data.length);
+  }
+  closeStdin(): void {
+    this.stdinClosed = true;
+  }
+}
+
+async function setUp(engine?: IoEngine): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; socket: string; ioSocket: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-chan-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const agentSocket = path.join(dir, 'agent.sock');
+  const chardev = fakeChardev(agentSocket);
+  cleanups.push(() => chardev.server.close());
+  const { socket, pidFile, ioSocket } = channelPaths(dir);
+  let io: { upstream: string; listen: string } | undefined;
+  if (engine) {
+    const upstream = path.join(dir, 'io.sock');
+    const ioChardev = fakeChardev(upstream, (conn) => serveIoConnection(engine, conn));
+    cleanups.push(() => ioChardev.server.close());
+    io = { upstream, listen: ioSocket };
+  }
+  // This test process plays QEMU: the owner watches it, and it stays alive.
+  const owner = new ChannelOwner({ agentSocket, listen: socket, ...(io ? { io } : {}), pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+  expect(await owner.start()).toBe(true);
+  cleanups.push(() => owner.stop('test done'));
+  return { dir, owner, chardev, socket, ioSocket };
+}
+
+describe('agent channel owner (real guest agent server behind a stand-in chardev, no VM)', () => {
+  it('serves many clients at once over one guest connection; each gets its own answers', async () => {
+    const { chardev, socket } = await setUp();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 })));
+    cleanups.push(() => clients.forEach((c) => c.close()));
+    const answers = await Promise.all(clients.flatMap((c) => [c.check(), c.getGuestDetails().then((d) => d.kernelRelease)]));
+    expect(answers.filter((a) => a === 'SERVING')).toHaveLength(20);
+    expect(answers.filter((a) => a === '6.1.0-test')).toHaveLength(20);
+    // The guest saw exactly one host connection.
+    expect(chardev.connections()).toBe(1);
+  });
+
+  it('a client that goes away mid-call leaves the channel usable for the others', async () => {
+    const { socket } = await setUp();
+    const a = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    const b = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => { a.close(); b.close(); });
+    const pending = Promise.all(Array.from({ length: 10 }, () => a.getGuestDetails().catch((e: unknown) => e)));
+    a.close();
+    await pending;
+    for (let i = 0; i < 5; i++) expect(await b.check()).toBe('SERVING');
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+  });
+
+  it('guest errors keep their gRPC status through the owner (trailers pass through)', async () => {
+    const { socket } = await setUp();
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    // No container engine in this guest: the container RPCs answer with an error status, not a hang.
+    await expect(c.statsContainer('nope')).rejects.toMatchObject({ code: expect.stringMatching(/^E_/) as unknown as string });
+    expect(await c.check()).toBe('SERVING');
+  });
+
+  it('claims the sandbox with a pidfile: a second owner is refused, and stop removes socket and pidfile', async () => {
+    const { dir, owner, socket } = await setUp();
+    expect(readClaim(channelPaths(dir).pidFile)?.pid).toBe(process.pid);
+    expect(await channelAnswers(dir)).not.toBeNull();
+    const second = new ChannelOwner({ agentSocket: path.join(dir, 'agent.sock'), listen: socket, pidFile: channelPaths(dir).pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+    expect(await second.start()).toBe(false);
+    owner.stop('test');
+    expect(await owner.exited).toBe('test');
+    expect(await channelAnswers(dir)).toBeNull();
+    expect(readClaim(channelPaths(dir).pidFile)).toBeNull();
+  });
+
+  it('data plane: output streams through the owner in order, a slow reader holds the guest back (bounded), stdin arrives in order', async () => {
+    const total = 12 * 1024 * 1024;
+    const engine = new FakeEngine(total);
+    const { socket, ioSocket } = await setUp(engine);
+    await waitUntil(() => existsSync(ioSocket));
+    const c = await AgentClient.connect({ kind: 'channel', path: socket, ioPath: ioSocket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    let got = 0;
+    let bad = -1;
+    let maxAhead = 0;
+    for await (const chunk of c.readStream('ctr', 'ctr', 'stdout')) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== engine.byteAt(got + i) && bad < 0) bad = got + i;
+      got += chunk.length;
+      // A slow reader: what the guest has read out of the process's buffer stays within the windows in flight.
+      maxAhead = Math.max(maxAhead, engine.readOffset - got);
+      // The guest releases only what this reader consumed: nothing in flight is lost if it goes away.
+      if (engine.acked > got) bad = Math.min(bad < 0 ? Infinity : bad, engine.acked);
+      if (got % (1024 * 1024) < chunk.length) await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(got).toBe(total);
+    expect(bad).toBe(-1);
+    // Client window + owner window + one read of at most 1 MiB, nowhere near the 12 MiB the process wrote.
+    expect(maxAhead).toBeLessThanOrEqual(3 * 1024 * 1024 + 4 * 256 * 1024);
+    for (let i = 0; i < 50; i++) await c.writeStdin('ctr', 'ctr', Buffer.from(`line ${i}\n`));
+    await c.closeStdin('ctr', 'ctr');
+    expect(Buffer.concat(engine.stdin).toString()).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
+    expect(engine.stdinClosed).toBe(true);
+  });
+
+  it('the guest connection breaks (agent restarted, chardev reset): the owner reconnects with a new hello and clients carry on', async () => {
+    const { chardev, socket } = await setUp();
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+    chardev.dropHost();
+    await waitUntil(() => chardev.connections() === 2);
+    // The same client connection, the same owner: calls work again once the owner is back on the guest.
+    let answer: string | null = null;
+    for (let i = 0; i < 50 && answer !== 'SERVING'; i++) answer = await c.check().catch(() => null);
+    expect(answer).toBe('SERVING');
+    expect(chardev.connections()).toBe(2);
+  });
+});

@@ -1,0 +1,8 @@
+// Original file: core/agent/proto/agent.proto
+
+
+export interface ListRoutesRequest {
+}
+
+export interface ListRoutesRequest__Output {
+}

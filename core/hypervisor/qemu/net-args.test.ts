@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { VesselError } from '../../contract/index.js';
+import { networkArgs, tapsToOpen } from './net-args.js';
+import { freeRootPort, rootPortArgs } from './root-ports.js';
+import { wrapInNetns } from './tapfd.js';
+
+describe('NIC arguments', () => {
+  it('a tap NIC is an inherited fd (never ifname=), in order from fd 3, on virtio-net-pci with the MAC and no option ROM', () => {
+    const net = { netnsPath: '/run/netns/x', nics: [
+      { kind: 'tap' as const, id: 'net0', tap: 'tap0_vsl', mac: 'aa:bb:cc:dd:ee:01' },
+      { kind: 'tap' as const, id: 'net1', tap: 'tap1_vsl', mac: 'aa:bb:cc:dd:ee:02' },
+    ] };
+    expect(networkArgs(net, 'q35')).toEqual([
+      '-netdev', 'tap,id=net0,fd=3', '-device', 'virtio-net-pci,netdev=net0,id=net0-dev,mac=aa:bb:cc:dd:ee:01,romfile=',
+      '-netdev', 'tap,id=net1,fd=4', '-device', 'virtio-net-pci,netdev=net1,id=net1-dev,mac=aa:bb:cc:dd:ee:02,romfile=',
+    ]);
+    expect(tapsToOpen(net)).toEqual(['tap0_vsl', 'tap1_vsl']);
+    expect(networkArgs(net, 'microvm')[3]).toBe('virtio-net-device,netdev=net0,id=net0-dev,mac=aa:bb:cc:dd:ee:01');
+  });
+  it('user-mode networking carries the host forwards', () => {
+    const args = networkArgs({ nics: [{ kind: 'user', id: 'net0', mac: '52:54:00:00:00:01', hostForwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80 }] }] }, 'q35');
+    expect(args[1]).toBe('user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:8080-:80');
+  });
+  it('vhost-user and physical (VFIO) NICs: their arguments exist though no endpoint uses them here yet', () => {
+    expect(networkArgs({ nics: [{ kind: 'vhost-user', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', socketPath: '/run/vu,0.sock' }] }, 'q35')).toEqual([
+      '-chardev', 'socket,id=net0-chr,path=/run/vu,,0.sock', '-netdev', 'vhost-user,id=net0,chardev=net0-chr',
+      '-device', 'virtio-net-pci,netdev=net0,id=net0-dev,mac=aa:bb:cc:dd:ee:01,romfile=',
+    ]);
+    expect(networkArgs({ nics: [{ kind: 'vfio', id: 'net1', mac: 'aa:bb:cc:dd:ee:02', pciAddress: '0000:03:00.0' }] }, 'q35')).toEqual(['-device', 'vfio-pci,host=0000:03:00.0,id=net1-dev']);
+    expect(() => networkArgs({ nics: [{ kind: 'vfio', id: 'net1', mac: 'aa:bb:cc:dd:ee:02', pciAddress: '03:00.0;x' }] }, 'q35')).toThrow(/invalid PCI address/);
+  });
+  it('refuses a bad MAC, a bad id and a tap without a namespace', () => {
+    const bad = [
+      { nics: [{ kind: 'tap' as const, id: 'net0', tap: 't', mac: 'AA:BB' }], netnsPath: '/n' },
+      { nics: [{ kind: 'tap' as const, id: 'eth0', tap: 't', mac: 'aa:bb:cc:dd:ee:01' }], netnsPath: '/n' },
+      { nics: [{ kind: 'tap' as const, id: 'net0', tap: 't', mac: 'aa:bb:cc:dd:ee:01' }] },
+    ];
+    for (const b of bad) expect(() => networkArgs(b, 'q35')).toThrow(VesselError);
+  });
+  it('QEMU runs through the helper, inside the namespace, with the taps to open', () => {
+    expect(wrapInNetns('/h', '/run/netns/x', ['tap0_vsl'], '/usr/bin/qemu', ['-m', '1G'])).toEqual({
+      file: '/h', args: ['exec', '--netns', '/run/netns/x', '--tap', 'tap0_vsl', '--', '/usr/bin/qemu', '-m', '1G'],
+    });
+  });
+});
+
+describe('PCIe root ports', () => {
+  it('renders rpI on pcie.0 with chassis/slot I+1', () => {
+    expect(rootPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1', '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=2,slot=2']);
+  });
+  it('finds the first root port with an empty secondary bus in a query-pci reply', () => {
+    const reply = [{ bus: 0, devices: [
+      { qdev_id: 'rp0', pci_bridge: { bus: { devices: [{ qdev_id: 'net1-dev' }] } } },
+      { qdev_id: 'rp1', pci_bridge: { bus: { devices: [] } } },
+      { qdev_id: 'rp2', pci_bridge: { bus: { devices: [] } } },
+      { qdev_id: 'vser0' },
+    ] }];
+    expect(freeRootPort(reply)).toBe('rp1');
+    expect(freeRootPort([{ bus: 0, devices: [{ qdev_id: 'rp0', pci_bridge: { bus: { devices: [{ qdev_id: 'x' }] } } }] }])).toBeNull();
+  });
+});

@@ -1,0 +1,541 @@
+// The network manager SandboxService is given (virtcontainers' Network):
+// one namespace per sandbox, CNI ADD/DEL/CHECK on it, endpoints from the
+// links found there, the NICs QEMU needs, the config the guest agent needs.
+// Every host change is journalled in <root>/network/sandboxes/<id>.json
+// before it is made, so a process killed half way leaves a record the next
+// process finishes (teardown) from, not guesswork.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  PortMapping, SandboxId, VesselError, type CreateNetworkRequest, type NetworkInfo, type NicStats, type SandboxNetworkStatus,
+} from '../contract/index.js';
+import { writeFileAtomic } from '../store/index.js';
+import { readProcStartTime } from '../util/proc.js';
+import type { VmNetworkConfig, VmNic } from '../hypervisor/hypervisor.js';
+import { CniResult, CniRunner, type CniInvocation } from './cni.js';
+import { ip, mustRun } from './exec.js';
+import { assertEndpointSupported, linkCounters, removeMacvtap, removeTcFilter, scanNamespace, setupMacvtap, setupTcFilter, tapName } from './endpoint.js';
+import { confList, DEFAULT_NETWORK, NetworkStore, toNetworkInfo, type NetworkRecord } from './networks.js';
+import { assertPortsFree } from './ports.js';
+
+const NicRecord = z.object({
+  id: z.string(),
+  network: z.string(),
+  /** CNI_IFNAME in the namespace (eth0, eth1...). */
+  ifName: z.string(),
+  cniResult: CniResult.nullable(),
+  tap: z.string().nullable(),
+  mac: z.string(),
+  mtu: z.number(),
+  ips: z.array(z.string()),
+  gateway: z.string().nullable(),
+  routes: z.array(z.object({ dest: z.string(), gateway: z.string() })),
+  endpointType: z.enum(['veth', 'macvlan', 'macvtap', 'tap', 'tuntap', 'physical', 'vhost-user', 'user']),
+  model: z.enum(['tcfilter', 'macvtap', 'none', 'user']),
+  hotplugged: z.boolean(),
+  /** The macvtap character device QEMU opens (macvtap model). */
+  device: z.string().nullable().default(null),
+  /** false while being plugged/unplugged: a journal mark for recovery. */
+  complete: z.boolean(),
+});
+export type NicRecord = z.infer<typeof NicRecord>;
+
+export const SandboxNetRecord = z.object({
+  schemaVersion: z.literal(1),
+  sandboxId: SandboxId,
+  /** 'setup' and 'teardown' are journal phases: a record left in them by a dead process is undone by recover(). */
+  phase: z.enum(['setup', 'ready', 'teardown']),
+  owner: z.object({ pid: z.number(), startTime: z.number() }),
+  mode: z.string(),
+  reason: z.string(),
+  netnsName: z.string().nullable(),
+  netnsPath: z.string().nullable(),
+  /** Whether Vessel made the namespace (and deletes it), or joined one (ns:PATH). */
+  ownNetns: z.boolean(),
+  nics: z.array(NicRecord),
+  ports: z.array(PortMapping),
+  dns: z.array(z.string()),
+});
+export type SandboxNetRecord = z.infer<typeof SandboxNetRecord>;
+
+/** What the guest agent is told: interfaces by MAC, routes, resolv.conf lines. */
+export interface GuestNetConfig {
+  interfaces: { hwAddr: string; name: string; ips: { address: string; prefix: number }[]; mtu: number }[];
+  routes: { dest: string; gateway: string; device: string }[];
+  dns: string[];
+}
+
+export interface NetworkRequest {
+  network?: string;
+  ports?: PortMapping[];
+}
+
+/** The interface SandboxService depends on (tests may give another). */
+export interface NetworkManager {
+  setupSandbox(sandboxId: string, request: NetworkRequest): Promise<SandboxNetRecord>;
+  teardownSandbox(sandboxId: string): Promise<void>;
+  read(sandboxId: string): SandboxNetRecord | null;
+  vmNetwork(rec: SandboxNetRecord): VmNetworkConfig | undefined;
+  guestConfig(rec: SandboxNetRecord, nics?: NicRecord[]): GuestNetConfig;
+  status(rec: SandboxNetRecord): SandboxNetworkStatus;
+  /** Plans and makes the host side of a second NIC (CNI ADD + tap); commit/abort after the hot plug. */
+  prepareNic(sandboxId: string, network: string): Promise<NicRecord>;
+  commitNic(sandboxId: string, id: string): Promise<void>;
+  releaseNic(sandboxId: string, id: string): Promise<void>;
+  hostCounters(rec: SandboxNetRecord): Promise<Map<string, NicStats['host']>>;
+  /** Replace the sandbox's port forwards live (portmap DEL + ADD); a port in use fails before anything changes. */
+  setPorts(sandboxId: string, ports: PortMapping[]): Promise<SandboxNetRecord>;
+  recover(isSandboxAlive: (id: string) => boolean): Promise<string[]>;
+  networks: NetworkAdmin;
+}
+
+export interface NetworkAdmin {
+  create(req: CreateNetworkRequest): Promise<NetworkInfo>;
+  list(): Promise<NetworkInfo[]>;
+  inspect(name: string): Promise<NetworkInfo>;
+  remove(name: string): Promise<void>;
+}
+
+export interface CniNetworkManagerOptions {
+  root: string;
+  cniPath?: string;
+  /** Whether this process may make namespaces and links (root). */
+  privileged?: boolean;
+  /** The resolv.conf whose non-loopback lines a guest gets when its network gives no DNS (tests give their own). */
+  resolvConfPath?: string;
+}
+
+const USER_GUEST_IP = '10.0.2.15';
+const USER_GATEWAY = '10.0.2.2';
+const USER_DNS = '10.0.2.3';
+
+/** resolv.conf lines a guest can use: the loopback resolvers of the host (systemd-resolved, dnsmasq) are unreachable from it. */
+export function guestResolvLines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => /^(nameserver|search|options|domain)\s/.test(l))
+    .filter((l) => !/^nameserver\s+(127\.|::1$|0\.0\.0\.0)/.test(l));
+}
+
+/**
+ * A named point where the integration tests SIGKILL this process
+ * (VESSEL_TEST_CRASH_AT=name) to prove the journal recovers from it.
+ */
+function crashPoint(name: string): void {
+  if (process.env.VESSEL_TEST_CRASH_AT === name) process.kill(process.pid, 'SIGKILL');
+}
+
+function randomMac(): string {
+  const b = randomBytes(3);
+  return `52:54:00:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+export class CniNetworkManager implements NetworkManager {
+  private readonly dir: string;
+  private readonly store: NetworkStore;
+  private readonly cni: CniRunner;
+  private readonly privileged: boolean;
+  private readonly resolvConfPath: string;
+  readonly networks: NetworkAdmin;
+
+  constructor(private readonly options: CniNetworkManagerOptions) {
+    this.dir = path.join(options.root, 'network', 'sandboxes');
+    this.store = new NetworkStore(options.root);
+    this.cni = new CniRunner(options.cniPath);
+    this.privileged = options.privileged ?? process.getuid?.() === 0;
+    this.resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
+    this.networks = {
+      create: async (req) => toNetworkInfo(await this.store.create(req), []),
+      list: async () => {
+        if (this.privileged) await this.store.ensureDefault();
+        const users = this.attachments();
+        return this.store.list().map((n) => toNetworkInfo(n, users.get(n.name) ?? []));
+      },
+      inspect: async (name) => {
+        if (name === DEFAULT_NETWORK && this.privileged) await this.store.ensureDefault();
+        return toNetworkInfo(this.store.get(name), this.attachments().get(name) ?? []);
+      },
+      remove: async (name) => {
+        const rec = this.store.get(name);
+        const users = this.attachments().get(name) ?? [];
+        if (users.length > 0) throw new VesselError('E_BUSY', `network "${name}" is in use by ${users.length} sandbox(es) (${users.map((u) => u.slice(0, 12)).join(', ')}): delete them or disconnect them first`);
+        await this.store.remove(rec);
+      },
+    };
+  }
+
+  // ---- records (the journal) ------------------------------------------
+
+  private file(id: string): string {
+    SandboxId.parse(id);
+    return path.join(this.dir, `${id}.json`);
+  }
+
+  read(id: string): SandboxNetRecord | null {
+    const f = this.file(id);
+    if (!existsSync(f)) return null;
+    const parsed = SandboxNetRecord.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+    if (!parsed.success) throw new VesselError('E_CORRUPT_STATE', `network record ${f} is malformed: ${parsed.error.issues[0]?.message ?? ''}`);
+    return parsed.data;
+  }
+
+  private async write(rec: SandboxNetRecord): Promise<void> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file(rec.sandboxId), JSON.stringify(rec, null, 2));
+  }
+
+  private all(): SandboxNetRecord[] {
+    if (!existsSync(this.dir)) return [];
+    const out: SandboxNetRecord[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        const rec = this.read(f.slice(0, -5));
+        if (rec) out.push(rec);
+      } catch {
+        // malformed: reported by the sandbox's own status
+      }
+    }
+    return out;
+  }
+
+  /** network name → sandbox IDs on it. */
+  private attachments(): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const rec of this.all()) {
+      for (const nic of rec.nics) {
+        const list = m.get(nic.network) ?? [];
+        if (!list.includes(rec.sandboxId)) list.push(rec.sandboxId);
+        m.set(nic.network, list);
+      }
+    }
+    return m;
+  }
+
+  private owner(): { pid: number; startTime: number } {
+    return { pid: process.pid, startTime: readProcStartTime(process.pid) ?? 0 };
+  }
+
+  // ---- set-up and tear-down -------------------------------------------
+
+  async setupSandbox(sandboxId: string, request: NetworkRequest): Promise<SandboxNetRecord> {
+    const ports = request.ports ?? [];
+    let mode = request.network;
+    let reason = 'asked for with --network';
+    if (mode === undefined) {
+      mode = this.privileged ? DEFAULT_NETWORK : 'user';
+      reason = this.privileged ? 'default as root: the vessel bridge network' : 'default without root: user-mode networking (QEMU slirp; passt is not installed)';
+    }
+    const base: SandboxNetRecord = {
+      schemaVersion: 1, sandboxId, phase: 'setup', owner: this.owner(), mode, reason, netnsName: null, netnsPath: null, ownNetns: false,
+      nics: [], ports, dns: [],
+    };
+    if (this.read(sandboxId)) throw new VesselError('E_ALREADY_EXISTS', `sandbox ${sandboxId} already has a network record`);
+    if (mode === 'none') {
+      if (ports.length) throw new VesselError('E_INVALID_ARGUMENT', 'port forwards need a network: drop -p or use --network NAME|user');
+      const rec = { ...base, phase: 'ready' as const };
+      await this.write(rec);
+      return rec;
+    }
+    if (mode === 'user') return this.setupUser(base, ports);
+    if (mode.startsWith('ns:')) return this.setupJoined(base, mode.slice(3));
+    if (!this.privileged) throw new VesselError('E_PERMISSION', `network "${mode}" needs root (namespaces, bridges): use --network user`);
+    const net = mode === DEFAULT_NETWORK ? await this.store.ensureDefault() : this.store.get(mode);
+    if (ports.length && net.driver !== 'bridge') throw new VesselError('E_INVALID_ARGUMENT', `port forwards need a bridge network; "${net.name}" is ${net.driver}`);
+    await assertPortsFree(ports, this.all().flatMap((r) => r.ports));
+    const netnsName = `vsl-${sandboxId.slice(0, 20)}`;
+    let rec: SandboxNetRecord = { ...base, netnsName, netnsPath: `/run/netns/${netnsName}`, ownNetns: true };
+    await this.write(rec); // journal: the namespace is about to exist
+    try {
+      await ip(null, ['netns', 'add', netnsName]);
+      crashPoint('netns-added');
+      await ip(rec.netnsPath, ['link', 'set', 'lo', 'up']);
+      const nic = await this.attach(rec, net, 0, ports);
+      crashPoint('endpoint-ready');
+      rec = { ...rec, nics: [nic] };
+      rec.dns = this.dnsFor(nic.cniResult);
+      rec = { ...rec, phase: 'ready', nics: rec.nics.map((n) => ({ ...n, complete: true })) };
+      await this.write(rec);
+      return rec;
+    } catch (err) {
+      await this.teardownSandbox(sandboxId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async setupUser(base: SandboxNetRecord, ports: PortMapping[]): Promise<SandboxNetRecord> {
+    await assertPortsFree(ports, this.all().flatMap((r) => r.ports));
+    const nic: NicRecord = {
+      id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: 1500, ips: [`${USER_GUEST_IP}/24`],
+      gateway: USER_GATEWAY, routes: [{ dest: 'default', gateway: USER_GATEWAY }], endpointType: 'user', model: 'user', hotplugged: false, complete: true, device: null,
+    };
+    const rec: SandboxNetRecord = { ...base, phase: 'ready', nics: [nic], dns: this.options.resolvConfPath ? this.dnsFor(null) : [`nameserver ${USER_DNS}`] };
+    await this.write(rec);
+    return rec;
+  }
+
+  /** ns:PATH: a namespace another tool made; its links become endpoints, as virtcontainers does with the netns CNI hands it. */
+  private async setupJoined(base: SandboxNetRecord, nsPath: string): Promise<SandboxNetRecord> {
+    if (!path.isAbsolute(nsPath) || !existsSync(nsPath)) throw new VesselError('E_NOT_FOUND', `network namespace ${nsPath} does not exist (give ns:/run/netns/NAME or ns:/proc/PID/ns/net)`);
+    let rec: SandboxNetRecord = { ...base, netnsPath: nsPath, ownNetns: false };
+    await this.write(rec);
+    try {
+      const scan = await scanNamespace(nsPath);
+      const links = scan.links.filter((l) => l.addresses.length > 0 && !l.name.endsWith('_vsl'));
+      if (links.length === 0) throw new VesselError('E_NETWORK', `namespace ${nsPath} has no link with an IPv4 address to give the sandbox`);
+      const nics: NicRecord[] = [];
+      for (const [i, link] of links.entries()) {
+        assertEndpointSupported(link);
+        const tap = link.kind === 'tap' ? link.name : tapName(i);
+        if (link.kind !== 'tap') await setupTcFilter(nsPath, link, tap);
+        nics.push({
+          id: `net${i}`, network: `ns:${nsPath}`, ifName: link.name, cniResult: null, tap, mac: link.mac, mtu: link.mtu,
+          ips: link.addresses.map((a) => `${a.address}/${a.prefix}`),
+          gateway: scan.routes.find((r) => r.dest === 'default' && r.device === link.name)?.gateway ?? null,
+          routes: scan.routes.filter((r) => r.device === link.name && r.gateway).map((r) => ({ dest: r.dest, gateway: r.gateway })),
+          endpointType: link.kind === 'other' ? 'veth' : link.kind, model: link.kind === 'tap' ? 'none' : 'tcfilter', hotplugged: false, complete: true, device: null,
+        });
+      }
+      rec = { ...rec, phase: 'ready', nics, dns: this.dnsFor(null) };
+      await this.write(rec);
+      return rec;
+    } catch (err) {
+      await this.teardownSandbox(base.sandboxId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** CNI ADD of one network on ifName eth<index>, then its tcfilter endpoint. The journal records the NIC before ADD. */
+  private async attach(rec: SandboxNetRecord, net: NetworkRecord, index: number, ports: PortMapping[]): Promise<NicRecord> {
+    const nsPath = rec.netnsPath;
+    if (!nsPath) throw new VesselError('E_INTERNAL', 'no namespace to attach to');
+    const ifName = `eth${index}`;
+    const macvtap = net.model === 'macvtap';
+    const pending: NicRecord = {
+      id: `net${index}`, network: net.name, ifName, cniResult: null, tap: macvtap ? `mtap${index}_vsl` : tapName(index), mac: '', mtu: 1500, ips: [], gateway: null, routes: [],
+      endpointType: net.driver === 'bridge' ? 'veth' : 'macvlan', model: macvtap ? 'macvtap' : 'tcfilter', hotplugged: index > 0, complete: false,
+      device: macvtap ? path.join(this.devDir(), `${rec.sandboxId.slice(0, 20)}-${index}`) : null,
+    };
+    await this.write({ ...rec, nics: [...rec.nics.filter((n) => n.id !== pending.id), pending] });
+    const result = await this.cni.add(confList(net), this.invocation(rec.sandboxId, nsPath, ifName, ports));
+    crashPoint('cni-added');
+    const withResult = { ...pending, cniResult: result };
+    await this.write({ ...rec, nics: [...rec.nics.filter((n) => n.id !== pending.id), withResult] });
+    const scan = await scanNamespace(nsPath);
+    const link = scan.links.find((l) => l.name === ifName);
+    if (!link) throw new VesselError('E_NETWORK', `CNI ADD on ${net.name} made no ${ifName} in the sandbox's namespace`);
+    assertEndpointSupported(link);
+    if (pending.device && rec.netnsName) {
+      mkdirSync(this.devDir(), { recursive: true, mode: 0o700 });
+      await setupMacvtap(rec.netnsName, nsPath, link, pending.tap ?? `mtap${index}_vsl`, pending.device);
+    } else {
+      await setupTcFilter(nsPath, link, pending.tap ?? tapName(index));
+    }
+    const ips = result.ips.map((i) => i.address);
+    const gateway = result.ips[0]?.gateway ?? null;
+    return {
+      ...withResult, mac: link.mac.toLowerCase(), mtu: link.mtu, ips, gateway,
+      routes: result.routes.map((r) => ({ dest: r.dst === '0.0.0.0/0' ? 'default' : r.dst, gateway: r.gw ?? gateway ?? '' })),
+    };
+  }
+
+  private devDir(): string {
+    return path.join(this.options.root, 'network', 'dev');
+  }
+
+  private invocation(sandboxId: string, nsPath: string, ifName: string, ports: PortMapping[]): CniInvocation {
+    return { containerId: sandboxId, netnsPath: nsPath, ifName, portMappings: ports };
+  }
+
+  private dnsFor(result: CniResult | null): string[] {
+    const ns = result?.dns.nameservers ?? [];
+    if (ns.length) return [...ns.map((n) => `nameserver ${n}`), ...((result?.dns.search ?? []).length ? [`search ${(result?.dns.search ?? []).join(' ')}`] : [])];
+    try {
+      return guestResolvLines(readFileSync(this.resolvConfPath, 'utf8'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Undo everything the record names; idempotent (CNI DEL and link deletes tolerate what is already gone). */
+  async teardownSandbox(sandboxId: string): Promise<void> {
+    const rec = this.read(sandboxId);
+    if (!rec) return;
+    await this.write({ ...rec, phase: 'teardown', owner: this.owner() });
+    const errors: unknown[] = [];
+    for (const nic of [...rec.nics].reverse()) {
+      try {
+        await this.detachHost(rec, nic);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    crashPoint('teardown-cni-deleted');
+    if (rec.ownNetns && rec.netnsName) {
+      await ip(null, ['netns', 'delete', rec.netnsName]).catch((err: unknown) => {
+        if (existsSync(`/run/netns/${rec.netnsName ?? ''}`)) errors.push(err);
+      });
+    }
+    if (errors.length) throw errors[0];
+    rmSync(this.file(sandboxId), { force: true });
+  }
+
+  private async detachHost(rec: SandboxNetRecord, nic: NicRecord): Promise<void> {
+    if (nic.model === 'user') return;
+    const nsPath = rec.netnsPath;
+    if (nsPath && nic.tap && nic.model === 'tcfilter' && existsSync(nsPath)) await removeTcFilter(nsPath, nic.ifName, nic.tap);
+    if (nic.model === 'macvtap' && nic.device) {
+      rmSync(nic.device, { force: true });
+      if (nsPath && existsSync(nsPath)) {
+        await removeMacvtap(nsPath, nic.tap ?? '', nic.device).catch(() => undefined);
+        // The bridge plugin's DEL finds the NAT rules to remove from the addresses on the link: give them back.
+        for (const cidr of nic.ips) await ip(nsPath, ['addr', 'add', cidr, 'dev', nic.ifName]).catch(() => undefined);
+      }
+    }
+    if (nic.network.startsWith('ns:')) return;
+    const net = this.store.read(nic.network);
+    if (!net) return; // network removed by hand: nothing of ours to DEL against
+    // Without a recorded result (killed between ADD and the journal write) DEL still frees the lease and the rules keyed by container ID.
+    await this.cni.del(confList(net), this.invocation(rec.sandboxId, nsPath && existsSync(nsPath) ? nsPath : '', nic.ifName, nic.id === 'net0' ? rec.ports : []), nic.cniResult);
+  }
+
+  // ---- what the VM and the guest get ------------------------------------
+
+  vmNetwork(rec: SandboxNetRecord): VmNetworkConfig | undefined {
+    const nics: VmNic[] = rec.nics.filter((n) => n.complete).map((n) => (n.model === 'user'
+      ? { kind: 'user', id: n.id, mac: n.mac, hostForwards: rec.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, guestPort: p.containerPort })) }
+      : { kind: 'tap', id: n.id, tap: n.tap ?? '', mac: n.mac, ...(n.device ? { device: n.device } : {}) }));
+    if (nics.length === 0 && !rec.netnsPath) return undefined;
+    return { ...(rec.netnsPath ? { netnsPath: rec.netnsPath } : {}), nics };
+  }
+
+  guestConfig(rec: SandboxNetRecord, only?: NicRecord[]): GuestNetConfig {
+    const nics = only ?? rec.nics.filter((n) => n.complete);
+    const interfaces = nics.map((n) => ({
+      hwAddr: n.mac, name: n.ifName.startsWith('eth') ? n.ifName : `eth${n.id.slice(3)}`, mtu: n.mtu,
+      ips: n.ips.map((c) => ({ address: c.split('/')[0] ?? '', prefix: Number(c.split('/')[1] ?? 32) })),
+    }));
+    const routes = nics.flatMap((n, i) => n.routes.map((r) => ({ dest: r.dest, gateway: r.gateway, device: interfaces[i]?.name ?? 'eth0' })));
+    return { interfaces, routes, dns: rec.dns };
+  }
+
+  status(rec: SandboxNetRecord): SandboxNetworkStatus {
+    const hasTap = rec.nics.some((n) => n.model !== 'user');
+    const datapath = rec.nics.length === 0 ? 'none' : hasTap
+      ? (existsSync('/dev/vhost-net') ? 'tap (vhost-net available but not used yet)' : 'plain tap (no /dev/vhost-net on this host)')
+      : 'user-mode (QEMU slirp)';
+    return {
+      mode: rec.mode, reason: rec.phase === 'ready' ? rec.reason : `${rec.reason} (${rec.phase} interrupted: the next vessel command cleans it up)`,
+      netns: rec.netnsPath, datapath, ports: rec.ports, dns: rec.dns,
+      nics: rec.nics.map((n, i) => ({
+        id: n.id, network: n.network, guestName: n.ifName.startsWith('eth') ? n.ifName : `eth${i}`, mac: n.mac, ips: n.ips, gateway: n.gateway,
+        endpointType: n.endpointType, model: n.model, hostInterface: n.tap, hotplugged: n.hotplugged,
+      })),
+    };
+  }
+
+  async hostCounters(rec: SandboxNetRecord): Promise<Map<string, NicStats['host']>> {
+    const out = new Map<string, NicStats['host']>();
+    for (const n of rec.nics) {
+      if (!rec.netnsPath || !n.tap) { out.set(n.id, null); continue; }
+      const c = await linkCounters(rec.netnsPath, n.tap);
+      // The tap's rx is what the guest sent: report from the guest NIC's point of view.
+      out.set(n.id, c ? {
+        rxBytes: c.tx.bytes, rxPackets: c.tx.packets, rxErrors: c.tx.errors, rxDropped: c.tx.dropped,
+        txBytes: c.rx.bytes, txPackets: c.rx.packets, txErrors: c.rx.errors, txDropped: c.rx.dropped,
+      } : null);
+    }
+    return out;
+  }
+
+  async setPorts(sandboxId: string, ports: PortMapping[]): Promise<SandboxNetRecord> {
+    const rec = this.read(sandboxId);
+    if (!rec) throw new VesselError('E_NOT_FOUND', `sandbox ${sandboxId} has no network record`);
+    const nic = rec.nics.find((n) => n.id === 'net0');
+    const net = nic ? this.store.read(nic.network) : null;
+    if (!nic || !net || net.driver !== 'bridge' || !nic.cniResult || !rec.netnsPath) {
+      throw new VesselError('E_UNSUPPORTED', `live port forwards need a sandbox on a bridge network; this one uses ${rec.mode}`);
+    }
+    const added = ports.filter((p) => !rec.ports.some((o) => o.hostPort === p.hostPort && o.protocol === p.protocol));
+    await assertPortsFree(added, this.all().filter((r) => r.sandboxId !== sandboxId).flatMap((r) => r.ports));
+    const list = { ...confList(net), plugins: confList(net).plugins.filter((p) => p.type === 'portmap') };
+    await this.cni.del(list, this.invocation(sandboxId, rec.netnsPath, nic.ifName, rec.ports), nic.cniResult);
+    const next = { ...rec, ports };
+    await this.write(next); // journal first: a DEL of the new list is what undoes a half-made ADD
+    try {
+      await this.cni.add(list, this.invocation(sandboxId, rec.netnsPath, nic.ifName, ports), nic.cniResult);
+    } catch (err) {
+      await this.cni.del(list, this.invocation(sandboxId, rec.netnsPath, nic.ifName, ports), nic.cniResult).catch(() => undefined);
+      await this.cni.add(list, this.invocation(sandboxId, rec.netnsPath, nic.ifName, rec.ports), nic.cniResult).catch(() => undefined);
+      await this.write(rec);
+      throw err;
+    }
+    return next;
+  }
+
+  // ---- second NICs ------------------------------------------------------
+
+  async prepareNic(sandboxId: string, network: string): Promise<NicRecord> {
+    const rec = this.read(sandboxId);
+    if (!rec) throw new VesselError('E_NOT_FOUND', `sandbox ${sandboxId} has no network record`);
+    if (!rec.ownNetns || !rec.netnsPath) throw new VesselError('E_UNSUPPORTED', `sandbox ${sandboxId} uses ${rec.mode} networking: only sandboxes on Vessel networks can connect more`);
+    const net = network === DEFAULT_NETWORK ? await this.store.ensureDefault() : this.store.get(network);
+    if (rec.nics.some((n) => n.network === net.name)) throw new VesselError('E_ALREADY_EXISTS', `sandbox ${sandboxId} is already on network ${net.name}`);
+    let index = 0;
+    while (rec.nics.some((n) => n.id === `net${index}` || n.ifName === `eth${index}`)) index++;
+    try {
+      const nic = await this.attach({ ...rec, owner: this.owner() }, net, index, []);
+      await this.write({ ...rec, owner: this.owner(), nics: [...rec.nics, nic] });
+      return nic;
+    } catch (err) {
+      await this.releaseNic(sandboxId, `net${index}`).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async commitNic(sandboxId: string, id: string): Promise<void> {
+    const rec = this.read(sandboxId);
+    if (!rec) return;
+    await this.write({ ...rec, nics: rec.nics.map((n) => (n.id === id ? { ...n, complete: true } : n)) });
+  }
+
+  async releaseNic(sandboxId: string, id: string): Promise<void> {
+    const rec = this.read(sandboxId);
+    const nic = rec?.nics.find((n) => n.id === id);
+    if (!rec || !nic) return;
+    await this.write({ ...rec, nics: rec.nics.map((n) => (n.id === id ? { ...n, complete: false } : n)) });
+    await this.detachHost(rec, nic);
+    await this.write({ ...rec, nics: rec.nics.filter((n) => n.id !== id) });
+  }
+
+  // ---- recovery -----------------------------------------------------------
+
+  /**
+   * Finish what a killed process left: records in 'setup' or 'teardown'
+   * whose owner is gone, and records of sandboxes that no longer exist, are
+   * torn down. NICs half plugged (complete=false) by a dead owner are released.
+   */
+  async recover(sandboxExists: (id: string) => boolean): Promise<string[]> {
+    const cleaned: string[] = [];
+    for (const rec of this.all()) {
+      const ownerAlive = readProcStartTime(rec.owner.pid) === rec.owner.startTime;
+      if ((rec.phase !== 'ready' && !ownerAlive) || (rec.phase === 'ready' && !sandboxExists(rec.sandboxId))) {
+        await this.teardownSandbox(rec.sandboxId).catch(() => undefined);
+        cleaned.push(rec.sandboxId);
+        continue;
+      }
+      if (ownerAlive || rec.phase !== 'ready') continue;
+      for (const nic of rec.nics.filter((n) => !n.complete)) {
+        await this.releaseNic(rec.sandboxId, nic.id).catch(() => undefined);
+        cleaned.push(`${rec.sandboxId}/${nic.id}`);
+      }
+    }
+    return cleaned;
+  }
+}
+
+/** For tests: whether a named namespace exists. */
+export async function netnsExists(name: string): Promise<boolean> {
+  const out = await mustRun('/usr/sbin/ip', ['netns', 'list']);
+  return out.split('\n').some((l) => l.split(' ')[0] === name);
+}

@@ -1,0 +1,125 @@
+// The guest end of the data plane: the `vessel.io` virtio-serial port carries
+// framed streams (core/agent/proto/io-frames.ts) of process stdio, with
+// credits, outside the gRPC path. The host (the sandbox's channel owner) opens
+// a stream per process stream:
+//   {"op":"read","containerId":…,"execId":…,"stream":"stdout"|"stderr","offset":N}
+//     output from offset N on, as DATA, only as far as the host's credit
+//     allows; CLOSE at the end of the stream. Unread output stays in the
+//     process's bounded buffer (stream-buffer.ts), which pauses the process
+//     when full: a slow reader slows the process, memory stays bounded.
+//   {"op":"stdin","containerId":…,"execId":…}
+//     DATA is written to the process's stdin as it comes; credit is returned
+//     as writes complete; CLOSE closes stdin.
+// The port is shared by host connections in turn, like the agent port: each
+// opens with a hello (demux.ts), and a new hello ends the previous
+// connection's streams.
+import type { Duplex } from 'node:stream';
+import { z } from 'zod';
+import { IoMux, type IoStream } from '../../core/agent/proto/io-mux.js';
+import { MAX_FRAME_PAYLOAD } from '../../core/agent/proto/io-frames.js';
+import { PortDemux } from './demux.js';
+import type { ContainerEngine } from './engine.js';
+import { log } from './log.js';
+import { AgentPort, findPortDevice } from './port.js';
+
+export const IO_PORT_NAME = 'vessel.io';
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/);
+const Spec = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('read'), containerId: Id, execId: Id.or(z.literal('')), stream: z.enum(['stdout', 'stderr']), offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) }),
+  z.object({ op: z.literal('stdin'), containerId: Id, execId: Id.or(z.literal('')) }),
+]);
+/** How long one wait for output lasts before it is asked again (it ends early when the stream closes). */
+const READ_WAIT_MS = 10_000;
+const STDIN_WINDOW = 256 * 1024;
+
+/** What the io server needs of the container engine. */
+export type IoEngine = Pick<ContainerEngine, 'readStreamAhead' | 'writeStdin' | 'closeStdin'>;
+
+export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buffer): void {
+  let spec: z.infer<typeof Spec>;
+  try {
+    const parsed = Spec.safeParse(JSON.parse(specBytes.toString('utf8')));
+    if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid');
+    spec = parsed.data;
+  } catch (err) {
+    stream.fail(`invalid io stream request: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  const abort = new AbortController();
+  stream.on('error', () => abort.abort());
+  if (spec.op === 'read') {
+    void (async () => {
+      // Sent is not consumed: the guest releases output only as the host's credit comes back
+      // (its first grant is its window; every later grant is bytes it consumed), so a reader that
+      // goes away mid-flight loses nothing for the next one.
+      let sent = spec.offset;
+      let ackBase = spec.offset;
+      let window: number | null = null;
+      try {
+        while (!stream.done) {
+          await stream.waitCredit();
+          if (stream.done) break;
+          window ??= stream.creditReceived;
+          const ack = ackBase + stream.creditReceived - window;
+          const got = await engine.readStreamAhead(spec.containerId, spec.execId, spec.stream, Math.min(ack, sent), sent, Math.min(stream.sendCredit, 4 * MAX_FRAME_PAYLOAD), READ_WAIT_MS, abort.signal);
+          if (got.data.length > 0) {
+            // The stream began later than asked (those bytes were released before): count from there.
+            if (got.offset > sent) {
+              ackBase += got.offset - sent;
+              sent = got.offset;
+            }
+            stream.write(got.data);
+            sent += got.data.length;
+          }
+          if (got.eof) {
+            stream.close();
+            break;
+          }
+        }
+      } catch (err) {
+        stream.fail(err instanceof Error ? err.message : String(err));
+      }
+    })();
+    return;
+  }
+  // stdin: writes in order, credit back as each completes.
+  let chain = Promise.resolve();
+  stream.grant(STDIN_WINDOW);
+  stream.on('data', (d) => {
+    chain = chain.then(async () => {
+      await engine.writeStdin(spec.containerId, spec.execId, d);
+      stream.consumed(d.length);
+    }).catch((err: unknown) => stream.fail(err instanceof Error ? err.message : String(err)));
+  });
+  stream.on('end', () => {
+    chain = chain.then(() => {
+      engine.closeStdin(spec.containerId, spec.execId);
+      stream.close();
+    }).catch((err: unknown) => stream.fail(err instanceof Error ? err.message : String(err)));
+  });
+}
+
+/** One host connection on the io port: a mux whose streams end when the connection does. */
+export function serveIoConnection(engine: IoEngine, conn: Duplex): void {
+  const mux = new IoMux({ write: (b) => conn.write(b), onOpen: (s, spec) => serveIoStream(engine, s, spec), maxStreams: 512 });
+  conn.on('data', (d: Buffer) => mux.feed(d));
+  conn.on('close', () => mux.reset('the host connection ended'));
+  conn.on('error', () => undefined);
+}
+
+/** Serve the io port if the VM has one (older hosts start VMs without it). */
+export function serveIoPort(engine: IoEngine): void {
+  const device = findPortDevice(IO_PORT_NAME);
+  if (!device) {
+    log('info', 'no io port: process stdio goes through the RPCs only');
+    return;
+  }
+  let demux: PortDemux | null = null;
+  const port = AgentPort.open(device, {
+    data: (chunk) => demux?.data(chunk),
+    hostGone: () => demux?.hostGone(),
+    error: (err) => log('error', 'io port read failed', { dev: device, err: String(err) }),
+  });
+  demux = new PortDemux(port, (conn) => serveIoConnection(engine, conn));
+  log('info', 'io port ready', { dev: device });
+}
