@@ -86,6 +86,9 @@ const StatsReply = z.object({
   pids: z.object({ current: u64, limit: u64 }),
   blkio: z.array(z.object({ major: u32, minor: u32, readBytes: u64, writeBytes: u64, readIos: u64, writeIos: u64 })).max(256),
 });
+const GuestIdentityReply = z.object({ hostname: z.string().max(256), machineId: z.string().max(64), bootId: z.string().max(64), urandomSample: z.instanceof(Buffer).refine((b) => b.length <= 64, 'sample too large') });
+/** What tells two clones of one template apart (GetGuestIdentity). */
+export type AgentGuestIdentity = z.infer<typeof GuestIdentityReply>;
 const ProcessesReply = z.object({ processes: z.array(z.object({ pid: z.number().int().min(1).max(0x3fffffff), cmdline: z.string().max(4096) })).max(4096) });
 
 /** How a process ended, as the guest reports it. */
@@ -292,6 +295,26 @@ export class AgentClient {
   async unmountBlockDevice(containerId: string, mountPoint: string): Promise<void> {
     checkId('container ID', containerId);
     await this.call('UnmountBlockDevice', EmptyReply, (o, cb) => this.agent.UnmountBlockDevice({ containerId, mountPoint }, o, cb), 30_000);
+  }
+
+  // ---- VM factory: clone uniqueness ----
+
+  async reseedRandomDev(data: Buffer): Promise<void> {
+    if (data.length < 16 || data.length > 4096) throw new VesselError('E_INVALID_ARGUMENT', 'entropy for the guest must be 16-4096 bytes');
+    await this.call('ReseedRandomDev', EmptyReply, (o, cb) => this.agent.ReseedRandomDev({ data }, o, cb));
+  }
+
+  async setGuestIdentity(machineId: string): Promise<void> {
+    if (!/^[0-9a-f]{32}$/.test(machineId)) throw new VesselError('E_INVALID_ARGUMENT', 'a machine-id is 32 lowercase hex digits');
+    await this.call('SetGuestIdentity', EmptyReply, (o, cb) => this.agent.SetGuestIdentity({ machineId }, o, cb));
+  }
+
+  async getGuestIdentity(): Promise<AgentGuestIdentity> {
+    return this.call('GetGuestIdentity', GuestIdentityReply, (o, cb) => this.agent.GetGuestIdentity({}, o, cb));
+  }
+
+  async onlineCpuMem(nbCpus: number, options: { cpuOnly?: boolean } = {}): Promise<void> {
+    await this.call('OnlineCPUMem', EmptyReply, (o, cb) => this.agent.OnlineCPUMem({ wait: true, nbCpus, cpuOnly: options.cpuOnly ?? false }, o, cb));
   }
 
   // ---- containers ----

@@ -2,6 +2,7 @@ import { SandboxStore, resolveStoreRoot } from '../store/index.js';
 import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
+import { createFactory, readFactoryConfig } from '../factory/index.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
 import { ImageService, type ImageUse } from '../image/index.js';
 import path from 'node:path';
@@ -37,6 +38,9 @@ export interface RuntimeOptions {
 export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
+  // The VM factory; it follows enable_template in the config file on every create.
+  readFactoryConfig(root); // a broken config file is an error at once, not at the first create
+  const factory = createFactory(root, env).factory;
   // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
   const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
   const deviceManager = createDeviceManager(store, env);
@@ -45,6 +49,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     devices: deviceManager,
     env,
     network,
+    factory,
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -84,5 +84,7 @@ export const SandboxStateRecord = z.object({
   /** Records written before the channel owner existed have none. */
   agentChannel: AgentChannelRecord.optional(),
   updatedAt: z.string(),
+  /** Where the current VM came from (VM factory); absent in older records. */
+  vmOrigin: VmOrigin.optional(),
 });
 export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

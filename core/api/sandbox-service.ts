@@ -26,6 +26,7 @@ import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { Factory } from '../factory/factory.js';
 import type { NetworkManager } from '../network/index.js';
 import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
 import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type NetworkOpsContext } from './network-ops.js';
@@ -50,6 +51,8 @@ export interface SandboxServiceOptions {
   allowMockHypervisor?: boolean;
   /** The device manager's sandbox hooks (cold plug at boot, records on stop/delete). */
   devices?: SandboxDeviceHooks;
+  /** The VM factory (templates, cache); without one every VM boots directly. QEMU sandboxes only. */
+  factory?: Factory;
   /** Share events with other processes through the store's event feed (default true). */
   eventFeed?: boolean;
   /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
@@ -708,11 +711,18 @@ export class SandboxService {
     const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
     if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
-    const vm: HypervisorState = await driver.startVM(
-      vmConfig,
-      this.vmPaths(id),
-      (phase, message) => this.progress(id, onProgress, phase, message),
-    );
+    const bootStarted = Date.now();
+    const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
+    const got = factory
+      ? await factory.getVM({
+        config: vmConfig,
+        paths: this.vmPaths(id),
+        driver,
+        agent: (vm, fn, timeoutMs) => this.withAgent(id, vm, fn, timeoutMs),
+        onProgress: (message) => this.progress(id, onProgress, 'hypervisor', message),
+      })
+      : { vm: await driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)), origin: null };
+    const vm: HypervisorState = got.vm;
     // Record the VM at once: if this process dies while the guest boots, a
     // later delete still finds (and kills) it instead of leaving it orphaned.
     await this.store.writeState(id, {
@@ -757,6 +767,7 @@ export class SandboxService {
       containers: [],
       ...(agentChannel ? { agentChannel } : {}),
       updatedAt: now(),
+      vmOrigin: got.origin ? { ...got.origin, bootMs: Date.now() - bootStarted } : { source: 'direct', bootMs: Date.now() - bootStarted },
     };
   }
 
@@ -921,5 +932,6 @@ function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): Sandb
     stoppedAt: state.stoppedAt,
     stopReason: state.stopReason,
     guest: state.guest,
+    ...(state.vmOrigin ? { vmOrigin: state.vmOrigin } : {}),
   };
 }

@@ -53,6 +53,11 @@ export function formatStatus(s: SandboxStatus): string {
     lines.push(['guest memory', `${Math.round(s.guest.memoryKiB / 1024)} MiB`]);
     lines.push(['agent', s.guest.agentVersion]);
   }
+  if (s.vmOrigin) {
+    const o = s.vmOrigin;
+    const from = o.source === 'template' ? `template ${o.templateHash?.slice(0, 12) ?? '?'}` : o.source === 'direct' ? 'cold boot' : o.source;
+    lines.push(['vm from', `${from} in ${(o.bootMs / 1000).toFixed(1)} s${o.fallbackReason ? ` (${o.fallbackReason})` : ''}`]);
+  }
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n');
 }

@@ -5,6 +5,7 @@ import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
+import { registerFactoryCommands } from './factory-commands.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerDeviceCommands } from './device-commands.js';
@@ -173,6 +174,7 @@ function buildProgram(): Command {
 
   registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program
     .command('serve')

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
+import { FactoryHint, FactoryStatus } from './factory.js';
 import { NetworkMethods } from './network-api.js';
 import { ImageInspect, ImageSummary, PruneResult, PullProgress, PullRequest } from './image.js';
 import { AttachBlockRequest, AttachPciRequest, DeviceInventory, DeviceProgress, IommuGroupView, PciAddress, SandboxDevice, SysfsWrite } from './device.js';
@@ -67,6 +68,9 @@ export const Methods = {
   'container.stop': { params: ContainerArgs.extend({ timeoutMs: z.number().int().positive().max(600_000).optional() }), result: ContainerStatus },
   'container.kill': { params: ContainerArgs.extend({ signal: z.union([z.string().max(16), z.number().int()]) }), result: ContainerStatus },
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
+  'factory.status': { params: z.object({}), result: FactoryStatus },
+  'factory.setTemplates': { params: z.object({ enabled: z.boolean(), build: z.boolean().optional() }), result: FactoryStatus },
+  'factory.hint': { params: z.object({ sandbox: CreateSandboxRequest }), result: FactoryHint },
   ...NetworkMethods,
   'image.list': { params: z.object({}), result: z.array(ImageSummary) },
   'image.inspect': { params: z.object({ image: z.string().min(1).max(4096) }), result: ImageInspect },

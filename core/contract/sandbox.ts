@@ -66,6 +66,20 @@ export const GuestDetails = z.object({
 });
 export type GuestDetails = z.infer<typeof GuestDetails>;
 
+/** Where a sandbox's VM came from (the VM factory): a cold boot, a template clone, the cache, a checkpoint. */
+export const VmSource = z.enum(['direct', 'template', 'cache', 'checkpoint']);
+export type VmSource = z.infer<typeof VmSource>;
+export const VmOrigin = z.object({
+  source: VmSource,
+  /** The template's content hash (template and cache-from-template clones). */
+  templateHash: z.string().optional(),
+  /** Why the factory did not use a faster source (a stale or missing template…). */
+  fallbackReason: z.string().optional(),
+  /** From asking for the VM to the guest agent answering, in ms. */
+  bootMs: z.number().nonnegative(),
+});
+export type VmOrigin = z.infer<typeof VmOrigin>;
+
 /** The view of a sandbox that crosses the API: CLI --json, IPC, WebSocket. */
 export const SandboxStatus = z.object({
   id: SandboxId,
@@ -83,6 +97,8 @@ export const SandboxStatus = z.object({
   /** Why the sandbox stopped when nobody asked it to (VM died, killed…). */
   stopReason: z.string().nullable(),
   guest: GuestDetails.nullable(),
+  /** Where the VM came from; absent for sandboxes created before the factory. */
+  vmOrigin: VmOrigin.optional(),
   /** Its networking (absent on records from before networking, and for the mock hypervisor). */
   network: SandboxNetworkStatus.nullable().optional(),
 });

@@ -18,6 +18,7 @@ import {
 import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
+import { factoryHint, factoryStatus, setTemplates } from '../factory/status.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
@@ -38,6 +39,9 @@ type CallHandlers = { [M in MethodName]: (params: ReturnType<(typeof Methods)[M]
 export function callHandlers(rt: Runtime): CallHandlers {
   const { sandboxes, containers } = rt;
   return {
+    'factory.status': () => Promise.resolve(factoryStatus(rt.root)),
+    'factory.setTemplates': ({ enabled, build }) => setTemplates(rt.root, enabled, build ?? false),
+    'factory.hint': ({ sandbox }) => factoryHint(rt.root, sandbox),
     'host.check': async () => {
       const report = await rt.checkHost();
       return {

@@ -33,6 +33,13 @@ export interface HypervisorConfig {
    * root filesystems live under it.
    */
   sharedDir?: string;
+  /** Where guest RAM lives. Default: plain anonymous memory. */
+  memoryBackend?: MemoryBackend;
+  /**
+   * Start paused and wait for a migration stream instead of booting
+   * (QEMU: -S -incoming defer): the VM factory's clone and restore path.
+   */
+  incoming?: boolean;
   /** NICs cold-plugged at boot (see VmNetworkConfig); QEMU then runs inside netnsPath. */
   network?: VmNetworkConfig;
   /** q35: how many pcie-root-port slots for hot plug (rp0..rpN-1). Default 8. */
@@ -40,7 +47,6 @@ export interface HypervisorConfig {
   /** Devices given to the VM at boot, one root port each (rp0, rp1, …). */
   coldPlugDevices?: ColdPlugDevice[];
   /** Guest RAM: plain anonymous memory (default), or shared memfd (vhost-user), or a file (templates). */
-  memoryBackend?: { kind: 'anonymous' } | { kind: 'memfd'; shared: boolean } | { kind: 'file'; path: string; shared: boolean };
 }
 
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
@@ -81,6 +87,16 @@ export function supportsNicHotplug(h: Hypervisor): h is Hypervisor & NicHotplug 
 }
 
 export type ImageDevice = 'virtio-blk' | 'virtio-pmem' | 'nvdimm';
+
+/**
+ * Guest RAM: anonymous (default); a memfd (shared for vhost-user/virtio-fs);
+ * or a file: shared=true maps it MAP_SHARED (a VM template writes its RAM
+ * there), shared=false maps the same file privately, copy-on-write (a clone).
+ */
+export type MemoryBackend =
+  | { kind: 'anonymous' }
+  | { kind: 'memfd'; shared: boolean }
+  | { kind: 'file'; path: string; shared: boolean };
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */
 export interface VmPaths {

@@ -15,6 +15,7 @@ import type { GuestSystem } from './system.js';
 import { DnsLinesSchema, type GuestNetwork } from './network.js';
 import { networkHandlers } from './network-handlers.js';
 import { AGENT_VERSION, GRPC_VERSION } from './version.js';
+import { factoryHandlers } from './factory-handlers.js';
 
 /**
  * The contract's SANDBOX_ID_PATTERN (core/contract/sandbox.ts), repeated here
@@ -140,6 +141,7 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       await system.setDateTime(sec, usec);
       return {};
     }),
+    ...factoryHandlers(system),
     ...networkHandlers(() => net),
     ...containerHandlers(() => {
       if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');

@@ -76,6 +76,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   if (config.initrdPath !== undefined) checkPath('initrdPath', config.initrdPath);
   if (config.imagePath !== undefined) checkPath('imagePath', config.imagePath);
   if (config.sharedDir !== undefined) checkPath('sharedDir', config.sharedDir);
+  if (config.memoryBackend?.kind === 'file') checkPath('memoryBackend.path', config.memoryBackend.path);
   for (const param of config.kernelParams) {
     if (typeof param !== 'string' || param.trim().length === 0) throw invalid('kernel parameters must be non-empty strings');
     if (CONTROL_CHARS.test(param)) throw invalid(`kernel parameter ${JSON.stringify(param)} contains a control character`);
@@ -90,20 +91,19 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('consoleLog', consoleLogPath(paths));
 }
 
-const MEMORY_BACKEND_ID = 'vessel-mem';
-
-/** The one place the memory backend option is rendered (-object + -machine memory-backend=). */
-function memoryBackendArgs(config: HypervisorConfig): string[] {
-  const b = config.memoryBackend;
-  if (!b || b.kind === 'anonymous') return [];
+/**
+ * The one place guest RAM's backend is rendered: `-object memory-backend-*`
+ * plus the machine's `memory-backend=` property, or nothing for anonymous RAM.
+ */
+export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'>): { object: string[]; machineProperty: string } {
+  const backend = config.memoryBackend;
+  if (!backend || backend.kind === 'anonymous') return { object: [], machineProperty: '' };
+  const share = backend.shared ? 'on' : 'off';
   const size = `size=${config.memoryMiB}M`;
-  if (b.kind === 'memfd') return ['-object', `memory-backend-memfd,id=${MEMORY_BACKEND_ID},${size},share=${b.shared ? 'on' : 'off'}`];
-  checkPath('memoryBackend.path', b.path);
-  return ['-object', `memory-backend-file,id=${MEMORY_BACKEND_ID},${size},mem-path=${escapeQemuOptValue(b.path)},share=${b.shared ? 'on' : 'off'}`];
-}
-
-function memoryBackendMachineOpt(config: HypervisorConfig): string {
-  return config.memoryBackend && config.memoryBackend.kind !== 'anonymous' ? `,memory-backend=${MEMORY_BACKEND_ID}` : '';
+  const object = backend.kind === 'memfd'
+    ? `memory-backend-memfd,id=vessel-ram,${size},share=${share}`
+    : `memory-backend-file,id=vessel-ram,${size},mem-path=${escapeQemuOptValue(backend.path)},share=${share}`;
+  return { object: ['-object', object], machineProperty: ',memory-backend=vessel-ram' };
 }
 
 function hasParam(params: readonly string[], key: string): boolean {
@@ -172,11 +172,12 @@ function machineAndMemoryArgs(config: HypervisorConfig, host: HostFacts): string
   const device = config.imagePath !== undefined ? config.imageDevice ?? 'virtio-blk' : undefined;
   const nvdimm = device === 'nvdimm' ? ',nvdimm=on' : '';
   const tb = config.accel === 'tcg' && config.tcgTbSizeMiB !== undefined;
-  const machine = machineArg(config.machineType, config.accel, nvdimm) + memoryBackendMachineOpt(config);
+  const memory = memoryBackendArgs(config);
+  const machine = machineArg(config.machineType, config.accel, nvdimm) + memory.machineProperty;
   const args = tb
     ? ['-machine', machine.replace(`,accel=${config.accel}`, ''), '-accel', `tcg,tb-size=${config.tcgTbSizeMiB}`]
     : ['-machine', machine];
-  args.push('-cpu', cpuModelFor(config.accel), '-smp', String(config.vcpus));
+  args.push(...memory.object, '-cpu', cpuModelFor(config.accel), '-smp', String(config.vcpus));
   if (device === 'virtio-pmem' || device === 'nvdimm') {
     const imageMiB = Math.ceil((host.imageBytes ?? 0) / MIB);
     args.push('-m', `${config.memoryMiB}M,slots=${device === 'nvdimm' ? 1 : 0},maxmem=${config.memoryMiB + imageMiB}M`);
@@ -256,7 +257,6 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   ];
   if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
   args.push('-append', kernelCommandLine(config, host));
-  args.push(...memoryBackendArgs(config));
   if (machine !== 'q35' && (config.coldPlugDevices ?? []).length > 0) {
     throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
   }
@@ -296,5 +296,6 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     '-no-reboot',
     '-daemonize',
   );
+  if (config.incoming) args.push('-S', '-incoming', 'defer');
   return args;
 }

@@ -177,7 +177,8 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
     const state: HypervisorState = { type: 'qemu', pid, pidStartTime: startTime, accel: config.accel, paths };
     try {
       const status = await this.withQmp(state, (qmp) => qmp.queryStatus());
-      if (!status.running) {
+      // An incoming VM waits, paused, for its migration stream (the factory's restore path).
+      if (!status.running && !config.incoming) {
         throw new VesselError('E_HYPERVISOR', `QEMU started but the VM is not running (status: ${status.status})`);
       }
     } catch (err) {

@@ -32,8 +32,8 @@ describe('PCIe root-port pool and cold plug', () => {
   it('is rendered by buildQemuArgs for q35 only, with the shared memory backend when asked', () => {
     const args = buildQemuArgs({ ...base, pcieRootPorts: 1, memoryBackend: { kind: 'memfd', shared: true } }, paths);
     expect(args).toContain('pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1');
-    expect(args).toContain('memory-backend-memfd,id=vessel-mem,size=512M,share=on');
-    expect(args[args.indexOf('-machine') + 1]).toBe('q35,accel=tcg,memory-backend=vessel-mem');
+    expect(args).toContain('memory-backend-memfd,id=vessel-ram,size=512M,share=on');
+    expect(args[args.indexOf('-machine') + 1]).toBe('q35,accel=tcg,memory-backend=vessel-ram');
     expect(buildQemuArgs({ ...base, machineType: 'pc', pcieRootPorts: 4 }, paths).join(' ')).not.toContain('pcie-root-port');
     expect(() => buildQemuArgs({ ...base, machineType: 'pc', coldPlugDevices: [{ id: 'a', kind: 'pci', model: { kind: 'emulated', model: 'edu' } }] }, paths)).toThrow(/q35/);
   });

@@ -238,6 +238,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
                 ['Created', new Date(s.createdAt).toLocaleString()],
                 ['Uptime', s.startedAt && (s.state === 'running' || s.state === 'paused') ? formatDuration(now - Date.parse(s.startedAt)) : '–'],
                 ...(s.stopReason ? [['Stop reason', s.stopReason] as [string, React.ReactNode]] : []),
+                ...(s.vmOrigin ? [['VM from', `${s.vmOrigin.source === 'template' ? `template ${s.vmOrigin.templateHash?.slice(0, 12) ?? ''}` : s.vmOrigin.source === 'direct' ? 'cold boot' : s.vmOrigin.source} in ${(s.vmOrigin.bootMs / 1000).toFixed(1)} s${s.vmOrigin.fallbackReason ? ` (${s.vmOrigin.fallbackReason})` : ''}`] as [string, React.ReactNode]] : []),
               ]} />
             </section>
             <section aria-labelledby="guest-title" className="card">

@@ -75,6 +75,22 @@ export const agentProtoDescriptor = {
                       "requestType": "SetGuestDateTimeRequest",
                       "responseType": "Empty"
                     },
+                    "ReseedRandomDev": {
+                      "requestType": "ReseedRandomDevRequest",
+                      "responseType": "Empty"
+                    },
+                    "SetGuestIdentity": {
+                      "requestType": "SetGuestIdentityRequest",
+                      "responseType": "Empty"
+                    },
+                    "GetGuestIdentity": {
+                      "requestType": "GuestIdentityRequest",
+                      "responseType": "GuestIdentityResponse"
+                    },
+                    "OnlineCPUMem": {
+                      "requestType": "OnlineCPUMemRequest",
+                      "responseType": "Empty"
+                    },
                     "CreateContainer": {
                       "requestType": "CreateContainerRequest",
                       "responseType": "Empty"
@@ -179,6 +195,61 @@ export const agentProtoDescriptor = {
                 },
                 "Empty": {
                   "fields": {}
+                },
+                "ReseedRandomDevRequest": {
+                  "fields": {
+                    "data": {
+                      "type": "bytes",
+                      "id": 1
+                    }
+                  }
+                },
+                "SetGuestIdentityRequest": {
+                  "fields": {
+                    "machineId": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                },
+                "GuestIdentityRequest": {
+                  "fields": {}
+                },
+                "GuestIdentityResponse": {
+                  "fields": {
+                    "hostname": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "machineId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "bootId": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "urandomSample": {
+                      "type": "bytes",
+                      "id": 4
+                    }
+                  }
+                },
+                "OnlineCPUMemRequest": {
+                  "fields": {
+                    "wait": {
+                      "type": "bool",
+                      "id": 1
+                    },
+                    "nbCpus": {
+                      "type": "uint32",
+                      "id": 2
+                    },
+                    "cpuOnly": {
+                      "type": "bool",
+                      "id": 3
+                    }
+                  }
                 },
                 "CreateSandboxRequest": {
                   "fields": {
