@@ -7,10 +7,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRuntime } from '../core/api/index.js';
+import { loadavg, tmpdir } from 'node:os';
+import { createRuntime, type Runtime } from '../core/api/index.js';
 import { readGuestManifest } from '../core/agent/index.js';
+import { buildGuestImage } from '../guest/build/image.js';
+import { formatPhases, readConsolePhases, type BootPhases } from './boot-phases.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MEMORY_MIB = 512;
@@ -70,48 +72,82 @@ function rawBoot(qemu: string, kernel: string, initrd: string, params: string[])
   });
 }
 
+interface Mode {
+  label: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Layouts to compare (BENCH_BOOT_MODES, comma-separated): pmem (default), nvdimm, blk, initramfs (the old all-in-RAM image). */
+async function modes(work: string): Promise<Mode[]> {
+  const wanted = (process.env.BENCH_BOOT_MODES ?? 'pmem,initramfs').split(',').map((m) => m.trim()).filter(Boolean);
+  const out: Mode[] = [];
+  for (const m of wanted) {
+    if (m === 'pmem') out.push({ label: 'pmem (shared EROFS root, DAX)', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem' } });
+    else if (m === 'nvdimm') out.push({ label: 'nvdimm (shared EROFS root, DAX)', env: { VESSEL_IMAGE_DEVICE: 'nvdimm' } });
+    else if (m === 'blk') out.push({ label: 'virtio-blk (EROFS root, guest page cache)', env: { VESSEL_IMAGE_DEVICE: 'virtio-blk' } });
+    else if (m === 'initramfs') {
+      const dir = path.join(work, 'guest-initramfs');
+      await buildGuestImage({ repoRoot: process.cwd(), outDir: dir, root: 'initramfs' });
+      out.push({ label: 'initramfs (everything unpacked in guest RAM)', env: { VESSEL_GUEST_DIR: dir } });
+    } else throw new Error(`unknown BENCH_BOOT_MODES entry ${m} (pmem, nvdimm, blk, initramfs)`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'vessel-bench-'));
   const root = path.join(work, 'root');
   mkdirSync(root);
   const manifest = readGuestManifest();
-  const runtime = createRuntime({ ...process.env, VESSEL_ROOT: root });
   const log = createWriteStream(path.join(work, 'progress.log'));
+  const runtimes: Runtime[] = [];
   try {
     const trivial = buildTrivialInitrd(work);
     const qemu = process.env.VESSEL_QEMU ?? 'qemu-system-x86_64';
+    const list = await modes(work);
     // Same cmdline apart from what the guest image needs to find its agent.
     const params = manifest.kernelParams;
-    console.log(`boot benchmark: ${ROUNDS} rounds, q35, TCG, 1 vCPU, ${MEMORY_MIB} MiB, kernel ${manifest.kernelRelease}`);
+    console.log(`boot benchmark: ${ROUNDS} rounds, q35, TCG, 1 vCPU, ${MEMORY_MIB} MiB, kernel ${manifest.kernelRelease}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`kernel params: ${params.join(' ')}`);
     const raw: number[] = [];
-    const vessel: number[] = [];
-    const created: number[] = [];
+    const vessel: number[][] = list.map(() => []);
+    const created: number[][] = list.map(() => []);
+    const lastPhases: BootPhases[] = list.map(() => ({}));
+    for (const m of list) runtimes.push(createRuntime({ ...process.env, ...m.env, VESSEL_ROOT: root }));
     for (let i = 0; i < ROUNDS; i += 1) {
       raw.push(await rawBoot(qemu, manifest.kernelPath, trivial, params));
-      const t0 = performance.now();
-      let agentReady = Number.NaN;
-      const s = await runtime.sandboxes.createSandbox(
-        { name: `bench-${i}`, vcpus: 1, memoryMiB: MEMORY_MIB, machineType: 'q35', accel: 'tcg' },
-        (phase, message) => {
-          if (phase === 'agent') agentReady = performance.now() - t0;
-          log.write(`${((performance.now() - t0) / 1000).toFixed(2)}s [${phase}] ${message}\n`);
-        },
-      );
-      created.push(performance.now() - t0);
-      vessel.push(agentReady);
-      await runtime.sandboxes.deleteSandbox(s.id, { force: true });
-      console.log(`round ${i + 1}: raw trivial-init boot ${sec(raw[i])}, vessel createSandbox→agent ready ${sec(vessel[i])}, createSandbox returned (guest prepared) ${sec(created[i])}`);
+      const line = [`round ${i + 1}: raw trivial-init boot ${sec(raw[i])}`];
+      for (const [k, m] of list.entries()) {
+        const runtime = runtimes[k] as Runtime;
+        const t0 = performance.now();
+        const phases: BootPhases = {};
+        const s = await runtime.sandboxes.createSandbox(
+          { name: `bench-${i}-${k}`, vcpus: 1, memoryMiB: MEMORY_MIB, machineType: 'q35', accel: 'tcg' },
+          (phase, message) => {
+            const at = performance.now() - t0;
+            if (phase === 'agent' && phases.agentReady === undefined) phases.agentReady = at;
+            if (phase === 'hypervisor' && message.startsWith('QEMU running')) phases.qemuUp = at;
+            log.write(`${(at / 1000).toFixed(2)}s [${phase}] ${message}\n`);
+          },
+        );
+        (created[k] as number[]).push(performance.now() - t0);
+        (vessel[k] as number[]).push(phases.agentReady ?? Number.NaN);
+        lastPhases[k] = { ...readConsolePhases(path.join(root, 'sandboxes', s.id, 'console.log')), ...phases };
+        await runtime.sandboxes.deleteSandbox(s.id, { force: true });
+        line.push(`${m.label}: agent ready ${sec(phases.agentReady)}`);
+        console.log(`  ${m.label} phases: ${formatPhases(lastPhases[k] as BootPhases)}`);
+      }
+      console.log(line.join('; '));
     }
     const r = median(raw);
-    const v = median(vessel);
-    const c = median(created);
     console.log(`raw QEMU boot to trivial init (median): ${sec(r)}`);
-    console.log(`vessel createSandbox to agent ready (median): ${sec(v)}`);
-    console.log(`vessel createSandbox returned, guest prepared (median): ${sec(c)}`);
-    console.log(`ratio agent ready/raw: ${(v / r).toFixed(3)} (target <= 1.25 under TCG); ratio createSandbox/raw: ${(c / r).toFixed(3)}`);
+    for (const [k, m] of list.entries()) {
+      const v = median(vessel[k] as number[]);
+      const c = median(created[k] as number[]);
+      console.log(`${m.label}: createSandbox to agent ready (median) ${sec(v)}, createSandbox returned ${sec(c)}; ratio agent ready/raw ${(v / r).toFixed(3)} (target <= 1.25), createSandbox/raw ${(c / r).toFixed(3)}`);
+    }
   } finally {
-    runtime.close();
+    for (const rt of runtimes) rt.close();
     log.end();
     rmSync(work, { recursive: true, force: true });
   }

@@ -26,10 +26,10 @@ export interface VesselServer {
 
 export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
 
-export async function startServer(extraArgs: string[] = []): Promise<VesselServer> {
+export async function startServer(extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<VesselServer> {
   mkdirSync(screenshotDir, { recursive: true });
   const root = mkdtempSync(path.join(tmpdir(), 'vessel-e2e-'));
-  const env = { ...process.env, VESSEL_ROOT: root };
+  const env = { ...process.env, VESSEL_ROOT: root, ...extraEnv };
   const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

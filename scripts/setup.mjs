@@ -20,6 +20,7 @@ const PACKAGES = [
   ['containernetworking-plugins', 'CNI plugins for sandbox networks (bridge, host-local, portmap, firewall, tuning, macvlan)'],
   ['iptables', 'NAT and port forwards made by the CNI bridge/portmap/firewall plugins'],
   ['cpio', 'packing the guest initrd'],
+  ['erofs-utils', 'mkfs.erofs: the shared read-only guest root image'],
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],
@@ -29,6 +30,9 @@ const PACKAGES = [
   ['docker-registry', 'the registry the image tests start on 127.0.0.1 (its Debian service is disabled)'],
   ['apache2-utils', 'htpasswd, for the image tests\' authenticated registry'],
   ['openssl', 'the image tests\' token-auth registry certificate'],
+  ['pci.ids', 'PCI vendor and device names for the Devices page (/usr/share/misc/pci.ids)'],
+  ['qemu-system-common', 'qemu-storage-daemon, the vhost-user-blk backend'],
+  ['e2fsprogs', 'mkfs.ext4, for block-device images in tests'],
 ];
 
 function log(msg) {

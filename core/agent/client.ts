@@ -58,6 +58,8 @@ const GuestDetailsReply = z.object({
   uptimeMs: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
 });
 const EmptyReply = z.object({}).loose();
+const PciDeviceReply = z.object({ address: z.string().max(32), vendorId: z.string().max(8), deviceId: z.string().max(8), driver: z.string().max(64), blockDevice: z.string().max(32) });
+const MountReply = z.object({ blockDevice: z.string().max(32) });
 
 // ---- container RPC bounds and reply shapes ----
 
@@ -84,6 +86,9 @@ const StatsReply = z.object({
   pids: z.object({ current: u64, limit: u64 }),
   blkio: z.array(z.object({ major: u32, minor: u32, readBytes: u64, writeBytes: u64, readIos: u64, writeIos: u64 })).max(256),
 });
+const GuestIdentityReply = z.object({ hostname: z.string().max(256), machineId: z.string().max(64), bootId: z.string().max(64), urandomSample: z.instanceof(Buffer).refine((b) => b.length <= 64, 'sample too large') });
+/** What tells two clones of one template apart (GetGuestIdentity). */
+export type AgentGuestIdentity = z.infer<typeof GuestIdentityReply>;
 const ProcessesReply = z.object({ processes: z.array(z.object({ pid: z.number().int().min(1).max(0x3fffffff), cmdline: z.string().max(4096) })).max(4096) });
 
 /** How a process ended, as the guest reports it. */
@@ -270,6 +275,46 @@ export class AgentClient {
     const sec = Math.floor(ms / 1000);
     const usec = (ms - sec * 1000) * 1000;
     await this.call('SetGuestDateTime', EmptyReply, (o, cb) => this.agent.SetGuestDateTime({ sec, usec }, o, cb));
+  }
+
+  // ---- devices ----
+
+  /** Where the guest sees a hot-plugged PCI device (waits up to timeoutMs for it to appear). */
+  async findPciDevice(pciPath: string, timeoutMs = 15_000): Promise<{ address: string; vendorId: string; deviceId: string; driver: string; blockDevice: string }> {
+    return this.call('FindPciDevice', PciDeviceReply, (o, cb) => this.agent.FindPciDevice({ pciPath, timeoutMs }, o, cb), timeoutMs + 10_000);
+  }
+
+  /** Mount the block device at pciPath into a running container at mountPoint. Returns the guest's name for it (vdb…). */
+  async mountBlockDevice(p: { containerId: string; pciPath: string; mountPoint: string; readOnly: boolean; fsType?: string; timeoutMs?: number }): Promise<string> {
+    checkId('container ID', p.containerId);
+    const timeoutMs = p.timeoutMs ?? 20_000;
+    const r = await this.call('MountBlockDevice', MountReply, (o, cb) => this.agent.MountBlockDevice({ containerId: p.containerId, pciPath: p.pciPath, mountPoint: p.mountPoint, readOnly: p.readOnly, fsType: p.fsType ?? 'ext4', timeoutMs }, o, cb), timeoutMs + 10_000);
+    return r.blockDevice;
+  }
+
+  async unmountBlockDevice(containerId: string, mountPoint: string): Promise<void> {
+    checkId('container ID', containerId);
+    await this.call('UnmountBlockDevice', EmptyReply, (o, cb) => this.agent.UnmountBlockDevice({ containerId, mountPoint }, o, cb), 30_000);
+  }
+
+  // ---- VM factory: clone uniqueness ----
+
+  async reseedRandomDev(data: Buffer): Promise<void> {
+    if (data.length < 16 || data.length > 4096) throw new VesselError('E_INVALID_ARGUMENT', 'entropy for the guest must be 16-4096 bytes');
+    await this.call('ReseedRandomDev', EmptyReply, (o, cb) => this.agent.ReseedRandomDev({ data }, o, cb));
+  }
+
+  async setGuestIdentity(machineId: string): Promise<void> {
+    if (!/^[0-9a-f]{32}$/.test(machineId)) throw new VesselError('E_INVALID_ARGUMENT', 'a machine-id is 32 lowercase hex digits');
+    await this.call('SetGuestIdentity', EmptyReply, (o, cb) => this.agent.SetGuestIdentity({ machineId }, o, cb));
+  }
+
+  async getGuestIdentity(): Promise<AgentGuestIdentity> {
+    return this.call('GetGuestIdentity', GuestIdentityReply, (o, cb) => this.agent.GetGuestIdentity({}, o, cb));
+  }
+
+  async onlineCpuMem(nbCpus: number, options: { cpuOnly?: boolean } = {}): Promise<void> {
+    await this.call('OnlineCPUMem', EmptyReply, (o, cb) => this.agent.OnlineCPUMem({ wait: true, nbCpus, cpuOnly: options.cpuOnly ?? false }, o, cb));
   }
 
   // ---- containers ----

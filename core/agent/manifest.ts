@@ -12,6 +12,8 @@ export interface GuestImage extends GuestManifest {
   dir: string;
   kernelPath: string;
   initrdPath: string;
+  /** The shared read-only root image, when the image has one. */
+  rootImagePath?: string;
 }
 
 function repoRoot(): string | null {
@@ -66,8 +68,8 @@ export function readGuestManifest(dir: string = guestImageDir()): GuestImage {
     throw new VesselError('E_CORRUPT_STATE', `guest manifest ${file} is invalid (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}): rebuild it with "npm run build:guest"`, { file });
   }
   const m = parsed.data;
-  const image: GuestImage = { ...m, dir, kernelPath: path.join(dir, m.kernel), initrdPath: path.join(dir, m.initrd) };
-  for (const p of [image.kernelPath, image.initrdPath]) {
+  const image: GuestImage = { ...m, dir, kernelPath: path.join(dir, m.kernel), initrdPath: path.join(dir, m.initrd), ...(m.rootImage ? { rootImagePath: path.join(dir, m.rootImage.file) } : {}) };
+  for (const p of [image.kernelPath, image.initrdPath, ...(image.rootImagePath ? [image.rootImagePath] : [])]) {
     if (!existsSync(p)) throw new VesselError('E_MISSING_DEPENDENCY', `guest image file ${p} is missing: run "npm run build:guest"`, { file: p });
   }
   return image;

@@ -15,10 +15,12 @@ import type { AgentClient, AgentContainerStats, AgentExit, AgentProcessInfo } fr
 import type { HypervisorState } from '../hypervisor/hypervisor.js';
 import { CONTAINER_ID_PATTERN } from '../oci/index.js';
 import { readProcUsage } from '../util/proc.js';
+import { hostMemoryOf } from '../util/pss.js';
 import { placeRootfs, removeContainerDir } from './container-rootfs.js';
 import { resolveSource, mergeEnv, DEFAULT_PATH, type ResolvedSource } from './container-spec.js';
 import { ensureMountPoints, resolveImageSource } from './container-image.js';
 import { placeImageRootfs, type ImageProvider } from '../image/index.js';
+import { parseDeviceSpec, withDevices } from '../device/generic-device.js';
 import { assertContainerTransition, exitFields } from './container-state.js';
 import type { ContainerRecord, SandboxStateRecord } from './records.js';
 import type { SandboxService } from './sandbox-service.js';
@@ -135,6 +137,7 @@ export class ContainerService {
       throw new VesselError('E_INVALID_ARGUMENT', `invalid container request: ${where}${issue?.message ?? 'invalid'}`);
     }
     const req = parsed.data;
+    const devices = (req.devices ?? []).map(parseDeviceSpec);
     const id = newId();
     const name = req.name ?? `c-${id.slice(0, 8)}`;
     // Reading the bundle and validating the spec needs no lock.
@@ -167,7 +170,7 @@ export class ContainerService {
       try {
         // The shared busybox rootfs is copied, so one container cannot change another's.
         const mode = await placeSource(source, containerDir);
-        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: source.spec, rootfs: `${id}/rootfs` }));
+        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: withDevices(source.spec, devices), rootfs: `${id}/rootfs` }));
         const record: ContainerRecord = {
           id,
           name,
@@ -405,7 +408,7 @@ export class ContainerService {
         sandboxId,
         at: now(),
         guest: { memoryKiB: details.memoryKiB, cpus: details.cpus },
-        host: usage ? { pid: vm.pid, cpuNs: Math.round((usage.cpuTicks * 1e9) / CLOCK_TICKS_PER_SECOND), rssBytes: usage.rssBytes } : null,
+        host: usage ? { pid: vm.pid, cpuNs: Math.round((usage.cpuTicks * 1e9) / CLOCK_TICKS_PER_SECOND), rssBytes: usage.rssBytes, ...hostMemoryOf(vm.pid, vm.paths.runDir) } : null,
         containers,
       };
     });

@@ -2,14 +2,18 @@ import { SandboxStore, resolveStoreRoot } from '../store/index.js';
 import { checkHost, resolveAccel, type HostReport } from '../host/index.js';
 import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
+import { createFactory, readFactoryConfig } from '../factory/index.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
 import { ImageService, type ImageUse } from '../image/index.js';
 import path from 'node:path';
+import { DeviceService } from './device-service.js';
+import { createDeviceManager } from '../device/index.js';
 
 export { SandboxService, type SandboxServiceOptions, type ProgressListener, type AccelResolver } from './sandbox-service.js';
 export * from './records.js';
 export { ContainerService, findContainer, toContainerStatus, type ExecOptions, type ProcessIo } from './container-service.js';
 export { parseSignal, signalName, SIGNALS } from './signals.js';
+export { DeviceService, type DeviceProgressFn } from './device-service.js';
 export { canTransition, assertContainerTransition } from './container-state.js';
 
 /** Everything a front end (CLI, Electron main, `vessel serve`) needs, wired once. */
@@ -20,6 +24,8 @@ export interface Runtime {
   containers: ContainerService;
   network: NetworkManager;
   images: ImageService;
+  /** Host devices and the devices of sandboxes (core/device + the hypervisor's DeviceDriver). */
+  devices: DeviceService;
   checkHost(): Promise<HostReport>;
   close(): void;
 }
@@ -32,12 +38,18 @@ export interface RuntimeOptions {
 export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: RuntimeOptions = {}): Runtime {
   const root = resolveStoreRoot(env);
   const store = new SandboxStore(root);
+  // The VM factory; it follows enable_template in the config file on every create.
+  readFactoryConfig(root); // a broken config file is an error at once, not at the first create
+  const factory = createFactory(root, env).factory;
   // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
   const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
+  const deviceManager = createDeviceManager(store, env);
   const sandboxes = new SandboxService({
     store,
+    devices: deviceManager,
     env,
     network,
+    factory,
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
@@ -50,6 +62,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     network,
     images,
     containers: new ContainerService(sandboxes, env, images),
+    devices: new DeviceService(sandboxes, deviceManager),
     checkHost: () => checkHost({ cacheDir: root, env }),
     close: () => sandboxes.close(),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -22,8 +22,15 @@ export const SandboxConfigRecord = z.object({
     kernelPath: z.string(),
     initrdPath: z.string().optional(),
     imagePath: z.string().optional(),
+    imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
+    balloon: z.object({ freePageReporting: z.boolean() }).optional(),
+    tcgTbSizeMiB: z.number().int().positive().optional(),
     kernelParams: z.array(z.string()),
     accel: z.enum(['auto', 'kvm', 'tcg']),
+    /** q35's PCIe root-port pool for hot and cold plugged devices (records from before it have none). */
+    pcieRootPorts: z.number().int().min(0).max(16).optional(),
+    /** Guest RAM in a shared memfd (vhost-user devices need it). */
+    sharedMemory: z.boolean().optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });
@@ -77,5 +84,7 @@ export const SandboxStateRecord = z.object({
   /** Records written before the channel owner existed have none. */
   agentChannel: AgentChannelRecord.optional(),
   updatedAt: z.string(),
+  /** Where the current VM came from (VM factory); absent in older records. */
+  vmOrigin: VmOrigin.optional(),
 });
 export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

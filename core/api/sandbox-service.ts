@@ -19,16 +19,20 @@ import { assertTransition } from '../types/index.js';
 import { SandboxStore } from '../store/index.js';
 import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
+import { footprintSettings } from '../hypervisor/footprint.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
 import { channelPaths, readClaim, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
 import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { Factory } from '../factory/factory.js';
 import type { NetworkManager } from '../network/index.js';
 import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
 import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type NetworkOpsContext } from './network-ops.js';
 import type { NicStats, PortMapping } from '../contract/index.js';
+import type { SandboxDeviceHooks } from './device-hooks.js';
+import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -45,6 +49,10 @@ export interface SandboxServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** The mock hypervisor is for tests only; requests for it are refused unless this is set. */
   allowMockHypervisor?: boolean;
+  /** The device manager's sandbox hooks (cold plug at boot, records on stop/delete). */
+  devices?: SandboxDeviceHooks;
+  /** The VM factory (templates, cache); without one every VM boots directly. QEMU sandboxes only. */
+  factory?: Factory;
   /** Share events with other processes through the store's event feed (default true). */
   eventFeed?: boolean;
   /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
@@ -198,6 +206,7 @@ export class SandboxService {
       assertTransition(state.state, 'stopped');
       await this.shutdownVm(config, state, force);
       const containers = state.containers.map((c) => lostContainer(c, 'the sandbox was stopped'));
+      await this.options.devices?.vmStopped(id);
       const { agentChannel: _gone, ...rest } = state;
       return { ...rest, state: 'stopped', hypervisorState: null, containers, stoppedAt: now(), stopReason: force ? 'stopped by user (forced)' : 'stopped by user' };
     });
@@ -260,6 +269,7 @@ export class SandboxService {
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
       // CNI DEL, links and namespace: after the VM is gone, before the record is (the network record is the journal).
       await this.options.network?.teardownSandbox(id);
+      await this.options.devices?.sandboxDeleted(id);
       await this.store.delete(id);
     });
     this.unwatchVm(id);
@@ -397,6 +407,16 @@ export class SandboxService {
       }
       return out.result;
     }, { purpose: 'container operation' });
+  }
+
+  /** The hypervisor driver of a sandbox (its DeviceDriver plugs devices). */
+  hypervisorOf(config: SandboxConfigRecord): Hypervisor {
+    return this.hypervisor(config);
+  }
+
+  /** The sandbox's run directory (sockets, pidfiles of its helper processes). */
+  runDirOf(id: string): string {
+    return this.vmPaths(id).runDir;
   }
 
   /** Config and state without a lock (reads are atomic). */
@@ -638,8 +658,13 @@ export class SandboxService {
         memoryMiB: opts.memoryMiB,
         kernelPath,
         ...(initrdPath ? { initrdPath } : {}),
+        // The shared read-only root image (unless the caller brought its own initrd) and the footprint settings.
+        ...(manifest?.rootImagePath && !opts.initrd ? { imagePath: manifest.rootImagePath } : {}),
+        ...(useGuestImage ? footprintSettings(this.env) : {}),
         kernelParams: [...(manifest?.kernelParams ?? []), ...opts.kernelParams],
         accel: opts.accel,
+        ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
+        ...(opts.sharedMemory ? { sharedMemory: true } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -660,6 +685,8 @@ export class SandboxService {
     this.progress(id, onProgress, 'hypervisor', `starting ${config.hypervisor} (${accel}: ${reason})`);
     const sharedDir = path.join(this.store.sandboxDir(id), SHARED_DIR);
     mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
+    // Devices of an earlier boot (hot plugged ones included) come back by cold plug; block devices do not.
+    if (config.hypervisor !== 'mock') await this.options.devices?.vmStopped(id);
     // QEMU exports it over virtio-9p (tag vessel-shared); the guest mounts it at CreateSandbox.
     const vmConfig: HypervisorConfig = {
         sharedDir,
@@ -671,18 +698,31 @@ export class SandboxService {
         kernelPath: hc.kernelPath,
         ...(hc.initrdPath ? { initrdPath: hc.initrdPath } : {}),
         ...(hc.imagePath ? { imagePath: hc.imagePath } : {}),
+        ...(hc.imageDevice ? { imageDevice: hc.imageDevice } : {}),
+        ...(hc.balloon ? { balloon: hc.balloon } : {}),
+        ...(hc.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: hc.tcgTbSizeMiB } : {}),
         kernelParams: hc.kernelParams,
         accel,
+        ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),
+        ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
+        ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
     };
     const netRec = this.options.network?.read(id) ?? null;
     const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
     if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
-    const vm: HypervisorState = await driver.startVM(
-      vmConfig,
-      this.vmPaths(id),
-      (phase, message) => this.progress(id, onProgress, phase, message),
-    );
+    const bootStarted = Date.now();
+    const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
+    const got = factory
+      ? await factory.getVM({
+        config: vmConfig,
+        paths: this.vmPaths(id),
+        driver,
+        agent: (vm, fn, timeoutMs) => this.withAgent(id, vm, fn, timeoutMs),
+        onProgress: (message) => this.progress(id, onProgress, 'hypervisor', message),
+      })
+      : { vm: await driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)), origin: null };
+    const vm: HypervisorState = got.vm;
     // Record the VM at once: if this process dies while the guest boots, a
     // later delete still finds (and kills) it instead of leaving it orphaned.
     await this.store.writeState(id, {
@@ -705,6 +745,10 @@ export class SandboxService {
           this.progress(id, onProgress, 'guest', `guest network configured (${netRec.nics.map((n) => n.ips.join(',')).join('; ')})`);
         }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
+        if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0) {
+          await this.options.devices.vmBooted(id, vm, driver.devices);
+          this.progress(id, onProgress, 'guest', `${vmConfig.coldPlugDevices?.length ?? 0} cold-plugged device(s) in place`);
+        }
       }
     } catch (err) {
       this.dropAgent(id);
@@ -723,6 +767,7 @@ export class SandboxService {
       containers: [],
       ...(agentChannel ? { agentChannel } : {}),
       updatedAt: now(),
+      vmOrigin: got.origin ? { ...got.origin, bootMs: Date.now() - bootStarted } : { source: 'direct', bootMs: Date.now() - bootStarted },
     };
   }
 
@@ -887,5 +932,6 @@ function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): Sandb
     stoppedAt: state.stoppedAt,
     stopReason: state.stopReason,
     guest: state.guest,
+    ...(state.vmOrigin ? { vmOrigin: state.vmOrigin } : {}),
   };
 }

@@ -34,6 +34,7 @@ interface SourceOpts {
   image?: string;
   entrypoint?: string;
   user?: string;
+  device?: string[];
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -53,6 +54,7 @@ function containerRequest(opts: SourceOpts, cmd: string[]): CreateContainerReque
     ...(opts.image !== undefined ? { image: opts.image } : {}),
     ...(opts.entrypoint !== undefined ? { entrypoint: opts.entrypoint === '' ? [] : [opts.entrypoint] } : {}),
     ...(opts.user !== undefined ? { user: opts.user } : {}),
+    ...(opts.device !== undefined ? { devices: opts.device } : {}),
   };
 }
 
@@ -67,7 +69,8 @@ function addSourceOptions(cmd: Command): Command {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--image <ref>', 'an image from the local store (vessel image pull); its Entrypoint, Cmd, Env, WorkingDir and User apply')
     .option('--entrypoint <cmd>', 'override the image\'s entrypoint ("" clears it)')
-    .option('-u, --user <user[:group]>', 'run as this user (names from the image\'s /etc/passwd)');
+    .option('-u, --user <user[:group]>', 'run as this user (names from the image\'s /etc/passwd)')
+    .option('--device <HOSTPATH[:CONTAINERPATH]>', 'pass a host device node into the container (repeatable)', collect);
 }
 
 /**

@@ -53,6 +53,11 @@ export function formatStatus(s: SandboxStatus): string {
     lines.push(['guest memory', `${Math.round(s.guest.memoryKiB / 1024)} MiB`]);
     lines.push(['agent', s.guest.agentVersion]);
   }
+  if (s.vmOrigin) {
+    const o = s.vmOrigin;
+    const from = o.source === 'template' ? `template ${o.templateHash?.slice(0, 12) ?? '?'}` : o.source === 'direct' ? 'cold boot' : o.source;
+    lines.push(['vm from', `${from} in ${(o.bootMs / 1000).toFixed(1)} s${o.fallbackReason ? ` (${o.fallbackReason})` : ''}`]);
+  }
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n');
 }
@@ -134,7 +139,12 @@ function seconds(ns: number): string {
 export function formatSandboxStats(s: Omit<SandboxStats, 'guest' | 'host'> & { guest: SandboxStats['guest'] | null; host: SandboxStats['host'] | null }): string {
   const lines: string[] = [];
   if (s.guest) lines.push(`guest: ${s.guest.cpus} CPU(s), ${formatBytes(s.guest.memoryKiB * 1024)} memory`);
-  if (s.host) lines.push(`host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, RSS ${formatBytes(s.host.rssBytes)}`);
+  if (s.host) {
+    const m = s.host.memory;
+    lines.push(m
+      ? `host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, memory ${formatBytes(m.pssBytes)} PSS (private ${formatBytes(m.pssAnonBytes)}, share of files ${formatBytes(m.pssFileBytes + m.pssShmemBytes)}; ${formatBytes(m.sharedBytes)} resident pages shared with other processes; RSS ${formatBytes(s.host.rssBytes)})`
+      : `host:  VM process ${s.host.pid}: CPU ${seconds(s.host.cpuNs)}, RSS ${formatBytes(s.host.rssBytes)}`);
+  }
   if (lines.length > 0) lines.push('');
   lines.push(
     s.containers.length === 0

@@ -5,8 +5,10 @@ import { createRuntime, type Runtime } from '../api/index.js';
 import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
+import { registerFactoryCommands } from './factory-commands.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
+import { registerDeviceCommands } from './device-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -95,8 +97,10 @@ function buildProgram(): Command {
       .addOption(new Option('--accel <accel>', 'acceleration (auto probes KVM, falls back to TCG)').choices(['auto', 'kvm', 'tcg']).default('auto'))
       .option('--kernel <path>', 'guest kernel (default: the built guest image)')
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
+      .option('--pcie-root-ports <n>', 'q35: PCIe root ports for hot/cold plugged devices (default 8, max 16)', parseCount('--pcie-root-ports'))
+      .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; json?: boolean; network?: string; publish?: string[] }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
           ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -107,6 +111,8 @@ function buildProgram(): Command {
           accel: opts.accel,
           ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
+          ...(opts.pcieRootPorts !== undefined ? { pcieRootPorts: opts.pcieRootPorts } : {}),
+          ...(opts.sharedMemory ? { sharedMemory: true } : {}),
         };
         const onProgress = progressPrinter(Boolean(opts.json));
         const status = verb === 'create' ? await rt().sandboxes.createSandbox(request, onProgress) : await rt().sandboxes.runSandbox(request, onProgress);
@@ -167,6 +173,8 @@ function buildProgram(): Command {
   });
 
   registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program
     .command('serve')

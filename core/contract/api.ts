@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { SerializedError } from './errors.js';
 import { CreateSandboxRequest, ProgressPhase, SandboxEvent, SandboxId, SandboxStatus } from './sandbox.js';
 import { ContainerStatus, CreateContainerRequest, ProcessExit, SandboxStats } from './container.js';
+import { FactoryHint, FactoryStatus } from './factory.js';
 import { NetworkMethods } from './network-api.js';
 import { ImageInspect, ImageSummary, PruneResult, PullProgress, PullRequest } from './image.js';
+import { AttachBlockRequest, AttachPciRequest, DeviceInventory, DeviceProgress, IommuGroupView, PciAddress, SandboxDevice, SysfsWrite } from './device.js';
 
 /**
  * The one API the UI speaks, whatever carries it (Electron IPC or the
@@ -66,6 +68,9 @@ export const Methods = {
   'container.stop': { params: ContainerArgs.extend({ timeoutMs: z.number().int().positive().max(600_000).optional() }), result: ContainerStatus },
   'container.kill': { params: ContainerArgs.extend({ signal: z.union([z.string().max(16), z.number().int()]) }), result: ContainerStatus },
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
+  'factory.status': { params: z.object({}), result: FactoryStatus },
+  'factory.setTemplates': { params: z.object({ enabled: z.boolean(), build: z.boolean().optional() }), result: FactoryStatus },
+  'factory.hint': { params: z.object({ sandbox: CreateSandboxRequest }), result: FactoryHint },
   ...NetworkMethods,
   'image.list': { params: z.object({}), result: z.array(ImageSummary) },
   'image.inspect': { params: z.object({ image: z.string().min(1).max(4096) }), result: ImageInspect },
@@ -73,6 +78,12 @@ export const Methods = {
   'image.remove': { params: z.object({ image: z.string().min(1).max(4096) }), result: z.object({ removed: z.string(), freed: PruneResult }) },
   /** An oci-archive or docker-archive on the host running Vessel. */
   'image.import': { params: z.object({ file: z.string().min(1).max(4096), name: z.string().min(1).max(4096).optional() }), result: ImageSummary },
+  'device.inventory': { params: z.object({}), result: DeviceInventory },
+  /** The exact sysfs writes binding (or restoring) the device's group would make: shown before confirming. */
+  'device.plan': { params: z.object({ address: PciAddress, action: z.enum(['bind', 'restore']) }), result: z.object({ group: IommuGroupView, writes: z.array(SysfsWrite) }) },
+  /** Give a group back to its host drivers. */
+  'device.restore': { params: z.object({ address: PciAddress }), result: IommuGroupView },
+  'device.sandboxDevices': { params: z.object({ sandboxId: SandboxId }), result: z.array(SandboxDevice) },
 } as const;
 export type MethodName = keyof typeof Methods;
 export const MethodName = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
@@ -82,7 +93,7 @@ export type MethodResult<M extends MethodName> = z.output<(typeof Methods)[M]['r
 /** A host-side usage sample for every live sandbox (cheap: /proc only, no agent). */
 export const HostUsageTick = z.object({
   at: z.string(),
-  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), netBytes: z.number().optional() })),
+  sandboxes: z.array(z.object({ id: SandboxId, cpuNs: z.number(), rssBytes: z.number(), pssBytes: z.number().optional(), netBytes: z.number().optional() })),
 });
 export type HostUsageTick = z.infer<typeof HostUsageTick>;
 
@@ -124,6 +135,13 @@ export const Streams = {
   stats: { params: z.object({ sandboxId: SandboxId, periodMs: z.number().int().min(200).max(60_000).default(1000) }), item: SandboxStats },
   /** Host CPU/RSS of every live sandbox's hypervisor process, for list sparklines. */
   usage: { params: z.object({ periodMs: z.number().int().min(200).max(60_000).default(1000) }), item: HostUsageTick },
+  /** Assign a host PCI device (its group) to a sandbox, reporting each step. */
+  deviceAttach: { params: AttachPciRequest, item: DeviceProgress },
+  /** Detach a PCI device (its group) from a sandbox and give it back to the host driver. */
+  deviceDetach: { params: z.object({ sandboxId: SandboxId, address: PciAddress, keepVfio: z.boolean().optional() }), item: DeviceProgress },
+  /** Hot plug a disk image and mount it into a container. */
+  blockAttach: { params: AttachBlockRequest, item: DeviceProgress },
+  blockDetach: { params: z.object({ sandboxId: SandboxId, device: z.string().min(1).max(4096) }), item: DeviceProgress },
   /** Console bytes (base64 on the wire). */
   console: { params: z.object({ target: ConsoleTarget, size: TermSize }), item: z.string() },
   /** Pull an image with per-layer progress. */

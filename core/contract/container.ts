@@ -54,6 +54,8 @@ export const CreateContainerRequest = z.object({
   cwd: z.string().startsWith('/').optional(),
   tty: z.boolean().optional(),
   readonlyRootfs: z.boolean().optional(),
+  /** Host device nodes passed in, "HOSTPATH[:CONTAINERPATH]" (Kata's generic device). */
+  devices: z.array(z.string().min(1).max(4096)).max(64).optional(),
 });
 export type CreateContainerRequest = z.input<typeof CreateContainerRequest>;
 
@@ -68,12 +70,35 @@ export const ContainerStats = z.object({
 });
 export type ContainerStats = z.infer<typeof ContainerStats>;
 
+export const SandboxHostMemory = z.object({
+  pssBytes: z.number(),
+  /** Private to this sandbox: guest RAM the guest touched, QEMU's heap, the TCG translation cache. */
+  pssAnonBytes: z.number(),
+  /** File-backed pages (the shared guest root image in the host page cache, QEMU's binary and libraries): split between the VMs mapping them. */
+  pssFileBytes: z.number(),
+  /** Shared-memory backends (memfd/shm), split likewise. */
+  pssShmemBytes: z.number(),
+  /** Resident pages also mapped by other processes (other sandboxes), counted in full. */
+  sharedBytes: z.number(),
+  /** How many host processes the figures cover (QEMU + helpers). */
+  processes: z.number(),
+});
+export type SandboxHostMemory = z.infer<typeof SandboxHostMemory>;
+
 export const SandboxStats = z.object({
   sandboxId: z.string(),
   at: z.string(),
   guest: z.object({ memoryKiB: z.number(), cpus: z.number() }),
   /** The hypervisor process on the host. */
-  host: z.object({ pid: z.number(), cpuNs: z.number(), rssBytes: z.number() }).nullable(),
+  host: z.object({
+    pid: z.number(), cpuNs: z.number(), rssBytes: z.number(),
+    /**
+     * Host memory of the sandbox as PSS (smaps_rollup of QEMU and every helper
+     * process of the sandbox): a page shared by N processes counts 1/N. RSS
+     * above counts shared pages in full for every VM.
+     */
+    memory: SandboxHostMemory.optional(),
+  }).nullable(),
   containers: z.array(ContainerStats),
   /** Per NIC: host side (the tap) and guest side (/proc/net/dev). Absent without networking. */
   networks: z.array(NicStats).optional(),

@@ -49,6 +49,10 @@ export const CreateSandboxRequest = z.object({
   network: z.string().min(1).optional(),
   /** Port forwards (-p), served on hostIp (default 127.0.0.1). */
   ports: z.array(PortMapping).optional(),
+  /** q35 only: PCIe root ports for hot/cold plugged devices (default 8, at most 16). */
+  pcieRootPorts: z.number().int().min(0, 'PCIe root ports must be 0 or more').max(16, 'PCIe root ports must be at most 16').optional(),
+  /** Guest RAM in a shared memfd, needed by vhost-user devices (vhost-user-blk). */
+  sharedMemory: z.boolean().default(false),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;
@@ -61,6 +65,20 @@ export const GuestDetails = z.object({
   agentVersion: z.string(),
 });
 export type GuestDetails = z.infer<typeof GuestDetails>;
+
+/** Where a sandbox's VM came from (the VM factory): a cold boot, a template clone, the cache, a checkpoint. */
+export const VmSource = z.enum(['direct', 'template', 'cache', 'checkpoint']);
+export type VmSource = z.infer<typeof VmSource>;
+export const VmOrigin = z.object({
+  source: VmSource,
+  /** The template's content hash (template and cache-from-template clones). */
+  templateHash: z.string().optional(),
+  /** Why the factory did not use a faster source (a stale or missing template…). */
+  fallbackReason: z.string().optional(),
+  /** From asking for the VM to the guest agent answering, in ms. */
+  bootMs: z.number().nonnegative(),
+});
+export type VmOrigin = z.infer<typeof VmOrigin>;
 
 /** The view of a sandbox that crosses the API: CLI --json, IPC, WebSocket. */
 export const SandboxStatus = z.object({
@@ -79,6 +97,8 @@ export const SandboxStatus = z.object({
   /** Why the sandbox stopped when nobody asked it to (VM died, killed…). */
   stopReason: z.string().nullable(),
   guest: GuestDetails.nullable(),
+  /** Where the VM came from; absent for sandboxes created before the factory. */
+  vmOrigin: VmOrigin.optional(),
   /** Its networking (absent on records from before networking, and for the mock hypervisor). */
   network: SandboxNetworkStatus.nullable().optional(),
 });

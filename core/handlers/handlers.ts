@@ -18,9 +18,12 @@ import {
 import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
+import { factoryHint, factoryStatus, setTemplates } from '../factory/status.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
+import { deviceCallHandlers } from './device-handlers.js';
+import { readProcessMemory } from '../util/pss.js';
 
 /**
  * The handlers behind the UI's API, shared by Electron's ipcMain and the
@@ -36,6 +39,9 @@ type CallHandlers = { [M in MethodName]: (params: ReturnType<(typeof Methods)[M]
 export function callHandlers(rt: Runtime): CallHandlers {
   const { sandboxes, containers } = rt;
   return {
+    'factory.status': () => Promise.resolve(factoryStatus(rt.root)),
+    'factory.setTemplates': ({ enabled, build }) => setTemplates(rt.root, enabled, build ?? false),
+    'factory.hint': ({ sandbox }) => factoryHint(rt.root, sandbox),
     'host.check': async () => {
       const report = await rt.checkHost();
       return {
@@ -86,6 +92,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
     },
     ...networkCallHandlers(rt),
     ...imageCallHandlers(rt),
+    ...deviceCallHandlers(rt),
   };
 }
 
@@ -178,7 +185,8 @@ export async function usageStream(rt: Runtime, periodMs: number, sink: StreamSin
       if (s.pid === null || s.state === 'stopped') continue;
       const usage = readProcUsage(s.pid);
       const netBytes = s.network?.netns ? tapBytes(s.pid) : undefined;
-      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(netBytes !== undefined ? { netBytes } : {}) });
+      const pss = usage ? readProcessMemory(s.pid) : null;
+      if (usage) sandboxes.push({ id: s.id, cpuNs: usage.cpuTicks * CLOCK_TICK_NS, rssBytes: usage.rssBytes, ...(pss ? { pssBytes: pss.pssBytes } : {}), ...(netBytes !== undefined ? { netBytes } : {}) });
     }
     await sink.send({ at: new Date().toISOString(), sandboxes }, 1);
     await sleepOrCancel(Math.max(0, periodMs - (Date.now() - started)), sink.cancelled);

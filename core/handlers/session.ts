@@ -13,6 +13,7 @@ import {
   type StreamEnd,
 } from '../contract/index.js';
 import type { Runtime } from '../api/index.js';
+import { deviceStream } from './device-handlers.js';
 import { callHandlers, createSandbox, eventsStream, openConsole, statsStream, usageStream, type ConsoleControl, type StreamSink } from './handlers.js';
 import { pullStream } from './image-handlers.js';
 
@@ -153,6 +154,15 @@ export class ApiSession {
           const send = sink((x) => x);
           const sandbox = await createSandbox(this.rt, p, (progress) => void send.send(progress, 0));
           await send.send({ kind: 'done', sandbox }, 0);
+          break;
+        }
+        case 'deviceAttach':
+        case 'deviceDetach':
+        case 'blockAttach':
+        case 'blockDetach': {
+          const send = sink((x) => x);
+          this.send({ t: 'opened', id });
+          await deviceStream(this.rt, stream, rawParams, (item) => void send.send(item, 0));
           break;
         }
         case 'events': {

@@ -10,6 +10,7 @@ import { resolveQemuBinary } from '../hypervisor/index.js';
 import { parseCpuFlags, parseQemuVersion, probeCacheKeyString } from './parse.js';
 import { imageToolChecks } from './image-tools.js';
 import { KVM_PROBE_TIMEOUT_MS, readProbeCache, runKvmProbe, writeProbeCache } from './probe.js';
+import { templateSharingCheck } from '../factory/host-check.js';
 import { KVM_MODULES, VHOST_MODULES, type AccelDecision, type HostCheck, type HostReport, type KvmProbeResult, type ProbeCacheKey } from './report.js';
 
 export interface HostOptions {
@@ -297,6 +298,7 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
   }
   checks.push(...imageToolChecks(env));
   checks.push({ name: 'acceleration', status: accel.accel === 'kvm' ? 'ok' : 'warn', detail: `${accel.accel.toUpperCase()}: ${accel.reason}` });
+  checks.push(templateSharingCheck(options.cacheDir));
 
   return {
     generatedAt: new Date().toISOString(),

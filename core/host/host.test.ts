@@ -185,7 +185,7 @@ describe('checkHost / resolveAccel on a fixture host (fake /proc, /sys, /dev; fa
     expect(report.ok).toBe(true);
     expect(Object.fromEntries(report.checks.map((c) => [c.name, c.status]))).toEqual({
       qemu: 'ok', 'guest image': 'ok', '/dev/kvm': 'ok', 'CPU virtualization': 'ok', 'KVM modules': 'ok',
-      'vhost modules': 'warn', vsock: 'warn', IOMMU: 'ok', acceleration: 'ok',
+      'vhost modules': 'warn', vsock: 'warn', IOMMU: 'ok', acceleration: 'ok', 'VM templates': 'ok',
       // The fixture has no CNI plugins: as root the default network is unavailable; otherwise user-mode.
       network: process.getuid?.() === 0 ? 'warn' : 'ok',
       // Image tools are looked up on the real host (core/host/image-tools.ts), not in the fixture root.

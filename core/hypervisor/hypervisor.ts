@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Accel, HypervisorType, MachineType, ProgressPhase } from '../contract/index.js';
+import type { ColdPlugDevice, DeviceDriver } from './devices.js';
 
 /** Everything a driver needs to start one VM. Paths are absolute. */
 export interface HypervisorConfig {
@@ -13,6 +14,17 @@ export interface HypervisorConfig {
   initrdPath?: string;
   /** A root filesystem image (virtio-blk) instead of an initrd. */
   imagePath?: string;
+  /**
+   * How imagePath reaches the guest (default virtio-blk): 'virtio-pmem' or
+   * 'nvdimm' map the file into guest physical memory read-only, so a DAX
+   * mount reads it straight from the host's page cache, shared by every VM
+   * that maps the same file (see core/hypervisor/footprint.ts).
+   */
+  imageDevice?: ImageDevice;
+  /** A virtio-balloon device; freePageReporting hands pages the guest frees back to the host. */
+  balloon?: { freePageReporting: boolean };
+  /** TCG only: the translation cache size in MiB (QEMU's default is 1 GiB, touched as code is translated). */
+  tcgTbSizeMiB?: number;
   kernelParams: string[];
   accel: Accel;
   /**
@@ -21,10 +33,20 @@ export interface HypervisorConfig {
    * root filesystems live under it.
    */
   sharedDir?: string;
+  /** Where guest RAM lives. Default: plain anonymous memory. */
+  memoryBackend?: MemoryBackend;
+  /**
+   * Start paused and wait for a migration stream instead of booting
+   * (QEMU: -S -incoming defer): the VM factory's clone and restore path.
+   */
+  incoming?: boolean;
   /** NICs cold-plugged at boot (see VmNetworkConfig); QEMU then runs inside netnsPath. */
   network?: VmNetworkConfig;
   /** q35: how many pcie-root-port slots for hot plug (rp0..rpN-1). Default 8. */
   pcieRootPorts?: number;
+  /** Devices given to the VM at boot, one root port each (rp0, rp1, …). */
+  coldPlugDevices?: ColdPlugDevice[];
+  /** Guest RAM: plain anonymous memory (default), or shared memfd (vhost-user), or a file (templates). */
 }
 
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
@@ -63,6 +85,18 @@ export interface NicHotplug {
 export function supportsNicHotplug(h: Hypervisor): h is Hypervisor & NicHotplug {
   return typeof (h as Partial<NicHotplug>).hotplugNic === 'function' && typeof (h as Partial<NicHotplug>).unplugNic === 'function';
 }
+
+export type ImageDevice = 'virtio-blk' | 'virtio-pmem' | 'nvdimm';
+
+/**
+ * Guest RAM: anonymous (default); a memfd (shared for vhost-user/virtio-fs);
+ * or a file: shared=true maps it MAP_SHARED (a VM template writes its RAM
+ * there), shared=false maps the same file privately, copy-on-write (a clone).
+ */
+export type MemoryBackend =
+  | { kind: 'anonymous' }
+  | { kind: 'memfd'; shared: boolean }
+  | { kind: 'file'; path: string; shared: boolean };
 
 /** Where a running VM's control and data endpoints live (per-sandbox run dir). */
 export interface VmPaths {
@@ -122,4 +156,6 @@ export interface Hypervisor {
   isAlive(state: HypervisorState): boolean;
   /** Call onExit once when the VM process goes away. Returns a function that stops watching. */
   watch(state: HypervisorState, onExit: (reason: string) => void): () => void;
+  /** Hot plug and unplug of PCI and block devices; absent when the driver cannot. */
+  readonly devices?: DeviceDriver;
 }

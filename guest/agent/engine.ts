@@ -242,7 +242,7 @@ export class Container {
 }
 
 /** Runs a short crun/busybox command; rejects with its stderr. */
-function runTool(file: string, args: string[], stdinText?: string): Promise<string> {
+export function runTool(file: string, args: string[], stdinText?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: CRUN_ENV });
     let out = '';
@@ -372,6 +372,13 @@ export class ContainerEngine {
   }
 
   // ---- containers ---------------------------------------------------------
+
+  /** A running container's init pid in the guest and the busybox to run tools with (device mounts, pci-devices.ts). */
+  containerInit(id: string): { pid: number; busybox: string } {
+    const c = this.get(id);
+    if (c.init.exit || c.init.pid <= 0) throw new EngineError('precondition', `container ${id} is not running`);
+    return { pid: c.init.pid, busybox: this.busybox };
+  }
 
   private get(id: string): Container {
     const c = this.containers.get(id);

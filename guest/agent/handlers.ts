@@ -10,10 +10,12 @@ import {
 } from './container-schemas.js';
 import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
+import { findPciDevice, mountBlockIntoContainer, unmountFromContainer } from './pci-devices.js';
 import type { GuestSystem } from './system.js';
 import { DnsLinesSchema, type GuestNetwork } from './network.js';
 import { networkHandlers } from './network-handlers.js';
 import { AGENT_VERSION, GRPC_VERSION } from './version.js';
+import { factoryHandlers } from './factory-handlers.js';
 
 /**
  * The contract's SANDBOX_ID_PATTERN (core/contract/sandbox.ts), repeated here
@@ -139,8 +141,13 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
       await system.setDateTime(sec, usec);
       return {};
     }),
+    ...factoryHandlers(system),
     ...networkHandlers(() => net),
     ...containerHandlers(() => {
+      if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
+      return engine;
+    }),
+    ...deviceHandlers(() => {
       if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
       return engine;
     }),
@@ -218,5 +225,36 @@ function containerHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHa
     }),
     ReadStdout: readStream('stdout', 'ReadStdout'),
     ReadStderr: readStream('stderr', 'ReadStderr'),
+  };
+}
+
+const FindPciDeviceRequestSchema = z.object({ pciPath: z.string().check(z.maxLength(64)), timeoutMs: intIn(0, 60_000, 'timeout_ms') });
+const MountBlockDeviceRequestSchema = z.object({
+  containerId: z.string().check(z.minLength(1), z.maxLength(128)),
+  pciPath: z.string().check(z.maxLength(64)),
+  mountPoint: z.string().check(z.minLength(1), z.maxLength(4096)),
+  readOnly: z.boolean(),
+  fsType: z.string().check(z.maxLength(16)),
+  timeoutMs: intIn(0, 60_000, 'timeout_ms'),
+});
+const UnmountBlockDeviceRequestSchema = z.object({ containerId: z.string().check(z.minLength(1), z.maxLength(128)), mountPoint: z.string().check(z.minLength(1), z.maxLength(4096)) });
+
+function deviceHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHandlers, 'FindPciDevice' | 'MountBlockDevice' | 'UnmountBlockDevice'> {
+  return {
+    FindPciDevice: unary('FindPciDevice', async (req) => {
+      const r = parse(FindPciDeviceRequestSchema, req, 'FindPciDevice');
+      return findPciDevice(r.pciPath, r.timeoutMs);
+    }),
+    MountBlockDevice: unary('MountBlockDevice', async (req) => {
+      const r = parse(MountBlockDeviceRequestSchema, req, 'MountBlockDevice');
+      const blockDevice = await mountBlockIntoContainer(engineOf().containerInit(r.containerId), r);
+      log('info', 'block device mounted into container', { container: r.containerId, pciPath: r.pciPath, at: r.mountPoint, blockDevice });
+      return { blockDevice };
+    }),
+    UnmountBlockDevice: unary('UnmountBlockDevice', async (req) => {
+      const r = parse(UnmountBlockDeviceRequestSchema, req, 'UnmountBlockDevice');
+      await unmountFromContainer(engineOf().containerInit(r.containerId), r.mountPoint);
+      return {};
+    }),
   };
 }

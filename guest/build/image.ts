@@ -2,7 +2,7 @@
 // modules the guest needs, node and its libraries, crun and its libraries,
 // the bundled agent and /init. Output: <outDir>/{vmlinuz,initrd.img,manifest.json}.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -10,20 +10,22 @@ import { createGzip } from 'node:zlib';
 import { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION } from '../../core/agent/proto/manifest.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
+import { buildReseedHelper, RESEED_HELPER_GUEST_PATH, reseedHelperSource } from './reseed.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
+import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 4;
+const RECIPE_VERSION = 6;
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 
 /** Needed before the agent can serve: the PCI/MMIO virtio transports and virtio-serial. */
 export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_rng'];
 /** Loaded in the background once the agent runs (block, 9p shares, vsock, network, entropy). */
-export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net'];
+export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net', 'crc32c_generic', 'ext4', 'virtio_balloon'];
 
 export const DEFAULT_KERNEL_PARAMS = [
   'console=ttyS0',
@@ -37,15 +39,29 @@ export const DEFAULT_KERNEL_PARAMS = [
   'i8042.dumbkbd',
   'cryptomgr.notests',
   'rcupdate.rcu_expedited=1',
+  // No 64 MiB bounce buffer: virtio devices here do not use the DMA API's bounce
+  // path, and the kernel zeroes the buffer at boot, so every guest would hold it
+  // in host RAM for nothing (measured: 69 MiB less PSS per sandbox).
+  'swiotlb=noforce',
 ];
 
 export type Compression = 'none' | 'gzip' | 'zstd';
+
+/**
+ * Where the guest's files live: 'image' (default) a read-only EROFS image the
+ * host maps into every VM (shared page cache) plus a stage-1 initramfs;
+ * 'initramfs' everything unpacked into each guest's RAM (the old layout).
+ */
+export type RootLayout = 'image' | 'initramfs';
+
+export const ROOT_IMAGE_FILE = 'rootfs.erofs';
 
 export interface BuildOptions {
   repoRoot: string;
   outDir: string;
   kernel?: string;
   compression?: Compression;
+  root?: RootLayout;
   force?: boolean;
   /** Extra node flags for the agent (benchmarks). */
   nodeFlags?: string[];
@@ -161,10 +177,15 @@ interface Inputs {
   agentVersion: string;
   /** Source of the TTY console helper (compiled at build time; hashed as source). */
   consoleHelperSource: string;
+  /** Source of the RNG reseed helper (VM factory clones), hashed as source. */
+  reseedHelperSource: string;
   kernelParams: string[];
   initScript: string;
   compression: Compression;
   nodeFlags: string[];
+  root: RootLayout;
+  /** Modules of the stage-1 initramfs (root layout 'image'), in load order. */
+  stage1Modules: { name: string; source: string }[];
 }
 
 export interface NodePtyFiles {
@@ -193,7 +214,7 @@ export function findNodePty(repoRoot: string): NodePtyFiles {
   return { files, addon };
 }
 
-function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource'> {
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'root'> {
   const kernel = pickKernel();
   progress(`kernel ${kernel.release} (${kernel.path})`);
   const modulesDir = path.join('/lib/modules', kernel.release);
@@ -212,6 +233,8 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
     ...boot.order.map((name) => ({ name, boot: true })),
     ...later.order.filter((n) => !bootSet.has(n)).map((name) => ({ name, boot: false })),
   ].map((m) => ({ ...m, source: path.join(modulesDir, index.paths.get(m.name) as string) }));
+  const stage1 = resolveModules(index, builtin, STAGE1_MODULES);
+  const stage1Modules = stage1.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) }));
   progress(`modules: ${boot.order.length} at boot, ${modules.length - boot.order.length} in background${boot.builtin.length ? `; built in: ${boot.builtin.join(', ')}` : ''}`);
 
   const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -222,7 +245,7 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
   const node = process.execPath;
   const nodePty = findNodePty(opts.repoRoot);
   const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun), ...sharedLibs(nodePty.addon)])].sort();
-  return { kernel, modulesDir, modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
+  return { kernel, modulesDir, modules, stage1Modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
 }
 
 async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
@@ -259,16 +282,18 @@ async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersi
 
 function hashOf(inputs: Inputs): string {
   const list: HashInput[] = [
-    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]) }) },
+    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, root: inputs.root, stage1: inputs.stage1Modules.map((m) => m.name), nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]) }) },
     { kind: 'file', label: 'kernel', path: inputs.kernel.path },
     { kind: 'file', label: 'busybox', path: inputs.busybox },
     { kind: 'file', label: 'node', path: inputs.node },
     { kind: 'file', label: 'crun', path: inputs.crun },
     { kind: 'text', label: 'agent', text: inputs.agentBundle },
     { kind: 'text', label: 'console-helper', text: inputs.consoleHelperSource },
+    { kind: 'text', label: 'reseed-helper', text: inputs.reseedHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
+    ...inputs.stage1Modules.map((m): HashInput => ({ kind: 'file', label: `stage1:${m.name}`, path: m.source })),
     ...inputs.libs.map((l): HashInput => ({ kind: 'file', label: `lib:${l}`, path: l })),
     ...inputs.nodePty.files.map((f): HashInput => ({ kind: 'file', label: `node-pty:${f.rel}`, path: f.source })),
   ];
@@ -280,7 +305,7 @@ function readExistingManifest(outDir: string): GuestManifest | null {
     const parsed = GuestManifest.safeParse(JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')));
     if (!parsed.success) return null;
     const m = parsed.data;
-    const size = statSync(path.join(outDir, m.kernel)).size + statSync(path.join(outDir, m.initrd)).size;
+    const size = statSync(path.join(outDir, m.kernel)).size + statSync(path.join(outDir, m.initrd)).size + (m.rootImage ? statSync(path.join(outDir, m.rootImage.file)).size : 0);
     return size === m.sizeBytes ? m : null;
   } catch {
     return null;
@@ -309,7 +334,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -347,6 +372,10 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   if (consoleHelper) {
     dir(path.dirname(CONSOLE_HELPER_GUEST_PATH).slice(1));
     entries.push({ type: 'data', path: CONSOLE_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: consoleHelper });
+  }
+  if (reseedHelper) {
+    dir(path.dirname(RESEED_HELPER_GUEST_PATH).slice(1));
+    entries.push({ type: 'data', path: RESEED_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: reseedHelper });
   }
   for (const f of inputs.nodePty.files) {
     const p = `${AGENT_DIR.slice(1)}/node_modules/node-pty/${f.rel}`;
@@ -415,7 +444,7 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     nodeFlags: opts.nodeFlags ?? [],
   });
-  const inputs: Inputs = { ...found, agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8') };
+  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 
@@ -434,12 +463,30 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     const codeCache = recordCodeCache(inputs, tmpDir, progress);
     progress('compiling the TTY console helper');
     const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
+    const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);
+    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper);
+    let rootImage: { file: string; format: 'erofs'; sizeBytes: number } | undefined;
+    if (inputs.root === 'image') {
+      progress(`writing the shared root image (EROFS, ${ROOT_IMAGE_FILE}) and the stage-1 initramfs`);
+      const tree = path.join(tmpDir, 'tree');
+      stageTree(entries, tree);
+      const imageTmp = path.join(opts.outDir, `${ROOT_IMAGE_FILE}.tmp-${process.pid}`);
+      const imageBytes = makeErofs(tree, imageTmp);
+      // Read-only on the host too: guests map it read-only; nothing may write it in place (rebuilds rename a new file over it).
+      chmodSync(imageTmp, 0o444);
+      renameSync(imageTmp, path.join(opts.outDir, ROOT_IMAGE_FILE));
+      rootImage = { file: ROOT_IMAGE_FILE, format: 'erofs', sizeBytes: imageBytes };
+      progress(`root image: ${(imageBytes / 1048576).toFixed(1)} MiB`);
+    }
+    const initrdEntries = inputs.root === 'image'
+      ? stage1Entries(inputs.busybox, inputs.stage1Modules.map((m) => ({ name: m.name, data: moduleBytes(m.source) })))
+      : entries;
     progress('writing initramfs (cpio newc)');
     const rawCpio = path.join(tmpDir, 'initrd.cpio');
     const fd = openSync(rawCpio, 'w');
     let size: number;
     try {
-      size = writeCpio(imageEntries(inputs, node, codeCache, consoleHelper), (chunk) => { writeSync(fd, chunk); });
+      size = writeCpio(initrdEntries, (chunk) => { writeSync(fd, chunk); });
     } finally {
       closeSync(fd);
     }
@@ -450,13 +497,14 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     copyFileSync(inputs.kernel.path, kernelTmp);
     renameSync(kernelTmp, path.join(opts.outDir, 'vmlinuz'));
     renameSync(initrdTmp, path.join(opts.outDir, 'initrd.img'));
-    const sizeBytes = statSync(path.join(opts.outDir, 'vmlinuz')).size + statSync(path.join(opts.outDir, 'initrd.img')).size;
+    const sizeBytes = statSync(path.join(opts.outDir, 'vmlinuz')).size + statSync(path.join(opts.outDir, 'initrd.img')).size + (rootImage?.sizeBytes ?? 0);
     const manifest: GuestManifest = GuestManifest.parse({
       schemaVersion: GUEST_MANIFEST_SCHEMA_VERSION,
       kernelRelease: inputs.kernel.release,
       kernel: 'vmlinuz',
       initrd: 'initrd.img',
       initrdCompression: inputs.compression,
+      ...(rootImage ? { rootImage } : {}),
       kernelParams: inputs.kernelParams,
       agentPortName: AGENT_PORT_NAME,
       agentVersion,

@@ -23,18 +23,25 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=linux
 export UV_THREADPOOL_SIZE=8
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+# On the shared read-only root image (guest/build/rootfs.ts) stage 1 already moved /dev here.
+[ -n "$VESSEL_ROOT_RO" ] || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /sys/fs/cgroup
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-# crun on a read-only mount runs without first copying itself to a memfd (see guest/agent/engine.ts).
-mkdir -p /run/vessel/ro && mount -t tmpfs -o size=16m,mode=755 tmpfs /run/vessel/ro && cp /usr/bin/crun /run/vessel/ro/crun && mount -o remount,ro /run/vessel/ro
+# crun on a read-only mount runs without first copying itself to a memfd (see guest/agent/engine.ts);
+# on the read-only root image /usr/bin/crun already is; there the writable places get a tmpfs.
+if [ -n "$VESSEL_ROOT_RO" ]; then
+  for d in /tmp /var/tmp /root; do mount -t tmpfs -o mode=1777 tmpfs $d; done
+  chmod 700 /root
+else
+  mkdir -p /run/vessel/ro && mount -t tmpfs -o size=16m,mode=755 tmpfs /run/vessel/ro && cp /usr/bin/crun /run/vessel/ro/crun && mount -o remount,ro /run/vessel/ro
+fi
 read up rest < /proc/uptime
 echo "vessel-init: kernel up $up s"
 for m in ${o.bootModules.join(' ')}; do
-  insmod "$m" || echo "vessel-init: insmod $m failed"
+  n=\${m##*/}; [ -d /sys/module/\${n%.ko} ] || insmod "$m" || echo "vessel-init: insmod $m failed"
 done
 read up rest < /proc/uptime
 echo "${BOOT_MARKER} $up s"

@@ -1,16 +1,23 @@
 // `npm run build:guest`: build (or confirm up to date) the guest image in build/guest/.
 // Env: VESSEL_GUEST_DIR (output dir), VESSEL_GUEST_KERNEL (kernel image),
-// VESSEL_GUEST_COMPRESSION (none|gzip|zstd, default none: fastest boot under TCG).
+// VESSEL_GUEST_COMPRESSION (none|gzip|zstd, default none: fastest boot under TCG),
+// VESSEL_GUEST_ROOT (image|initramfs, default image: a shared read-only EROFS root, see rootfs.ts).
 // Flags: --force (rebuild even when up to date).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildGuestImage, MissingInputError, type Compression } from './image.js';
+import { buildGuestImage, MissingInputError, type Compression, type RootLayout } from './image.js';
 import { findRepoRoot } from './paths.js';
 
 function compressionFromEnv(value: string | undefined): Compression {
   if (value === undefined || value === '') return 'none';
   if (value === 'none' || value === 'gzip' || value === 'zstd') return value;
   throw new Error(`VESSEL_GUEST_COMPRESSION must be none, gzip or zstd (got ${value})`);
+}
+
+function rootFromEnv(value: string | undefined): RootLayout {
+  if (value === undefined || value === '') return 'image';
+  if (value === 'image' || value === 'initramfs') return value;
+  throw new Error(`VESSEL_GUEST_ROOT must be image or initramfs (got ${value})`);
 }
 
 async function main(): Promise<void> {
@@ -22,6 +29,7 @@ async function main(): Promise<void> {
     repoRoot,
     outDir,
     compression: compressionFromEnv(process.env.VESSEL_GUEST_COMPRESSION),
+    root: rootFromEnv(process.env.VESSEL_GUEST_ROOT),
     force: process.argv.includes('--force'),
     nodeFlags,
     onProgress: (m) => console.log(`[guest] ${m}`),

@@ -5,8 +5,10 @@ import { pruneConsoles, restoreConsoles, useConsoles } from './consoles.js';
 import { SandboxList } from './components/SandboxList.js';
 import { SandboxPage } from './components/SandboxPage.js';
 import { CreateDialog } from './components/CreateDialog.js';
+import { FactoryPage } from './features/factory/FactoryPage.js';
 import { NetworksPage } from './features/networks/NetworksPage.js';
 import { ImagesPage } from './features/images/ImagesPage.js';
+import { DevicesPage } from './features/devices/DevicesPage.js';
 
 function Notices() {
   const { notices, dismiss } = useStore();
@@ -45,7 +47,8 @@ export function App() {
           <li><button className={route.page === 'sandboxes' || route.page === 'sandbox' ? 'current' : ''} aria-current={route.page === 'sandboxes' || route.page === 'sandbox' ? 'page' : undefined} onClick={() => navigate({ page: 'sandboxes' })}>Sandboxes <span className="count">{sandboxes.length}</span></button></li>
           <li><button className={route.page === 'images' ? 'current' : ''} aria-current={route.page === 'images' ? 'page' : undefined} onClick={() => navigate({ page: 'images' })}>Images</button></li>
           <li><button className={route.page === 'networks' ? 'current' : ''} aria-current={route.page === 'networks' ? 'page' : undefined} onClick={() => navigate({ page: 'networks' })}>Networks</button></li>
-          <li><button disabled title="comes with the devices issue">Devices</button></li>
+          <li><button className={route.page === 'devices' ? 'current' : ''} aria-current={route.page === 'devices' ? 'page' : undefined} onClick={() => navigate({ page: 'devices' })}>Devices</button></li>
+          <li><button className={route.page === 'factory' ? 'current' : ''} aria-current={route.page === 'factory' ? 'page' : undefined} onClick={() => navigate({ page: 'factory' })}>VM factory</button></li>
         </ul>
         <div className="spacer" />
         <div className="conn sub" role="status" aria-label="connection">
@@ -55,7 +58,7 @@ export function App() {
         </div>
       </nav>
       <main className="main">
-        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'networks' ? <NetworksPage /> : route.page === 'images' ? <ImagesPage /> : <SandboxList />}
+        {route.page === 'sandbox' ? <SandboxPage id={route.id} tab={route.tab ?? 'overview'} /> : route.page === 'networks' ? <NetworksPage /> : route.page === 'images' ? <ImagesPage /> : route.page === 'devices' ? <DevicesPage /> : route.page === 'factory' ? <FactoryPage /> : <SandboxList />}
       </main>
       <CreateDialog />
       <Notices />

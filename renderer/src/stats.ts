@@ -14,6 +14,8 @@ export interface Series {
   t: number[]; // unix seconds
   cpu: number[]; // % of one host CPU used by the hypervisor process
   rssMiB: number[];
+  /** Host memory as PSS (shared pages split between the VMs sharing them); RSS where PSS is unknown. */
+  pssMiB: number[];
   containerMemMiB: number[];
   pids: number[];
   readKiBs: number[];
@@ -36,7 +38,7 @@ const histories = new Map<string, Series>();
 export const useStatsVersion = create<{ version: Record<string, number>; latest: Record<string, SandboxStats> }>(() => ({ version: {}, latest: {} }));
 
 function empty(): Series {
-  return { t: [], cpu: [], rssMiB: [], containerMemMiB: [], pids: [], readKiBs: [], writeKiBs: [], netRxKiBs: [], netTxKiBs: [] };
+  return { t: [], cpu: [], rssMiB: [], pssMiB: [], containerMemMiB: [], pids: [], readKiBs: [], writeKiBs: [], netRxKiBs: [], netTxKiBs: [] };
 }
 
 export function historyOf(sandboxId: string): Series {
@@ -71,6 +73,7 @@ function record(sandboxId: string, tracker: Tracker, s: SandboxStats): void {
   h.t.push(t);
   h.cpu.push(cpu);
   h.rssMiB.push(s.host ? s.host.rssBytes / 1048576 : 0);
+  h.pssMiB.push(s.host ? (s.host.memory?.pssBytes ?? s.host.rssBytes) / 1048576 : 0);
   h.containerMemMiB.push(s.containers.reduce((n, c) => n + c.memory.usage, 0) / 1048576);
   h.pids.push(s.containers.reduce((n, c) => n + c.pids.current, 0));
   h.readKiBs.push(rate('readBytes'));

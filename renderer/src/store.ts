@@ -6,7 +6,7 @@ import { api } from './api/client.js';
 export const SPARK_POINTS = 60;
 const MAX_EVENTS = 1000;
 
-export type Route = { page: 'sandboxes' } | { page: 'sandbox'; id: string; tab?: 'overview' | 'consoles' } | { page: 'networks' } | { page: 'images' };
+export type Route = { page: 'sandboxes' } | { page: 'sandbox'; id: string; tab?: 'overview' | 'consoles' } | { page: 'networks' } | { page: 'images' } | { page: 'devices' } | { page: 'factory' };
 
 export interface Notice {
   id: number;

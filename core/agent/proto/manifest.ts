@@ -17,6 +17,11 @@ export const GuestManifest = z.object({
   /** initramfs (newc cpio, possibly compressed), relative to the manifest's directory. */
   initrd: ImageFileName,
   initrdCompression: z.enum(['none', 'gzip', 'zstd']),
+  /**
+   * The shared read-only root image (EROFS), when the initrd is only stage 1:
+   * the host maps it into every guest (virtio-pmem/nvdimm with DAX, or virtio-blk).
+   */
+  rootImage: z.object({ file: ImageFileName, format: z.literal('erofs'), sizeBytes: z.number().int().positive() }).optional(),
   /** Kernel command line the guest needs; pass as-is (joined with spaces) to -append. */
   kernelParams: z.array(z.string().min(1).max(256)).max(64),
   /** The virtio-serial port name the agent listens on (virtserialport name=...). */
@@ -25,7 +30,7 @@ export const GuestManifest = z.object({
   /** sha256 of everything that went into the image; the builder skips rebuilding when unchanged. */
   inputsHash: z.string().regex(/^[0-9a-f]{64}$/),
   builtAt: z.string(),
-  /** Kernel + initrd bytes. */
+  /** Kernel + initrd (+ root image) bytes. */
   sizeBytes: z.number().int().nonnegative(),
 });
 export type GuestManifest = z.infer<typeof GuestManifest>;

@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
 import { networkArgs } from './net-args.js';
-import { DEFAULT_PCIE_ROOT_PORTS, rootPortArgs } from './root-ports.js';
+import { coldPlugArgs, DEFAULT_PCIE_ROOT_PORTS } from './root-ports.js';
 
 /** The name the guest agent looks for under /dev/virtio-ports/. */
 export const AGENT_PORT_NAME = 'vessel.agent';
@@ -76,6 +76,7 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   if (config.initrdPath !== undefined) checkPath('initrdPath', config.initrdPath);
   if (config.imagePath !== undefined) checkPath('imagePath', config.imagePath);
   if (config.sharedDir !== undefined) checkPath('sharedDir', config.sharedDir);
+  if (config.memoryBackend?.kind === 'file') checkPath('memoryBackend.path', config.memoryBackend.path);
   for (const param of config.kernelParams) {
     if (typeof param !== 'string' || param.trim().length === 0) throw invalid('kernel parameters must be non-empty strings');
     if (CONTROL_CHARS.test(param)) throw invalid(`kernel parameter ${JSON.stringify(param)} contains a control character`);
@@ -90,6 +91,21 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
   checkPath('consoleLog', consoleLogPath(paths));
 }
 
+/**
+ * The one place guest RAM's backend is rendered: `-object memory-backend-*`
+ * plus the machine's `memory-backend=` property, or nothing for anonymous RAM.
+ */
+export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'>): { object: string[]; machineProperty: string } {
+  const backend = config.memoryBackend;
+  if (!backend || backend.kind === 'anonymous') return { object: [], machineProperty: '' };
+  const share = backend.shared ? 'on' : 'off';
+  const size = `size=${config.memoryMiB}M`;
+  const object = backend.kind === 'memfd'
+    ? `memory-backend-memfd,id=vessel-ram,${size},share=${share}`
+    : `memory-backend-file,id=vessel-ram,${size},mem-path=${escapeQemuOptValue(backend.path)},share=${share}`;
+  return { object: ['-object', object], machineProperty: ',memory-backend=vessel-ram' };
+}
+
 function hasParam(params: readonly string[], key: string): boolean {
   return params.some((p) => p === key || p.startsWith(`${key}=`));
 }
@@ -98,6 +114,8 @@ function hasParam(params: readonly string[], key: string): boolean {
 export interface HostFacts {
   /** The host's TSC rate in kHz, when known. */
   tscKhz?: number;
+  /** Size of HypervisorConfig.imagePath in bytes (a memory-mapped image's backend needs it). */
+  imageBytes?: number;
 }
 
 /**
@@ -111,24 +129,26 @@ export interface HostFacts {
  * host's TSC rate, so we tell it.
  */
 export function kernelCommandLine(
-  config: Pick<HypervisorConfig, 'kernelParams' | 'imagePath'> & Partial<Pick<HypervisorConfig, 'machineType' | 'accel'>>,
+  config: Pick<HypervisorConfig, 'kernelParams' | 'imagePath'> & Partial<Pick<HypervisorConfig, 'machineType' | 'accel' | 'imageDevice'>>,
   host: HostFacts = {},
 ): string {
   const params = [...config.kernelParams];
   if (!hasParam(params, 'console')) params.push('console=ttyS0');
   if (!hasParam(params, 'panic')) params.push('panic=1');
-  if (config.imagePath !== undefined && !hasParam(params, 'root')) params.push('root=/dev/vda', 'ro');
+  // A memory-mapped image (pmem) is found and mounted by the image's stage-1 init, not by root=.
+  const blkImage = config.imagePath !== undefined && (config.imageDevice ?? 'virtio-blk') === 'virtio-blk';
+  if (blkImage && !hasParam(params, 'root')) params.push('root=/dev/vda', 'ro');
   if (config.machineType === 'microvm' && config.accel === 'tcg' && host.tscKhz !== undefined && !hasParam(params, 'tsc_early_khz')) {
     params.push(`tsc_early_khz=${host.tscKhz}`);
   }
   return params.join(' ');
 }
 
-function machineArg(machine: MachineType, accel: Accel): string {
+function machineArg(machine: MachineType, accel: Accel, extra = ''): string {
   switch (machine) {
     case 'q35':
     case 'pc':
-      return `${machine},accel=${accel}`;
+      return `${machine},accel=${accel}${extra}`;
     case 'microvm':
       // No firmware option ROMs to load (faster boot), a 16550 for ttyS0 (our
       // console), an RTC so the guest has wall-clock time. ACPI stays on: it
@@ -136,13 +156,69 @@ function machineArg(machine: MachineType, accel: Accel): string {
       // is built without CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES, so the
       // virtio_mmio.device= route of acpi=off does not work). Under TCG see
       // tsc_early_khz in kernelCommandLine.
-      return `microvm,accel=${accel},x-option-roms=off,isa-serial=on,rtc=on`;
+      return `microvm,accel=${accel},x-option-roms=off,isa-serial=on,rtc=on${extra}`;
   }
 }
 
+const MIB = 1048576;
+
+/**
+ * -machine, the accelerator and -m in one place: a memory-mapped image
+ * (virtio-pmem, nvdimm) is a memory device, so -m gets maxmem room for it
+ * (and a slot for an nvdimm); a TCG translation cache size needs -accel,
+ * which QEMU refuses next to -machine accel=.
+ */
+function machineAndMemoryArgs(config: HypervisorConfig, host: HostFacts): string[] {
+  const device = config.imagePath !== undefined ? config.imageDevice ?? 'virtio-blk' : undefined;
+  const nvdimm = device === 'nvdimm' ? ',nvdimm=on' : '';
+  const tb = config.accel === 'tcg' && config.tcgTbSizeMiB !== undefined;
+  const memory = memoryBackendArgs(config);
+  const machine = machineArg(config.machineType, config.accel, nvdimm) + memory.machineProperty;
+  const args = tb
+    ? ['-machine', machine.replace(`,accel=${config.accel}`, ''), '-accel', `tcg,tb-size=${config.tcgTbSizeMiB}`]
+    : ['-machine', machine];
+  args.push(...memory.object, '-cpu', cpuModelFor(config.accel), '-smp', String(config.vcpus));
+  if (device === 'virtio-pmem' || device === 'nvdimm') {
+    const imageMiB = Math.ceil((host.imageBytes ?? 0) / MIB);
+    args.push('-m', `${config.memoryMiB}M,slots=${device === 'nvdimm' ? 1 : 0},maxmem=${config.memoryMiB + imageMiB}M`);
+  } else {
+    args.push('-m', `${config.memoryMiB}M`);
+  }
+  return args;
+}
+
+/** The image as a read-only device: a block device, or a read-only private file mapping behind pmem/nvdimm. */
+function imageArgs(config: HypervisorConfig, host: HostFacts): string[] {
+  if (config.imagePath === undefined) return [];
+  const file = escapeQemuOptValue(config.imagePath);
+  const device = config.imageDevice ?? 'virtio-blk';
+  if (device === 'virtio-blk') {
+    return ['-drive', `file=${file},if=none,id=rootfs,format=raw,readonly=on`, '-device', `${virtioDevice(config.machineType, 'blk')},drive=rootfs`];
+  }
+  // readonly=on: QEMU opens the file O_RDONLY and maps it PROT_READ, so no guest can change it;
+  // share=off: a private mapping of the page cache, shared between VMs until written (never).
+  const backend = `memory-backend-file,id=rootimg,mem-path=${file},size=${host.imageBytes ?? 0},share=off,readonly=on`;
+  if (device === 'nvdimm') return ['-object', backend, '-device', 'nvdimm,id=rootnv,memdev=rootimg,unarmed=on'];
+  return ['-object', backend, '-device', 'virtio-pmem-pci,id=rootpmem,memdev=rootimg'];
+}
+
 /** virtio devices are PCI on pc/q35 and MMIO ('-device' suffix) on microvm. */
-function virtioDevice(machine: MachineType, kind: 'serial' | 'blk' | 'rng' | '9p'): string {
+function virtioDevice(machine: MachineType, kind: 'serial' | 'blk' | 'rng' | '9p' | 'balloon'): string {
   return machine === 'microvm' ? `virtio-${kind}-device` : `virtio-${kind}-pci`;
+}
+
+function checkFootprintOptions(config: HypervisorConfig, host: HostFacts): void {
+  const device = config.imageDevice ?? 'virtio-blk';
+  if (!['virtio-blk', 'virtio-pmem', 'nvdimm'].includes(device)) throw invalid(`unknown image device "${String(device)}" (virtio-blk, virtio-pmem or nvdimm)`);
+  if (config.imagePath !== undefined && device !== 'virtio-blk') {
+    if (config.machineType === 'microvm') throw invalid(`image device ${device} needs a PCI machine (q35 or pc), not microvm`);
+    if (host.imageBytes === undefined || !Number.isInteger(host.imageBytes) || host.imageBytes <= 0 || host.imageBytes % (2 * MIB) !== 0) {
+      throw invalid(`image ${config.imagePath} for ${device} must be a whole number of 2 MiB blocks (got ${String(host.imageBytes)} bytes); rebuild it with npm run build:guest`);
+    }
+  }
+  if (config.tcgTbSizeMiB !== undefined && (!Number.isInteger(config.tcgTbSizeMiB) || config.tcgTbSizeMiB < 1 || config.tcgTbSizeMiB > 4096)) {
+    throw invalid(`TCG translation cache size must be 1-4096 MiB, got ${String(config.tcgTbSizeMiB)}`);
+  }
 }
 
 function socketChardev(id: string, path: string, extra = ''): string {
@@ -169,13 +245,11 @@ function socketChardev(id: string, path: string, extra = ''): string {
 export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: HostFacts = {}): string[] {
   validateVmRequest(config, paths);
   if (host.tscKhz !== undefined && (!Number.isInteger(host.tscKhz) || host.tscKhz <= 0)) throw invalid(`host TSC rate must be a positive whole number of kHz, got ${host.tscKhz}`);
+  checkFootprintOptions(config, host);
   const machine = config.machineType;
   const args: string[] = [
     '-name', `guest=${config.sandboxId},debug-threads=on`,
-    '-machine', machineArg(machine, config.accel),
-    '-cpu', cpuModelFor(config.accel),
-    '-smp', String(config.vcpus),
-    '-m', `${config.memoryMiB}M`,
+    ...machineAndMemoryArgs(config, host),
     '-nodefaults', '-no-user-config',
     '-display', 'none',
     '-vga', 'none',
@@ -183,12 +257,10 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   ];
   if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
   args.push('-append', kernelCommandLine(config, host));
-  if (config.imagePath !== undefined) {
-    args.push(
-      '-drive', `file=${escapeQemuOptValue(config.imagePath)},if=none,id=rootfs,format=raw,readonly=on`,
-      '-device', `${virtioDevice(machine, 'blk')},drive=rootfs`,
-    );
+  if (machine !== 'q35' && (config.coldPlugDevices ?? []).length > 0) {
+    throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
   }
+  args.push(...imageArgs(config, host));
   if (config.sharedDir !== undefined) {
     // QEMU's built-in 9p server. security_model=none: files keep the owners
     // the guest gives them (QEMU runs as the user; no xattr mapping).
@@ -200,7 +272,8 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     );
   }
   // Hot-plug slots (q35 only: pc hot plugs on pci.0 directly, microvm not at all).
-  if (machine === 'q35') args.push(...rootPortArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS));
+  // Cold-plugged devices take rp0, rp1, … in order; the rest stay free for hot plug.
+  if (machine === 'q35') args.push(...coldPlugArgs(config.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS, config.coldPlugDevices ?? []));
   args.push(...networkArgs(config.network, machine));
   args.push(
     // Control channel.
@@ -217,10 +290,12 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     // Entropy for the guest: node and TLS block on an empty pool otherwise.
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `${virtioDevice(machine, 'rng')},rng=rng0`,
+    ...(config.balloon ? ['-device', `${virtioDevice(machine, 'balloon')},id=balloon0,free-page-reporting=${config.balloon.freePageReporting ? 'on' : 'off'}`] : []),
     '-pidfile', paths.pidFile,
     '-D', paths.logFile,
     '-no-reboot',
     '-daemonize',
   );
+  if (config.incoming) args.push('-S', '-incoming', 'defer');
   return args;
 }

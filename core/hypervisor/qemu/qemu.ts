@@ -11,6 +11,7 @@ import { QmpClient, type QmpStatusInfo } from './qmp.js';
 import { tapsToOpen } from './net-args.js';
 import { tapHelperPath, wrapInNetns } from './tapfd.js';
 import { hotplugNic, unplugNic } from './nic-hotplug.js';
+import { QemuDeviceDriver } from './hotplug.js';
 
 export const QEMU_INSTALL_HINT = 'apt-get install qemu-system-x86';
 
@@ -124,6 +125,8 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
   private readonly qmpTimeoutMs: number;
   private readonly stopTimeoutMs: number;
   private readonly watchIntervalMs: number;
+  /** Hot plug over QMP: root ports, device_add/device_del, blockdev-add/del (hotplug.ts). */
+  readonly devices = new QemuDeviceDriver((vm, fn) => this.withQmp(vm, fn));
 
   constructor(options: QemuHypervisorOptions = {}) {
     this.launchTimeoutMs = options.launchTimeoutMs ?? 30_000;
@@ -139,6 +142,13 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
     if (config.machineType === 'microvm' && config.accel === 'tcg') {
       const tscKhz = readHostTscKhz();
       if (tscKhz !== undefined) host.tscKhz = tscKhz;
+    }
+    if (config.imagePath !== undefined && (config.imageDevice ?? 'virtio-blk') !== 'virtio-blk') {
+      try {
+        host.imageBytes = statSync(config.imagePath).size;
+      } catch {
+        throw new VesselError('E_NOT_FOUND', `root image ${config.imagePath} not found: run npm run build:guest`, { imagePath: config.imagePath });
+      }
     }
     const args = buildQemuArgs(config, paths, host);
     mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
@@ -167,7 +177,8 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
     const state: HypervisorState = { type: 'qemu', pid, pidStartTime: startTime, accel: config.accel, paths };
     try {
       const status = await this.withQmp(state, (qmp) => qmp.queryStatus());
-      if (!status.running) {
+      // An incoming VM waits, paused, for its migration stream (the factory's restore path).
+      if (!status.running && !config.incoming) {
         throw new VesselError('E_HYPERVISOR', `QEMU started but the VM is not running (status: ${status.status})`);
       }
     } catch (err) {

@@ -3,6 +3,7 @@ import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type Crea
 import { api, type StreamHandle } from '../api/client.js';
 import { useStore } from '../store.js';
 import { ImagePicker } from '../features/images/ImagePicker.js';
+import { SourceHint } from '../features/factory/SourceHint.js';
 
 interface Form {
   name: string;
@@ -173,6 +174,7 @@ export function CreateDialog() {
             </div>
           ) : null}
         </fieldset>
+        {form.hypervisor === 'qemu' && !form.kernel ? <SourceHint request={Object.keys(errors).length === 0 ? (request as { sandbox: CreateSandboxRequest }).sandbox : null} /> : null}
         {progress.length > 0 ? (
           <div className="progress" role="status" aria-live="polite" aria-label="boot progress">
             {busy ? <div className="bar" aria-hidden="true"><div /></div> : null}

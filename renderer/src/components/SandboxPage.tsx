@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ContainerStatus, SandboxStatus, VesselError } from '../../../core/contract/index.js';
+import type { ContainerStatus, SandboxStats, SandboxStatus, VesselError } from '../../../core/contract/index.js';
 import { api } from '../api/client.js';
 import { ImagePicker } from '../features/images/ImagePicker.js';
 import { act, useStore } from '../store.js';
@@ -9,6 +9,7 @@ import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnec
 import { Chart } from './Chart.js';
 import { NetworkPanel } from '../features/networks/NetworkPanel.js';
 import { StateBadge } from './StateBadge.js';
+import { DevicesPanel } from '../features/devices/DevicesPanel.js';
 
 function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
   return (
@@ -20,12 +21,29 @@ function Dl({ items }: { items: Array<[string, React.ReactNode]> }) {
   );
 }
 
+/** The sandbox's host memory, honestly: PSS (shared pages split), and what of it is shared. */
+function HostMemory({ stats }: { stats: SandboxStats | undefined }) {
+  const host = stats?.host;
+  if (!host) return null;
+  const m = host.memory;
+  if (!m) return <p className="sub" data-testid="host-memory">Host memory: {formatBytes(host.rssBytes)} RSS (PSS unavailable)</p>;
+  return (
+    <p className="sub" data-testid="host-memory" title="PSS: a page shared by N processes counts 1/N to each. RSS counts shared pages in full for every VM.">
+      Host memory: <strong>{formatBytes(m.pssBytes)} PSS</strong> ({m.processes} process{m.processes === 1 ? '' : 'es'}) —
+      private {formatBytes(m.pssAnonBytes)} (guest RAM in use, QEMU, TCG cache),
+      share of shared files {formatBytes(m.pssFileBytes + m.pssShmemBytes)} (guest root image in the host page cache, QEMU binary);
+      {' '}{formatBytes(m.sharedBytes)} resident pages shared with other processes; RSS {formatBytes(host.rssBytes)}
+    </p>
+  );
+}
+
 function Charts({ sandboxId }: { sandboxId: string }) {
   useEffect(() => watchStats(sandboxId), [sandboxId]);
   const version = useStatsVersion((s) => s.version[sandboxId] ?? 0);
   const h = historyOf(sandboxId);
   const cpu = useMemo(() => [{ label: 'CPU', color: '#7aa2f7', values: h.cpu }], [h]);
-  const mem = useMemo(() => [{ label: 'VM RSS', color: '#9ece6a', values: h.rssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
+  const mem = useMemo(() => [{ label: 'VM PSS', color: '#9ece6a', values: h.pssMiB }, { label: 'containers', color: '#e0af68', values: h.containerMemMiB }], [h]);
+  const latest = useStatsVersion((s) => s.latest[sandboxId]);
   const pids = useMemo(() => [{ label: 'PIDs', color: '#bb9af7', values: h.pids }], [h]);
   const io = useMemo(() => [{ label: 'read', color: '#7dcfff', values: h.readKiBs }, { label: 'write', color: '#f7768e', values: h.writeKiBs }], [h]);
   const netIo = useMemo(() => [{ label: 'rx', color: '#73daca', values: h.netRxKiBs }, { label: 'tx', color: '#ff9e64', values: h.netTxKiBs }], [h]);
@@ -39,6 +57,7 @@ function Charts({ sandboxId }: { sandboxId: string }) {
         <Chart title="Block I/O" unit=" KiB/s" t={h.t} series={io} version={version} />
         <Chart title="Network I/O" unit=" KiB/s" t={h.t} series={netIo} version={version} />
       </div>
+      <HostMemory stats={latest} />
     </section>
   );
 }
@@ -219,6 +238,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
                 ['Created', new Date(s.createdAt).toLocaleString()],
                 ['Uptime', s.startedAt && (s.state === 'running' || s.state === 'paused') ? formatDuration(now - Date.parse(s.startedAt)) : '–'],
                 ...(s.stopReason ? [['Stop reason', s.stopReason] as [string, React.ReactNode]] : []),
+                ...(s.vmOrigin ? [['VM from', `${s.vmOrigin.source === 'template' ? `template ${s.vmOrigin.templateHash?.slice(0, 12) ?? ''}` : s.vmOrigin.source === 'direct' ? 'cold boot' : s.vmOrigin.source} in ${(s.vmOrigin.bootMs / 1000).toFixed(1)} s${s.vmOrigin.fallbackReason ? ` (${s.vmOrigin.fallbackReason})` : ''}`] as [string, React.ReactNode]] : []),
               ]} />
             </section>
             <section aria-labelledby="guest-title" className="card">
@@ -235,6 +255,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
           </div>
           <Containers sandbox={s} containers={containers} reload={reload} />
           {status ? <NetworkPanel sandbox={status} reload={reload} /> : null}
+          <DevicesPanel sandbox={s} containers={containers} />
           {s.state === 'running' || s.state === 'paused' ? <Charts sandboxId={id} /> : null}
           <section aria-labelledby="events-title">
             <h2 id="events-title">Events</h2>

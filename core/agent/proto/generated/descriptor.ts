@@ -75,6 +75,22 @@ export const agentProtoDescriptor = {
                       "requestType": "SetGuestDateTimeRequest",
                       "responseType": "Empty"
                     },
+                    "ReseedRandomDev": {
+                      "requestType": "ReseedRandomDevRequest",
+                      "responseType": "Empty"
+                    },
+                    "SetGuestIdentity": {
+                      "requestType": "SetGuestIdentityRequest",
+                      "responseType": "Empty"
+                    },
+                    "GetGuestIdentity": {
+                      "requestType": "GuestIdentityRequest",
+                      "responseType": "GuestIdentityResponse"
+                    },
+                    "OnlineCPUMem": {
+                      "requestType": "OnlineCPUMemRequest",
+                      "responseType": "Empty"
+                    },
                     "CreateContainer": {
                       "requestType": "CreateContainerRequest",
                       "responseType": "Empty"
@@ -162,11 +178,78 @@ export const agentProtoDescriptor = {
                     "ListNetworkStats": {
                       "requestType": "ListNetworkStatsRequest",
                       "responseType": "NetworkStatsResponse"
+                    },
+                    "FindPciDevice": {
+                      "requestType": "FindPciDeviceRequest",
+                      "responseType": "FindPciDeviceResponse"
+                    },
+                    "MountBlockDevice": {
+                      "requestType": "MountBlockDeviceRequest",
+                      "responseType": "MountBlockDeviceResponse"
+                    },
+                    "UnmountBlockDevice": {
+                      "requestType": "UnmountBlockDeviceRequest",
+                      "responseType": "Empty"
                     }
                   }
                 },
                 "Empty": {
                   "fields": {}
+                },
+                "ReseedRandomDevRequest": {
+                  "fields": {
+                    "data": {
+                      "type": "bytes",
+                      "id": 1
+                    }
+                  }
+                },
+                "SetGuestIdentityRequest": {
+                  "fields": {
+                    "machineId": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                },
+                "GuestIdentityRequest": {
+                  "fields": {}
+                },
+                "GuestIdentityResponse": {
+                  "fields": {
+                    "hostname": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "machineId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "bootId": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "urandomSample": {
+                      "type": "bytes",
+                      "id": 4
+                    }
+                  }
+                },
+                "OnlineCPUMemRequest": {
+                  "fields": {
+                    "wait": {
+                      "type": "bool",
+                      "id": 1
+                    },
+                    "nbCpus": {
+                      "type": "uint32",
+                      "id": 2
+                    },
+                    "cpuOnly": {
+                      "type": "bool",
+                      "id": 3
+                    }
+                  }
                 },
                 "CreateSandboxRequest": {
                   "fields": {
@@ -807,6 +890,90 @@ export const agentProtoDescriptor = {
                       "rule": "repeated",
                       "type": "NetworkStats",
                       "id": 1
+                    }
+                  }
+                },
+                "FindPciDeviceRequest": {
+                  "fields": {
+                    "pciPath": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "timeoutMs": {
+                      "type": "uint32",
+                      "id": 2
+                    }
+                  }
+                },
+                "FindPciDeviceResponse": {
+                  "fields": {
+                    "address": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "vendorId": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "deviceId": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "driver": {
+                      "type": "string",
+                      "id": 4
+                    },
+                    "blockDevice": {
+                      "type": "string",
+                      "id": 5
+                    }
+                  }
+                },
+                "MountBlockDeviceRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "pciPath": {
+                      "type": "string",
+                      "id": 2
+                    },
+                    "mountPoint": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "readOnly": {
+                      "type": "bool",
+                      "id": 4
+                    },
+                    "fsType": {
+                      "type": "string",
+                      "id": 5
+                    },
+                    "timeoutMs": {
+                      "type": "uint32",
+                      "id": 6
+                    }
+                  }
+                },
+                "MountBlockDeviceResponse": {
+                  "fields": {
+                    "blockDevice": {
+                      "type": "string",
+                      "id": 1
+                    }
+                  }
+                },
+                "UnmountBlockDeviceRequest": {
+                  "fields": {
+                    "containerId": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "mountPoint": {
+                      "type": "string",
+                      "id": 2
                     }
                   }
                 }

@@ -1,0 +1,113 @@
+/**
+ * VM factory benchmark (`npm run bench:factory`), side by side in one run on
+ * the same machine type, accel, vCPUs and memory:
+ *   - create time: cold (direct boot) vs from a template (clone), alternating;
+ *   - host memory (PSS from /proc/PID/smaps_rollup) of 5 idle sandboxes,
+ *     cold vs template clones.
+ * Create from the VM cache and checkpoint restore are printed as not
+ * available (not built yet). Not a test: it asserts nothing. Run it through
+ * /work/bin/vmslot on the shared machine.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SandboxService } from '../core/api/index.js';
+import { SandboxStore } from '../core/store/index.js';
+import { resolveAccel } from '../core/host/index.js';
+import { QemuHypervisor } from '../core/hypervisor/qemu/qemu.js';
+import { QemuSnapshotDriver } from '../core/hypervisor/qemu/snapshot.js';
+import { sandboxVmConfig } from '../core/factory/defaults.js';
+import { TemplateStore, templateHash, VmFactory } from '../core/factory/index.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const IDLE = Number(process.env.BENCH_IDLE_SANDBOXES ?? 5);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 10_000);
+
+function sec(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+}
+function pssKiB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m?.[1] ? Number(m[1]) : NaN;
+}
+
+async function main(): Promise<void> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'vbf-'));
+  const tplRoot = mkdtempSync(path.join('/dev/shm', 'vbft-'));
+  const env = { ...process.env, VESSEL_ROOT: root };
+  const qemu = new QemuHypervisor();
+  const snapshot = new QemuSnapshotDriver(qemu);
+  const templates = new TemplateStore({ dir: path.join(tplRoot, 'templates'), driver: qemu, snapshot, env });
+  const factory = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates, snapshot, rebuildInBackground: false });
+  const store = new SandboxStore(root);
+  const accel = (requested: 'auto' | 'kvm' | 'tcg', kernelPath: string, qemuPath: string) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env });
+  const cold = new SandboxService({ store, env, resolveAccel: accel });
+  const warm = new SandboxService({ store, env, resolveAccel: accel, factory });
+  const all = async (): Promise<void> => {
+    for (const s of await cold.listSandbox()) await cold.deleteSandbox(s.id, { force: true });
+  };
+  try {
+    const spec = await templates.specFor(await sandboxVmConfig(root, {}, env));
+    const buildStart = performance.now();
+    const info = await templates.build(spec);
+    const buildMs = performance.now() - buildStart;
+    console.log(`template ${templateHash(spec).slice(0, 12)} built in ${sec(buildMs)} (state ${((info?.meta.stateBytes ?? 0) / 1024).toFixed(0)} KiB; RAM file ${((info?.sizeBytes ?? 0) / 1048576).toFixed(0)} MiB resident on tmpfs)`);
+
+    const coldMs: number[] = [];
+    const tplMs: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      let t = performance.now();
+      const c = await cold.createSandbox({ name: `cold-${i}` });
+      coldMs.push(performance.now() - t);
+      await cold.deleteSandbox(c.id, { force: true });
+      t = performance.now();
+      const w = await warm.createSandbox({ name: `tpl-${i}` });
+      tplMs.push(performance.now() - t);
+      if (w.vmOrigin?.source !== 'template') console.log(`  round ${i}: clone fell back: ${w.vmOrigin?.fallbackReason ?? '?'}`);
+      await warm.deleteSandbox(w.id, { force: true });
+      console.log(`  round ${i + 1}: cold ${sec(coldMs[i] ?? 0)}, template ${sec(tplMs[i] ?? 0)}`);
+    }
+    const coldMed = median(coldMs);
+    const tplMed = median(tplMs);
+
+    const pss = async (service: SandboxService, label: string): Promise<number> => {
+      const pids: number[] = [];
+      for (let i = 0; i < IDLE; i++) {
+        const s = await service.createSandbox({ name: `${label}-${i}` });
+        if (s.pid) pids.push(s.pid);
+      }
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const total = pids.reduce((sum, pid) => sum + pssKiB(pid), 0);
+      await all();
+      return total;
+    };
+    const coldPss = await pss(cold, 'idle-cold');
+    const tplPss = await pss(warm, 'idle-tpl');
+
+    console.log('');
+    console.log(`create (median of ${ROUNDS}, createSandbox() to a ready agent, ${spec.machineType}/${spec.accel}, ${spec.vcpus} vCPU, ${spec.memoryMiB} MiB):`);
+    console.log(`  cold boot           ${sec(coldMed)}`);
+    console.log(`  from a template     ${sec(tplMed)}   = ${(tplMed / coldMed).toFixed(3)}× cold (target ≤ 0.25×)`);
+    console.log('  from the VM cache   not available: the VM cache is not built yet');
+    console.log('  checkpoint restore  not available: sandbox checkpoints are not built yet');
+    console.log(`host memory of ${IDLE} idle sandboxes (sum of QEMU PSS, ${SETTLE_MS / 1000} s after the last create):`);
+    console.log(`  cold                ${(coldPss / 1024).toFixed(0)} MiB`);
+    console.log(`  template clones     ${(tplPss / 1024).toFixed(0)} MiB   = ${((tplPss / coldPss) * 100).toFixed(0)} % of cold (target ≤ 50 %)`);
+    const fileMiB = (templates.find(templateHash(spec))?.sizeBytes ?? 0) / 1048576;
+    console.log(`  (+ the template's RAM file on tmpfs: ${fileMiB.toFixed(0)} MiB resident, shared; the pages clones map are in their PSS above;`);
+    console.log(`   counting the whole file on top: ${((tplPss / 1024 + fileMiB) / (coldPss / 1024) * 100).toFixed(0)} % of cold)`);
+  } finally {
+    await all().catch(() => undefined);
+    cold.close();
+    warm.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(tplRoot, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,12 @@
+// Original file: core/agent/proto/agent.proto
+
+
+export interface FindPciDeviceRequest {
+  'pciPath'?: (string);
+  'timeoutMs'?: (number);
+}
+
+export interface FindPciDeviceRequest__Output {
+  'pciPath': (string);
+  'timeoutMs': (number);
+}

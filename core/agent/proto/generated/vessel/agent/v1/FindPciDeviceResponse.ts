@@ -1,0 +1,18 @@
+// Original file: core/agent/proto/agent.proto
+
+
+export interface FindPciDeviceResponse {
+  'address'?: (string);
+  'vendorId'?: (string);
+  'deviceId'?: (string);
+  'driver'?: (string);
+  'blockDevice'?: (string);
+}
+
+export interface FindPciDeviceResponse__Output {
+  'address': (string);
+  'vendorId': (string);
+  'deviceId': (string);
+  'driver': (string);
+  'blockDevice': (string);
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { VmSource } from './sandbox.js';
+
+/** The VM factory as the UI sees it (`vessel factory status --json` prints the same). */
+export const FactoryTemplateRow = z.object({
+  hash: z.string(),
+  createdAt: z.string(),
+  ageSeconds: z.number(),
+  sizeBytes: z.number(),
+  stateBytes: z.number(),
+  hits: z.number(),
+  lastUsedAt: z.string().nullable(),
+  vcpus: z.number(),
+  memoryMiB: z.number(),
+  kernelParams: z.array(z.string()),
+  buildMs: z.number(),
+});
+
+export const FactoryStatus = z.object({
+  configFile: z.string(),
+  enableTemplate: z.boolean(),
+  templatePath: z.string(),
+  vmCacheNumber: z.number(),
+  vmCacheEndpoint: z.string(),
+  templates: z.array(FactoryTemplateRow),
+  /** Templates being built right now (their hash prefixes). */
+  building: z.array(z.string()),
+  foreignEntries: z.array(z.string()),
+  cache: z.object({ running: z.boolean(), pid: z.number().nullable(), vms: z.array(z.unknown()) }),
+  requests: z.number(),
+  hits: z.record(z.string(), z.number()),
+  hitRate: z.number().nullable(),
+  lastFallbacks: z.array(z.object({ at: z.string(), reason: z.string() })),
+});
+export type FactoryStatus = z.infer<typeof FactoryStatus>;
+
+/** Where a sandbox created with given options would get its VM, and about how long that takes. */
+export const FactoryHint = z.object({
+  source: VmSource,
+  reason: z.string(),
+  expectedMs: z.number().nullable(),
+});
+export type FactoryHint = z.infer<typeof FactoryHint>;

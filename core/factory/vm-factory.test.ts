@@ -1,0 +1,122 @@
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockHypervisor } from '../hypervisor/mock.js';
+import { vmPathsIn, type HypervisorConfig, type HypervisorState } from '../hypervisor/hypervisor.js';
+import type { SnapshotDriver } from '../hypervisor/snapshot.js';
+import { QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapshot.js';
+import { templateDirName, templateHash, TemplateStore } from './template.js';
+import { VmFactory } from './vm-factory.js';
+import type { AgentAccess } from './factory.js';
+
+// MOCK hypervisor and MOCK snapshot driver: the factory's decisions (which
+// source, which reason, what is cleaned up) without a VM. The real path is
+// core/factory/factory.int.test.ts.
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'vf9f-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A MOCK snapshot driver whose loadState is the test's. */
+function mockSnapshot(loadState: SnapshotDriver['loadState']): SnapshotDriver {
+  return { saveState: () => Promise.reject(new Error('MOCK: not used')), loadState, version: () => Promise.resolve('MOCK 1.0') };
+}
+
+const hvPath = process.execPath; // any real file: it is hashed as "the QEMU binary"
+
+function setup(loadState: SnapshotDriver['loadState']) {
+  const dir = tmp();
+  const driver = new MockHypervisor();
+  const snapshot = mockSnapshot(loadState);
+  const templates = new TemplateStore({ dir: path.join(dir, 'templates'), driver, snapshot });
+  const kernel = path.join(dir, 'vmlinuz');
+  writeFileSync(kernel, 'kernel');
+  const config: HypervisorConfig = { sandboxId: 'sb1', hypervisorPath: hvPath, machineType: 'q35', vcpus: 1, memoryMiB: 64, kernelPath: kernel, kernelParams: ['a=1'], accel: 'tcg' };
+  const paths = vmPathsIn(path.join(dir, 'run'));
+  const agentCalls: string[] = [];
+  const agent: AgentAccess = async (_vm, fn) => fn({
+    reseedRandomDev: (d: Buffer) => { agentCalls.push(`reseed ${d.length}`); return Promise.resolve(); },
+    setGuestDateTime: () => { agentCalls.push('clock'); return Promise.resolve(); },
+    setGuestIdentity: (id: string) => { agentCalls.push(`machine-id ${id.length}`); return Promise.resolve(); },
+  } as never);
+  return { dir, driver, templates, config, paths, agent, agentCalls };
+}
+
+async function plant(templates: TemplateStore, config: HypervisorConfig): Promise<string> {
+  const spec = await templates.specFor(config);
+  const hash = templateHash(spec);
+  templates.ensureDir();
+  const d = path.join(templates.dir, templateDirName(hash));
+  mkdirSync(d);
+  writeFileSync(path.join(d, 'memory'), '');
+  truncateSync(path.join(d, 'memory'), 64 * 1048576);
+  writeFileSync(path.join(d, 'state'), QEMU_STATE_MAGIC);
+  writeFileSync(path.join(d, 'template.json'), JSON.stringify({ kind: 'vessel-template', hash, spec, createdAt: new Date().toISOString(), buildMs: 1, stateBytes: 8 }));
+  return hash;
+}
+
+describe('VmFactory (MOCK hypervisor)', () => {
+  it('templates off: a direct boot, no reason, no statistics', async () => {
+    const t = setup(() => Promise.resolve());
+    const f = new VmFactory({ config: { enable_template: false, vm_cache_number: 0 }, templates: t.templates, snapshot: {} as SnapshotDriver });
+    const got = await f.getVM({ config: t.config, paths: t.paths, driver: t.driver, agent: t.agent });
+    expect(got.origin).toMatchObject({ source: 'direct' });
+    expect(got.origin.fallbackReason).toBeUndefined();
+    await t.driver.stopVM(got.vm, { force: true });
+    expect(f.stats.read().requests).toBe(0);
+  });
+
+  it('a template that matches: a clone, loaded and made unique (512 bytes of entropy, clock, machine-id)', async () => {
+    const loaded: string[] = [];
+    const t = setup(() => Promise.resolve());
+    const hash = await plant(t.templates, t.config);
+    const hooks: string[] = [];
+    const f = new VmFactory({
+      config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates,
+      snapshot: mockSnapshot((_vm, file) => { loaded.push(file); return Promise.resolve(); }),
+      afterRestore: () => { hooks.push('nics'); return Promise.resolve(); },
+    });
+    const got = await f.getVM({ config: t.config, paths: t.paths, driver: t.driver, agent: t.agent });
+    expect(got.origin).toMatchObject({ source: 'template', templateHash: hash });
+    expect(loaded).toEqual([path.join(t.templates.dir, templateDirName(hash), 'state')]);
+    expect(t.agentCalls).toEqual(['reseed 512', 'clock', 'machine-id 32']);
+    expect(hooks).toEqual(['nics']);
+    expect(t.templates.find(hash)?.meta.hits).toBe(1);
+    await t.driver.stopVM(got.vm, { force: true });
+  });
+
+  it('a stale template: a direct boot whose reason names the difference', async () => {
+    const t = setup(() => Promise.resolve());
+    await plant(t.templates, t.config);
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: {} as SnapshotDriver, rebuildInBackground: false });
+    const got = await f.getVM({ config: { ...t.config, kernelParams: ['a=1', 'b=2'] }, paths: t.paths, driver: t.driver, agent: t.agent });
+    expect(got.origin.source).toBe('direct');
+    expect(got.origin.fallbackReason).toMatch(/is stale for this request: kernel parameters changed \(\+b=2\)$/);
+    expect(f.stats.read().fallbacks[0]?.reason).toBe(got.origin.fallbackReason);
+    await t.driver.stopVM(got.vm, { force: true });
+  });
+
+  it('a clone whose state does not load: its VM is stopped, and the request boots directly with the reason', async () => {
+    const t = setup(() => Promise.resolve());
+    await plant(t.templates, t.config);
+    const clones: HypervisorState[] = [];
+    const f = new VmFactory({
+      config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates,
+      snapshot: mockSnapshot((vm) => { clones.push(vm); return Promise.reject(new Error('MOCK: bad stream')); }),
+    });
+    const got = await f.getVM({ config: t.config, paths: t.paths, driver: t.driver, agent: t.agent });
+    expect(got.origin.source).toBe('direct');
+    expect(got.origin.fallbackReason).toMatch(/template path failed: MOCK: bad stream/);
+    expect(clones).toHaveLength(1);
+    expect(t.driver.isAlive(clones[0] as HypervisorState)).toBe(false);
+    expect(t.driver.isAlive(got.vm)).toBe(true);
+    await t.driver.stopVM(got.vm, { force: true });
+  });
+});

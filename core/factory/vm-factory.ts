@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { toVesselError } from '../contract/index.js';
+import type { HypervisorConfig, HypervisorState } from '../hypervisor/hypervisor.js';
+import type { SnapshotDriver } from '../hypervisor/snapshot.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import type { FactoryConfig } from './config.js';
+import type { AfterRestoreHook, AgentAccess, Factory, GetVmRequest, GotVm, VmOrigin } from './factory.js';
+import { templateHash, TemplateStore, type TemplateInfo } from './template.js';
+
+/** 512 bytes of host entropy per clone, as Kata's ReseedRandomDev. */
+export const RESEED_BYTES = 512;
+
+/**
+ * Make a restored VM unique before it runs anything: new RNG seed (credited
+ * and the CRNG reseeded), the clock set, a new machine-id. The hostname comes
+ * with CreateSandbox (the sandbox's name). One fresh agent connection.
+ */
+export async function makeUnique(agent: AgentAccess, vm: HypervisorState, timeoutMs: number): Promise<void> {
+  await agent(vm, async (client) => {
+    await client.reseedRandomDev(randomBytes(RESEED_BYTES));
+    await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
+  }, timeoutMs);
+}
+
+const FactoryStats = z.object({
+  hits: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  requests: z.number().int().nonnegative().default(0),
+  fallbacks: z.array(z.object({ at: z.string(), reason: z.string() })).default([]),
+});
+export type FactoryStats = z.infer<typeof FactoryStats>;
+
+/** Hit rate and the last fallback reasons, kept next to the templates. */
+export class FactoryStatsFile {
+  constructor(private readonly file: string) {}
+
+  read(): FactoryStats {
+    try {
+      return FactoryStats.parse(JSON.parse(readFileSync(this.file, 'utf8')));
+    } catch {
+      return FactoryStats.parse({});
+    }
+  }
+
+  async record(source: VmOrigin['source'], fallbackReason?: string): Promise<void> {
+    try {
+      const s = this.read();
+      s.requests++;
+      s.hits[source] = (s.hits[source] ?? 0) + 1;
+      if (fallbackReason) s.fallbacks = [{ at: new Date().toISOString(), reason: fallbackReason }, ...s.fallbacks].slice(0, 10);
+      await writeFileAtomic(this.file, `${JSON.stringify(s, null, 2)}\n`);
+    } catch {
+      // statistics are best effort
+    }
+  }
+}
+
+export interface VmFactoryOptions {
+  /** The factory configuration, or a function read on every request (the config file can change under a running app). */
+  config: FactoryConfig | (() => FactoryConfig);
+  templates: TemplateStore;
+  snapshot: SnapshotDriver;
+  /** Rebuild a missing or stale template without blocking the request. Default true. */
+  rebuildInBackground?: boolean;
+  afterRestore?: AfterRestoreHook;
+  /** How long a clone's agent may take to answer after the restore. */
+  agentTimeoutMs?: number;
+}
+
+/**
+ * virtcontainers' factory with the template source: a request gets a clone
+ * of the matching template when there is one, else a direct boot with the
+ * reason recorded (and the template rebuilt in the background).
+ */
+export class VmFactory implements Factory {
+  readonly stats: FactoryStatsFile;
+
+  constructor(private readonly options: VmFactoryOptions) {
+    this.stats = new FactoryStatsFile(join(options.templates.dir, '.stats.json'));
+  }
+
+  private currentConfig(): FactoryConfig {
+    return typeof this.options.config === 'function' ? this.options.config() : this.options.config;
+  }
+
+  async expectedSource(config: HypervisorConfig): Promise<{ source: VmOrigin['source']; reason: string; expectedMs: number | null }> {
+    if (!this.currentConfig().enable_template) return { source: 'direct', reason: 'templates are off (enable_template = false)', expectedMs: null };
+    const spec = await this.options.templates.specFor(config);
+    const hit = this.options.templates.find(templateHash(spec));
+    return hit
+      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}`, expectedMs: 5_000 }
+      : { source: 'direct', reason: this.options.templates.missReason(spec), expectedMs: null };
+  }
+
+  async getVM(request: GetVmRequest): Promise<GotVm> {
+    const started = Date.now();
+    const say = request.onProgress ?? ((): void => undefined);
+    let fallbackReason: string | undefined;
+    const enabled = this.currentConfig().enable_template;
+    if (enabled && (request.config.network?.nics.length ?? 0) > 0) {
+      // A template has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
+      fallbackReason = 'the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet';
+      say(`cold boot: ${fallbackReason}`);
+    } else if (enabled) {
+      try {
+        const spec = await this.options.templates.specFor(request.config);
+        const hash = templateHash(spec);
+        const template = this.options.templates.find(hash);
+        if (template) {
+          const vm = await this.clone(template, request);
+          const origin: VmOrigin = { source: 'template', templateHash: hash, bootMs: Date.now() - started };
+          await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
+          return { vm, origin };
+        }
+        fallbackReason = this.options.templates.missReason(spec);
+        if (this.options.rebuildInBackground ?? true) {
+          if (!this.options.templates.building(hash)) this.options.templates.buildInBackground(spec);
+          fallbackReason += '; rebuilding it in the background';
+        }
+      } catch (err) {
+        fallbackReason = `the template path failed: ${toVesselError(err).message}`;
+      }
+      say(`cold boot: ${fallbackReason}`);
+    }
+    const vm = await request.driver.startVM(request.config, request.paths, (_phase, message) => say(message));
+    if (enabled) await this.stats.record('direct', fallbackReason);
+    return { vm, origin: { source: 'direct', ...(fallbackReason ? { fallbackReason } : {}), bootMs: Date.now() - started } };
+  }
+
+  /** A clone: the template's memory file mapped privately (copy-on-write), its device state loaded, made unique. */
+  private async clone(template: TemplateInfo, request: GetVmRequest): Promise<HypervisorState> {
+    const say = request.onProgress ?? ((): void => undefined);
+    say(`cloning template ${template.meta.hash.slice(0, 12)} (private copy-on-write mapping of its RAM)`);
+    const config: HypervisorConfig = { ...request.config, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
+    const vm = await request.driver.startVM(config, request.paths);
+    try {
+      await this.options.snapshot.loadState(vm, template.stateFile, { ignoreShared: true });
+      await request.driver.resumeVM(vm);
+      say('clone running; reseeding its RNG, setting its clock and machine-id');
+      await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
+      await this.options.afterRestore?.(vm, request.config);
+      return vm;
+    } catch (err) {
+      await request.driver.stopVM(vm, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  close(): void {
+    // nothing held: templates are files, builds run in their own processes
+  }
+}
