@@ -400,6 +400,8 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   entries.push({ type: 'data', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
   entries.push({ type: 'data', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') });
   entries.push({ type: 'data', path: 'etc/hostname', mode: 0o644, data: Buffer.from('vessel\n') });
+  // The root is read-only (EROFS): the machine-id a VM gets (SetGuestIdentity, factory clones) lives on /run's tmpfs.
+  entries.push({ type: 'symlink', path: 'etc/machine-id', target: '../run/machine-id' });
   return entries;
 }
 
