@@ -31,6 +31,8 @@ export const SandboxConfigRecord = z.object({
     pcieRootPorts: z.number().int().min(0).max(16).optional(),
     /** Guest RAM in a shared memfd (vhost-user devices need it). */
     sharedMemory: z.boolean().optional(),
+    /** q35: a virtual IOMMU, for devices in vfio mode (the container gets /dev/vfio/N). */
+    viommu: z.boolean().optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });
@@ -53,6 +55,7 @@ export const HypervisorStateRecord = z.object({
   pidStartTime: z.number().int().nonnegative(),
   accel: Accel,
   paths: VmPathsRecord,
+  viommu: z.boolean().optional(),
 });
 
 /** A container as the sandbox's state record keeps it (CRI-O style), rewritten under the sandbox lock. */

@@ -99,8 +99,9 @@ function buildProgram(): Command {
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
       .option('--pcie-root-ports <n>', 'q35: PCIe root ports for hot/cold plugged devices (default 8, max 16)', parseCount('--pcie-root-ports'))
       .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
+      .option('--viommu', 'q35: a virtual IOMMU, so devices attached in vfio mode reach containers as /dev/vfio/N')
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; json?: boolean; network?: string; publish?: string[] }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
           ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -113,6 +114,7 @@ function buildProgram(): Command {
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
           ...(opts.pcieRootPorts !== undefined ? { pcieRootPorts: opts.pcieRootPorts } : {}),
           ...(opts.sharedMemory ? { sharedMemory: true } : {}),
+          ...(opts.viommu ? { viommu: true } : {}),
         };
         const onProgress = progressPrinter(Boolean(opts.json));
         const status = verb === 'create' ? await rt().sandboxes.createSandbox(request, onProgress) : await rt().sandboxes.runSandbox(request, onProgress);

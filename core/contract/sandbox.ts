@@ -53,6 +53,8 @@ export const CreateSandboxRequest = z.object({
   pcieRootPorts: z.number().int().min(0, 'PCIe root ports must be 0 or more').max(16, 'PCIe root ports must be at most 16').optional(),
   /** Guest RAM in a shared memfd, needed by vhost-user devices (vhost-user-blk). */
   sharedMemory: z.boolean().default(false),
+  /** q35: a virtual IOMMU, so devices in vfio mode reach containers as /dev/vfio/N (also turned on by a vfio-mode device at the next start). */
+  viommu: z.boolean().default(false),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;

@@ -4,6 +4,8 @@ import { guestImageDir, readGuestManifest } from '../agent/index.js';
 import { resolveQemuBinary } from '../hypervisor/index.js';
 import type { HypervisorConfig } from '../hypervisor/hypervisor.js';
 import { resolveAccel } from '../host/index.js';
+import { footprintSettings } from '../hypervisor/footprint.js';
+import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
 
 /**
  * The VM a sandbox created with these options gets (what its template is
@@ -23,8 +25,12 @@ export async function sandboxVmConfig(storeRoot: string, request: CreateSandboxR
     memoryMiB: opts.memoryMiB,
     kernelPath: manifest.kernelPath,
     initrdPath: manifest.initrdPath,
+    // The same device layout SandboxService gives a sandbox: the shared root image and the footprint settings.
+    ...(manifest.rootImagePath ? { imagePath: manifest.rootImagePath } : {}),
+    ...footprintSettings(env),
     kernelParams: [...manifest.kernelParams, ...opts.kernelParams],
     accel,
+    ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
     // Only its presence matters for the template (a 9p device at boot).
     sharedDir: join(storeRoot, 'shared'),
   };

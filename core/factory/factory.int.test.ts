@@ -66,8 +66,8 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
 
   it('two clones of one template run containers at once and differ in urandom, machine-id and hostname', async () => {
     const [a, b] = await Promise.all([sandboxes.createSandbox({ name: 'clone-a' }), sandboxes.createSandbox({ name: 'clone-b' })]);
-    expect(a.vmOrigin?.source).toBe('template');
-    expect(b.vmOrigin?.source).toBe('template');
+    expect(a.vmOrigin?.source, a.vmOrigin?.fallbackReason).toBe('template');
+    expect(b.vmOrigin?.source, b.vmOrigin?.fallbackReason).toBe('template');
     expect(a.vmOrigin?.templateHash).toBe(baseHash);
     const identity = async (id: string): Promise<AgentGuestIdentity> => {
       const { state } = await sandboxes.readSandbox(id);
@@ -105,7 +105,7 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
     await waitFor(() => templates.find(hash) !== null, 300_000, 500);
     expect(templates.list().templates.map((t) => t.meta.hash).sort()).toEqual([baseHash, hash].sort());
     const again = await sandboxes.createSandbox({ name: 'stale-2', kernelParams: ['vessel.factory_test=1'] });
-    expect(again.vmOrigin?.source).toBe('template');
+    expect(again.vmOrigin?.source, again.vmOrigin?.fallbackReason).toBe('template');
     expect(again.vmOrigin?.templateHash).toBe(hash);
     await sandboxes.deleteSandbox(again.id, { force: true });
   }, 700_000);

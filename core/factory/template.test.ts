@@ -8,6 +8,7 @@ import { looksLikeQemuState, QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapsho
 import { bootDevices, specDifferences, STORE_MARKER, templateDirName, templateHash, TemplateStore, type TemplateSpec } from './template.js';
 
 const spec: TemplateSpec = {
+  layout: {},
   format: 1, hypervisorPath: '/usr/bin/qemu-system-x86_64', hypervisorVersion: '7.2.22', hypervisorHash: 'q'.repeat(64),
   machineType: 'q35', accel: 'tcg', vcpus: 1, memoryMiB: 64, kernelPath: '/k', initrdPath: '/i', guestHash: 'guest-image:abc',
   kernelParams: ['console=ttyS0', 'quiet'], devices: ['serial:ttyS0', 'virtio-serial:vessel.agent'],

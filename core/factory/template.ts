@@ -38,6 +38,14 @@ export const TemplateSpec = z.object({
   kernelParams: z.array(z.string()),
   /** The devices present at boot, in order (a clone must have the same ones). */
   devices: z.array(z.string()),
+  /** How the root image, balloon, translation cache and root ports are set up: a clone's device state must match. */
+  layout: z.object({
+    imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
+    balloon: z.object({ freePageReporting: z.boolean() }).optional(),
+    tcgTbSizeMiB: z.number().int().positive().optional(),
+    pcieRootPorts: z.number().int().min(0).optional(),
+    viommu: z.boolean().optional(),
+  }).default({}),
 });
 export type TemplateSpec = z.infer<typeof TemplateSpec>;
 
@@ -119,19 +127,24 @@ export function bootDevices(config: HypervisorConfig): string[] {
     'serial:ttyS0',
     'virtio-serial:vessel.agent',
     'virtio-rng:urandom',
-    ...(config.imagePath ? ['virtio-blk:rootfs'] : []),
+    ...(config.imagePath ? [`${config.imageDevice ?? 'virtio-blk'}:rootfs`] : []),
     ...(config.sharedDir ? ['virtio-9p:vessel-shared'] : []),
+    ...(config.viommu ? ['intel-iommu'] : []),
+    ...(config.coldPlugDevices ?? []).map((d) => `cold:${d.id}`),
   ];
 }
 
 const FIELD_NAMES: Record<keyof TemplateSpec, string> = {
   format: 'template format', hypervisorPath: 'QEMU binary path', hypervisorVersion: 'QEMU version', hypervisorHash: 'QEMU binary',
   machineType: 'machine type', accel: 'accelerator', vcpus: 'vCPUs', memoryMiB: 'memory', kernelPath: 'kernel path',
-  initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot',
+  initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot', layout: 'device layout (image device, balloon, TCG cache, root ports, vIOMMU)',
 };
 
 /** The fields in which two specs differ, in words. */
-export function specDifferences(want: TemplateSpec, have: TemplateSpec): string[] {
+export function specDifferences(wanted: z.input<typeof TemplateSpec>, had: z.input<typeof TemplateSpec>): string[] {
+  // Compared as parsed: defaults filled in on both sides (a spec from before a field existed reads as its default).
+  const want = TemplateSpec.parse(wanted);
+  const have = TemplateSpec.parse(had);
   const out: string[] = [];
   for (const key of Object.keys(FIELD_NAMES) as (keyof TemplateSpec)[]) {
     if (JSON.stringify(want[key]) === JSON.stringify(have[key])) continue;
@@ -218,6 +231,13 @@ export class TemplateStore {
       guestHash: guestContentHash(config),
       kernelParams: [...config.kernelParams],
       devices: bootDevices(config),
+      layout: {
+        ...(config.imagePath ? { imageDevice: config.imageDevice ?? 'virtio-blk' } : {}),
+        ...(config.balloon ? { balloon: config.balloon } : {}),
+        ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
+        ...(config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
+        ...(config.viommu ? { viommu: true } : {}),
+      },
     };
   }
 
@@ -320,6 +340,11 @@ export class TemplateStore {
       kernelParams: spec.kernelParams,
       accel: spec.accel,
       ...(spec.devices.includes('virtio-9p:vessel-shared') ? { sharedDir: join(work, 'shared') } : {}),
+      ...(spec.layout.imageDevice ? { imageDevice: spec.layout.imageDevice } : {}),
+      ...(spec.layout.balloon ? { balloon: spec.layout.balloon } : {}),
+      ...(spec.layout.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: spec.layout.tcgTbSizeMiB } : {}),
+      ...(spec.layout.pcieRootPorts !== undefined ? { pcieRootPorts: spec.layout.pcieRootPorts } : {}),
+      ...(spec.layout.viommu ? { viommu: true } : {}),
       memoryBackend: { kind: 'file', path: join(work, TEMPLATE_MEMORY), shared: true },
     };
     const driver = this.options.driver;

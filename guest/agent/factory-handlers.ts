@@ -4,7 +4,8 @@
 // CPUs and memory online.
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import path from 'node:path';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
 import { parse, RpcError, unary } from './handlers.js';
@@ -114,9 +115,17 @@ export function factoryHandlers(
     }),
     SetGuestIdentity: unary('SetGuestIdentity', (req) => {
       const { machineId } = parse(SetGuestIdentityRequestSchema, req, 'SetGuestIdentity');
-      const tmp = `${paths.etc}/.machine-id.tmp`;
+      // On a read-only root /etc/machine-id is a symlink to a writable place (/run): write where it points.
+      const link = `${paths.etc}/machine-id`;
+      let target = link;
+      try {
+        target = path.resolve(path.dirname(link), readlinkSync(link));
+      } catch {
+        // a plain file (or none yet): replace it in /etc
+      }
+      const tmp = path.join(path.dirname(target), '.machine-id.tmp');
       writeFileSync(tmp, `${machineId}\n`, { mode: 0o444 });
-      renameSync(tmp, `${paths.etc}/machine-id`);
+      renameSync(tmp, target);
       return {};
     }),
     GetGuestIdentity: unary('GetGuestIdentity', () => {
