@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, RootfsTransport, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -31,6 +31,8 @@ export const SandboxConfigRecord = z.object({
     pcieRootPorts: z.number().int().min(0).max(16).optional(),
     /** Guest RAM in a shared memfd (vhost-user devices need it). */
     sharedMemory: z.boolean().optional(),
+    /** How container roots reach the guest; records from before it are 9p. */
+    rootfsTransport: RootfsTransport.optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });
@@ -61,6 +63,8 @@ export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend(
   sharedRootfs: z.string(),
   /** What stop sends first (an image's StopSignal); SIGTERM when absent. */
   stopSignal: z.number().int().positive().optional(),
+  /** Block rootfs transport: the hot-plugged disk holding the root (unplugged on delete). */
+  rootfsDevice: z.string().optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 
