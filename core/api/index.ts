@@ -50,7 +50,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     env,
     network,
     factory,
-    rootfs: rootfsTransportHooks(root, env),
+    rootfs: rootfsTransportHooks(root, env, () => readFactoryConfig(root).enable_template),
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),

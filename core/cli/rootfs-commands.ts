@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { chooseDefault, readRootfsDefault, writeRootfsDefault } from '../image/index.js';
+import { readFactoryConfig } from '../factory/index.js';
 import type { RootfsTransport } from '../contract/index.js';
 import type { CliContext } from './container-commands.js';
 
@@ -24,7 +25,7 @@ export function registerRootfsCommands(program: Command, ctx: Pick<CliContext, '
       const root = ctx.rt().root;
       if (value !== undefined) await writeRootfsDefault(root, value);
       const setting = readRootfsDefault(root);
-      const choice = chooseDefault(root);
+      const choice = chooseDefault(root, process.env, () => readFactoryConfig(root).enable_template);
       if (opts.json) ctx.printJson({ setting, ...choice });
       else ctx.print(`setting: ${setting}\nnew sandboxes get: ${choice.transport} (${choice.reason})`);
     });

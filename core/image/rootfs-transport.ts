@@ -63,17 +63,20 @@ export interface TransportChoice {
  * The host's default by rule, from what bench:rootfs measured (docs/design/images.md):
  * virtio-fs where virtiofsd can run (the shared directory keeps working for
  * every kind of container, and metadata-heavy work such as untar and find is
- * several times faster than 9p); else 9p, which needs nothing but QEMU.
+ * several times faster than 9p), unless VM templates are on; else 9p,
+ * which needs nothing but QEMU.
  * block is never the automatic choice: it is fastest to read an image but
  * keeps a container's writes in guest RAM and applies to images only.
  */
-export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env): TransportChoice {
+export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): TransportChoice {
   const setting = readRootfsDefault(root);
   if (setting !== 'auto') {
     const why = transportUnavailable(setting, env);
     return { transport: setting, reason: why ? `set in ${CONFIG_FILE}, but unavailable: ${why}` : `set in ${CONFIG_FILE} (vessel rootfs default)` };
   }
   const vfs = virtiofsUnavailable(env);
+  // A template cannot carry a vhost-user-fs device (QEMU 7.2 cannot migrate it), so with templates on, 9p keeps clones fast.
+  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates are enabled and virtio-fs cannot be templated (QEMU 7.2 cannot save vhost-user-fs); 9p composes with templates' };
   if (!vfs) return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root (virtio-fs measured fastest for untar/find/reads on a shared directory)' };
   return { transport: '9p', reason: `auto: ${vfs}; 9p needs only QEMU` };
 }
@@ -88,10 +91,10 @@ export interface RootfsTransportHooks {
   vmGone(runDir: string): Promise<void>;
 }
 
-export function rootfsTransportHooks(root: string, env: NodeJS.ProcessEnv = process.env): RootfsTransportHooks {
+export function rootfsTransportHooks(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): RootfsTransportHooks {
   return {
     resolve(requested) {
-      if (requested === undefined) return chooseDefault(root, env).transport;
+      if (requested === undefined) return chooseDefault(root, env, templatesEnabled).transport;
       const parsed = RootfsTransport.safeParse(requested);
       if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `unknown rootfs transport "${String(requested)}": 9p, virtio-fs or block`);
       const why = transportUnavailable(parsed.data, env);
