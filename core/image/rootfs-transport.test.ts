@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseDefault, readRootfsDefault, rootfsTransportHooks, writeRootfsDefault } from './rootfs-transport.js';
+import { chooseDefault, openFileHardLimit, readRootfsDefault, rootfsTransportHooks, VIRTIOFSD_MIN_FDS, writeRootfsDefault } from './rootfs-transport.js';
 
 const roots: string[] = [];
 function root(): string {
@@ -23,7 +23,8 @@ describe('the rootfs transport default and per-sandbox choice', () => {
     const r = root();
     expect(readRootfsDefault(r)).toBe('auto');
     expect(chooseDefault(r, noVfs)).toEqual({ transport: '9p', reason: expect.stringMatching(/^auto: virtiofsd not found at \/nonexistent\/virtiofsd/) });
-    if (asRoot) expect(chooseDefault(r, withVfs).transport).toBe('virtio-fs');
+    const fds = openFileHardLimit();
+    if (asRoot) expect(chooseDefault(r, withVfs).transport).toBe(fds !== null && fds < VIRTIOFSD_MIN_FDS ? '9p' : 'virtio-fs');
     // With VM templates on, virtio-fs (not templatable in QEMU 7.2) is not the automatic pick.
     expect(chooseDefault(r, withVfs, () => true)).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /templates are enabled/ : /root/) });
   });

@@ -77,8 +77,28 @@ export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env
   const vfs = virtiofsUnavailable(env);
   // A template cannot carry a vhost-user-fs device (QEMU 7.2 cannot migrate it), so with templates on, 9p keeps clones fast.
   if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates are enabled and virtio-fs cannot be templated (QEMU 7.2 cannot save vhost-user-fs); 9p composes with templates' };
+  const fds = openFileHardLimit();
+  if (!vfs && fds !== null && fds < VIRTIOFSD_MIN_FDS) {
+    return { transport: '9p', reason: `auto: virtiofsd keeps one descriptor per file the guest has seen and cannot raise its limit past this host's hard RLIMIT_NOFILE (${fds}); bench:rootfs saw a 20,000-file untar fail with "Too many open files" over virtio-fs here` };
+  }
   if (!vfs) return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root (virtio-fs measured fastest for untar/find/reads on a shared directory)' };
   return { transport: '9p', reason: `auto: ${vfs}; 9p needs only QEMU` };
+}
+
+/** virtiofsd's own default target (min(1e6, file-max)); below it large trees run out of descriptors. */
+export const VIRTIOFSD_MIN_FDS = 1_000_000;
+
+/** The hard open-files limit virtiofsd inherits (it may raise its soft limit up to it), or null if unknown. */
+export function openFileHardLimit(limitsFile = '/proc/self/limits'): number | null {
+  try {
+    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    if (hard === 'unlimited') return Number.MAX_SAFE_INTEGER;
+    const n = Number(hard);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
 }
 
 /** What SandboxService calls: the transport of a new sandbox, and the helpers around its VM. */
