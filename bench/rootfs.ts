@@ -3,9 +3,11 @@
  * - pull throughput from a registry on 127.0.0.1 (Debian's docker-registry,
  *   started here on a random port): a 64 MiB incompressible layer, cold;
  * - in a container on a real QEMU sandbox: untar a 20,000-file tree into the
- *   container's root, `find` over it, read 10,000 of its files; per shared
- *   filesystem the host offers. Only virtio-9p exists in this branch:
- *   virtio-fs and the block rootfs are printed as not built.
+ *   container's root, `find /` over it, read 10,000 of the files written,
+ *   and read 10,000 files of the same tree shipped in the image itself
+ *   (the image carries /tree.tar and the same tree unpacked under /img); one sandbox per rootfs transport (9p, virtio-fs, block),
+ *   one after the other, printed side by side (BENCH_ROOTFS_TRANSPORTS
+ *   picks a subset).
  * Not a test: it asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,7 +18,9 @@ import path from 'node:path';
 import { ImageService } from '../core/image/index.js';
 import { LayoutBuilder, registryToolsMissing, skopeoPush, startRegistry } from '../core/image/test-registry.js';
 import { ensureBusyboxRootfs } from '../core/api/container-spec.js';
-import { benchSandbox } from './sandbox-fixture.js';
+import { createRuntime } from '../core/api/index.js';
+import type { RootfsTransport } from '../core/contract/index.js';
+import { transportUnavailable } from '../core/image/rootfs-transport.js';
 
 const FILES = 20_000;
 const READS = 10_000;
@@ -53,32 +57,58 @@ async function main(): Promise<void> {
     const b = new LayoutBuilder(work, 'tree');
     cpSync(ensureBusyboxRootfs(), b.rootfs, { recursive: true, verbatimSymlinks: true });
     execFileSync('tar', ['-cf', path.join(b.rootfs, 'tree.tar'), '-C', work, 'tree']);
+    cpSync(tree, path.join(b.rootfs, 'img'), { recursive: true });
     b.layer();
     b.done();
     await skopeoPush(b.layout, 'tree', `${reg.host}/bench/tree:1`);
 
-    const { rt, sandboxId, dispose } = await benchSandbox('rootfs');
+    const root = mkdtempSync(path.join(tmpdir(), 'vessel-bench-rfs-'));
+    const rt = createRuntime({ ...process.env, VESSEL_ROOT: root });
+    const rows: string[] = [];
     try {
       await rt.images.pull(`${reg.host}/bench/tree:1`, { insecure: true });
-      const c = await rt.containers.runContainer(sandboxId, { name: 'bench', image: `${reg.host}/bench/tree:1`, args: ['sleep', '3600'] });
-      const time = async (label: string, script: string): Promise<string> => {
-        const t = performance.now();
-        const r = await rt.containers.execSync(sandboxId, c.id, ['sh', '-c', script], { timeoutMs: 900_000 });
-        const secs = (performance.now() - t) / 1000;
-        if (r.exitCode !== 0) throw new Error(`${label}: exit ${r.exitCode}: ${r.stderr}`);
-        return `${label} ${secs.toFixed(2)} s${r.stdout.trim() ? ` (${r.stdout.trim()})` : ''}`;
-      };
-      const results = [
-        await time(`untar ${FILES} files`, 'mkdir -p /work && tar -xf /tree.tar -C /work'),
-        await time('find', 'find /work | wc -l'),
-        await time(`read ${READS} files`, `find /work/tree -type f | head -n ${READS} | xargs cat | wc -l`),
-      ];
-      console.log(`[rootfs] virtio-9p (${c.rootfsMode} on the host): ${results.join(', ')}`);
-      console.log('[rootfs] virtio-fs: not built in this branch (no figure)');
-      console.log('[rootfs] block (ext4/erofs): not built in this branch (no figure)');
+      const wanted = (process.env.BENCH_ROOTFS_TRANSPORTS ?? '9p,virtio-fs,block').split(',') as RootfsTransport[];
+      for (const transport of wanted) {
+        const why = transportUnavailable(transport);
+        if (why) {
+          rows.push(`[rootfs] ${transport}: not available here (${why})`);
+          continue;
+        }
+        const t0 = performance.now();
+        const sb = await rt.sandboxes.runSandbox({ vcpus: 1, memoryMiB: 512, network: 'none', rootfsTransport: transport });
+        console.log(`[rootfs] ${transport}: sandbox running in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sb.accel ?? '?'})`);
+        try {
+          const tc = performance.now();
+          const c = await rt.containers.runContainer(sb.id, { name: 'bench', image: `${reg.host}/bench/tree:1`, args: ['sleep', '3600'] });
+          const createS = (performance.now() - tc) / 1000;
+          const limitMs = Number(process.env.BENCH_ROOTFS_STEP_TIMEOUT_MS ?? 900_000);
+          // A step that fails or runs past the limit is reported with its figure; the run goes on to the next transport.
+          const time = async (label: string, script: string): Promise<string> => {
+            const t = performance.now();
+            const r = await rt.containers.execSync(sb.id, c.id, ['sh', '-c', script], { timeoutMs: limitMs }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
+            const secs = (performance.now() - t) / 1000;
+            if (r.exitCode !== 0) return `${label} FAILED after ${secs.toFixed(0)} s (exit ${r.exitCode}${secs * 1000 >= limitMs - 1000 ? ', killed at the step limit' : ''}${r.stderr ? `: ${r.stderr.trim().slice(0, 120)}` : ''})`;
+            return `${label} ${secs.toFixed(2)} s${r.stdout.trim() ? ` (${r.stdout.trim()})` : ''}`;
+          };
+          const results = [
+            `container create ${createS.toFixed(2)} s`,
+            await time(`untar ${FILES} files`, 'mkdir -p /work && tar -xf /tree.tar -C /work'),
+            await time('find', 'find / -xdev | wc -l'),
+            await time(`read ${READS} files`, `find /work/tree -type f | head -n ${READS} | xargs cat | wc -l`),
+            await time(`read ${READS} image files`, `find /img -type f | head -n ${READS} | xargs cat | wc -l`),
+          ];
+          rows.push(`[rootfs] ${transport} (${c.rootfsMode}): ${results.join(', ')}`);
+          console.log(rows[rows.length - 1]);
+        } finally {
+          await rt.sandboxes.deleteSandbox(sb.id, { force: true });
+        }
+      }
     } finally {
-      await dispose();
+      rt.close();
+      rmSync(root, { recursive: true, force: true });
     }
+    console.log('\n[rootfs] side by side:');
+    for (const r of rows) console.log(r);
   } finally {
     await reg.stop();
     rmSync(work, { recursive: true, force: true });

@@ -108,6 +108,8 @@ export interface CreateContainerParams {
   spec: Record<string, unknown>;
   /** The rootfs directory relative to the sandbox's shared directory, e.g. `<containerId>/rootfs`. */
   rootfs: string;
+  /** A block device root instead (block rootfs transport): its guest PCI path and filesystem. */
+  rootfsStorage?: { pciPath: string; fsType: 'erofs' | 'ext4' };
 }
 
 function checkId(what: string, id: string, allowEmpty = false): void {
@@ -334,7 +336,7 @@ export class AgentClient {
     checkId('container ID', p.containerId);
     checkId('exec ID', p.execId);
     const ociSpecJson = jsonBytes('OCI spec', p.spec, MAX_OCI_SPEC_BYTES);
-    await this.call('CreateContainer', EmptyReply, (o, cb) => this.agent.CreateContainer({ containerId: p.containerId, execId: p.execId, ociSpecJson, rootfs: p.rootfs }, o, cb), timeoutMs);
+    await this.call('CreateContainer', EmptyReply, (o, cb) => this.agent.CreateContainer({ containerId: p.containerId, execId: p.execId, ociSpecJson, rootfs: p.rootfs, ...(p.rootfsStorage ? { rootfsStorage: { driver: 'blk', source: p.rootfsStorage.pciPath, fstype: p.rootfsStorage.fsType } } : {}) }, o, cb), timeoutMs);
   }
 
   async startContainer(containerId: string): Promise<void> {

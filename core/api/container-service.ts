@@ -17,6 +17,7 @@ import { CONTAINER_ID_PATTERN } from '../oci/index.js';
 import { readProcUsage } from '../util/proc.js';
 import { hostMemoryOf } from '../util/pss.js';
 import { placeRootfs, removeContainerDir } from './container-rootfs.js';
+import { plugBlockRoot, unplugBlockRoot, usesBlockRoot, type BlockRoot } from './container-block-rootfs.js';
 import { resolveSource, mergeEnv, DEFAULT_PATH, type ResolvedSource } from './container-spec.js';
 import { ensureMountPoints, resolveImageSource } from './container-image.js';
 import { placeImageRootfs, type ImageProvider } from '../image/index.js';
@@ -160,17 +161,21 @@ export class ContainerService {
     }, this.env);
     const sharedDir = this.sandboxes.sharedDir(sandboxId);
     const containerDir = path.join(sharedDir, id);
-    return this.sandboxes.withSandbox(sandboxId, async (_config, state) => {
+    return this.sandboxes.withSandbox(sandboxId, async (config, state) => {
       const vm = requireLiveVm(sandboxId, state);
       if (state.containers.some((c) => c.name === name)) {
         throw new VesselError('E_ALREADY_EXISTS', `a container named "${name}" already exists in sandbox ${sandboxId}: pick another --name`);
       }
       mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
       mkdirSync(containerDir, { mode: 0o700 });
+      let blockRoot: BlockRoot | undefined;
       try {
+        // Block rootfs transport: the image's disk instead of a tree in the shared dir.
+        if (usesBlockRoot(config, source.kind)) blockRoot = await plugBlockRoot(this.sandboxes, config, vm, id, source.rootfsDir);
         // The shared busybox rootfs is copied, so one container cannot change another's.
-        const mode = await placeSource(source, containerDir);
-        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: withDevices(source.spec, [...devices, ...this.sandboxes.containerDeviceNodes(sandboxId).map((n) => ({ hostPath: n.containerPath, ...n, type: 'c' as const }))]), rootfs: `${id}/rootfs` }));
+        const mode = blockRoot ? 'block' : await placeSource(source, containerDir);
+        const rootfsStorage = blockRoot ? { rootfsStorage: { pciPath: blockRoot.pciPath, fsType: 'erofs' as const } } : {};
+        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: withDevices(source.spec, [...devices, ...this.sandboxes.containerDeviceNodes(sandboxId).map((n) => ({ hostPath: n.containerPath, ...n, type: 'c' as const }))]), rootfs: `${id}/rootfs`, ...rootfsStorage }));
         const record: ContainerRecord = {
           id,
           name,
@@ -181,6 +186,7 @@ export class ContainerService {
           ...(source.stopSignal ? { stopSignal: parseSignal(source.stopSignal) } : {}),
           rootfsMode: mode,
           sharedRootfs: path.join(containerDir, 'rootfs'),
+          ...(blockRoot ? { rootfsDevice: blockRoot.deviceId } : {}),
           createdAt: now(),
           startedAt: null,
           finishedAt: null,
@@ -191,6 +197,7 @@ export class ContainerService {
         };
         return { state: { ...state, containers: [...state.containers, record] }, result: toContainerStatus(sandboxId, record) };
       } catch (err) {
+        if (blockRoot) await unplugBlockRoot(this.sandboxes, config, vm, blockRoot.deviceId).catch(() => undefined);
         await removeContainerDir(containerDir).catch(() => undefined);
         throw err;
       }
@@ -325,7 +332,7 @@ export class ContainerService {
 
   /** Delete a container: refused while it runs or is paused unless forced. Removes its rootfs from the shared dir. */
   async deleteContainer(sandboxId: string, ref: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.sandboxes.withSandbox(sandboxId, async (_config, state) => {
+    await this.sandboxes.withSandbox(sandboxId, async (config, state) => {
       const refreshed = await this.refresh(sandboxId, state);
       const c = findContainer(sandboxId, refreshed.containers, ref);
       if ((c.state === 'running' || c.state === 'paused') && !options.force) {
@@ -339,6 +346,7 @@ export class ContainerService {
           throw err;
         });
       }
+      if (c.rootfsDevice && refreshed.state !== 'stopped') await unplugBlockRoot(this.sandboxes, config, vm, c.rootfsDevice);
       // The path is built from the validated ID, never taken from the record as it is.
       validateContainerId(c.id);
       await removeContainerDir(path.join(this.sandboxes.sharedDir(sandboxId), c.id));

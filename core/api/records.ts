@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
+import { Accel, AgentTransport, ContainerStatus, GuestDetails, HypervisorType, MachineType, RootfsTransport, SandboxId, SandboxState, VmOrigin } from '../contract/index.js';
 
 /**
  * What the store keeps per sandbox. Configuration (written once, at create)
@@ -33,6 +33,8 @@ export const SandboxConfigRecord = z.object({
     sharedMemory: z.boolean().optional(),
     /** q35: a virtual IOMMU, for devices in vfio mode (the container gets /dev/vfio/N). */
     viommu: z.boolean().optional(),
+    /** How container roots reach the guest; records from before it are 9p. */
+    rootfsTransport: RootfsTransport.optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });
@@ -64,6 +66,8 @@ export const ContainerRecord = ContainerStatus.omit({ sandboxId: true }).extend(
   sharedRootfs: z.string(),
   /** What stop sends first (an image's StopSignal); SIGTERM when absent. */
   stopSignal: z.number().int().positive().optional(),
+  /** Block rootfs transport: the hot-plugged disk holding the root (unplugged on delete). */
+  rootfsDevice: z.string().optional(),
 });
 export type ContainerRecord = z.infer<typeof ContainerRecord>;
 

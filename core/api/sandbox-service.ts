@@ -26,6 +26,7 @@ import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
 import { releaseSharedDir } from './container-rootfs.js';
+import type { RootfsTransportHooks } from '../image/rootfs-transport.js';
 import type { Factory } from '../factory/factory.js';
 import type { NetworkManager } from '../network/index.js';
 import { configureGuestNetwork, networkStatusOf } from './sandbox-network.js';
@@ -57,6 +58,8 @@ export interface SandboxServiceOptions {
   eventFeed?: boolean;
   /** Sandbox networking (core/network). Without one, sandboxes have loopback only. */
   network?: NetworkManager;
+  /** Root filesystem transports (core/image/rootfs-transport.ts); without it, container roots go over 9p. */
+  rootfs?: RootfsTransportHooks;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -268,6 +271,7 @@ export class SandboxService {
         await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
       }
       await stopChannelOwner(this.store.sandboxDir(id));
+      await this.options.rootfs?.vmGone(this.store.sandboxDir(id));
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
@@ -675,6 +679,7 @@ export class SandboxService {
         ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
         ...(opts.sharedMemory ? { sharedMemory: true } : {}),
         ...(opts.viommu ? { viommu: true } : {}),
+        ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport) } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -718,21 +723,27 @@ export class SandboxService {
         ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
         ...(hc.viommu || (this.options.devices && config.hypervisor !== 'mock' && this.options.devices.needsViommu(id)) ? { viommu: true } : {}),
     };
+    // virtio-fs: virtiofsd serves the shared dir before QEMU connects to it.
+    if (this.options.rootfs && hc.rootfsTransport) Object.assign(vmConfig, await this.options.rootfs.beforeBoot(hc.rootfsTransport, this.store.sandboxDir(id), sharedDir));
     const netRec = this.options.network?.read(id) ?? null;
     const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
     if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
     const bootStarted = Date.now();
     const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
-    const got = factory
-      ? await factory.getVM({
+    const got = await (factory
+      ? factory.getVM({
         config: vmConfig,
         paths: this.vmPaths(id),
         driver,
         agent: (vm, fn, timeoutMs) => this.withAgent(id, vm, fn, timeoutMs),
         onProgress: (message) => this.progress(id, onProgress, 'hypervisor', message),
       })
-      : { vm: await driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)), origin: null };
+      : driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)).then((v) => ({ vm: v, origin: null })))
+      .catch(async (err: unknown) => {
+        await this.options.rootfs?.vmGone(this.store.sandboxDir(id)).catch(() => undefined);
+        throw err;
+      });
     const vm: HypervisorState = got.vm;
     // Record the VM at once: if this process dies while the guest boots, a
     // later delete still finds (and kills) it instead of leaving it orphaned.
@@ -765,6 +776,7 @@ export class SandboxService {
       this.dropAgent(id);
       await driver.stopVM(vm, { force: true }).catch(() => undefined);
       await stopChannelOwner(vm.paths.runDir).catch(() => undefined);
+      await this.options.rootfs?.vmGone(vm.paths.runDir).catch(() => undefined);
       throw err;
     }
     return {
@@ -822,6 +834,7 @@ export class SandboxService {
     await driver.stopVM(vm, { force });
     // The owner leaves by itself when QEMU exits; this makes sure before the state says stopped.
     if (config.hypervisor !== 'mock') await stopChannelOwner(vm.paths.runDir);
+    await this.options.rootfs?.vmGone(vm.paths.runDir);
   }
 }
 

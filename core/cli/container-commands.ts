@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { addRootfsTransportOption, rootfsRequestFrom } from './rootfs-commands.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
@@ -162,7 +163,7 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
 
 export function registerContainerCommands(program: Command, ctx: CliContext): void {
   // ---- run: one-shot --------------------------------------------------------
-  addNetworkOptions(addSourceOptions(
+  addRootfsTransportOption(addNetworkOptions(addSourceOptions(
     program
       .command('run')
       .description('run one command in a new sandbox and remove everything afterwards (like docker run --rm); exits with its exit code')
@@ -173,7 +174,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       .option('--memory <MiB>', 'memory in MiB', (v: string) => Number(v), 512)
       .addOption(new Option('--accel <accel>', 'acceleration').choices(['auto', 'kvm', 'tcg']).default('auto'))
       .option('-v, --verbose', 'print boot progress on stderr'),
-  )).action(async (words: string[], opts: SourceOpts & { interactive?: boolean; insecure?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean; network?: string; publish?: string[] }) => {
+  ))).action(async (words: string[], opts: SourceOpts & { interactive?: boolean; insecure?: boolean; vcpus: number; memory: number; accel: 'auto' | 'kvm' | 'tcg'; verbose?: boolean; network?: string; publish?: string[]; rootfsTransport?: string }) => {
     const { sandboxes, containers } = ctx.rt();
     const split = splitImageAndCommand(words, process.argv, opts.rootfs !== undefined || opts.bundle !== undefined || opts.image !== undefined);
     const cmd = split.cmd;
@@ -203,7 +204,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     try {
       creating = true;
       const sandbox = await sandboxes
-        .createSandbox({ vcpus: opts.vcpus, memoryMiB: opts.memory, accel: opts.accel, ...networkRequestFrom(opts) }, (phase, message) => {
+        .createSandbox({ vcpus: opts.vcpus, memoryMiB: opts.memory, accel: opts.accel, ...networkRequestFrom(opts), ...rootfsRequestFrom(opts) }, (phase, message) => {
           if (opts.verbose) process.stderr.write(`[${phase}] ${message}\n`);
         })
         .finally(() => {

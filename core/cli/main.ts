@@ -9,6 +9,7 @@ import { registerFactoryCommands } from './factory-commands.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerDeviceCommands } from './device-commands.js';
+import { addRootfsTransportOption, registerRootfsCommands, rootfsRequestFrom } from './rootfs-commands.js';
 import { serve } from '../serve/server.js';
 import { fileURLToPath } from 'node:url';
 
@@ -86,7 +87,7 @@ function buildProgram(): Command {
   const sandbox = program.command('sandbox').description('sandbox lifecycle');
 
   for (const verb of ['create', 'run'] as const) {
-    addNetworkOptions(sandbox
+    const cmd = addNetworkOptions(sandbox
       .command(verb))
       .description(verb === 'create' ? 'create a sandbox: boot its VM and wait for the guest agent (state: ready)' : 'create and start a sandbox (state: running)')
       .option('--name <name>', 'a name for the sandbox')
@@ -100,10 +101,12 @@ function buildProgram(): Command {
       .option('--pcie-root-ports <n>', 'q35: PCIe root ports for hot/cold plugged devices (default 8, max 16)', parseCount('--pcie-root-ports'))
       .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
       .option('--viommu', 'q35: a virtual IOMMU, so devices attached in vfio mode reach containers as /dev/vfio/N')
-      .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; json?: boolean; network?: string; publish?: string[] }) => {
+      .option('--json', 'print JSON');
+    addRootfsTransportOption(cmd)
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; json?: boolean; network?: string; publish?: string[]; rootfsTransport?: string }) => {
         const request = {
           ...networkRequestFrom(opts),
+          ...rootfsRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           vcpus: opts.vcpus,
           memoryMiB: opts.memory,
@@ -175,6 +178,7 @@ function buildProgram(): Command {
   });
 
   registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerRootfsCommands(program, { rt, print, printJson });
   registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 

@@ -6,7 +6,7 @@ export const ContainerState = z.enum(['created', 'running', 'paused', 'stopped']
 export type ContainerState = z.infer<typeof ContainerState>;
 
 /** How the container's root filesystem reached the sandbox's shared directory. */
-export const RootfsMode = z.enum(['bind', 'bind-ro', 'copy', 'overlay']);
+export const RootfsMode = z.enum(['bind', 'bind-ro', 'copy', 'overlay', 'block']);
 export type RootfsMode = z.infer<typeof RootfsMode>;
 
 /** A container as the API reports it. Times are ISO 8601; null until they happen. */

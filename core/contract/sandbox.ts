@@ -34,6 +34,10 @@ export const MAX_VCPUS = 64;
 export const MIN_MEMORY_MIB = 64;
 export const MAX_MEMORY_MIB = 262_144;
 
+/** How container root filesystems reach the guest (Kata's shared_fs choices, plus a block device per image). */
+export const RootfsTransport = z.enum(['9p', 'virtio-fs', 'block'], { message: 'rootfs transport must be 9p, virtio-fs or block' });
+export type RootfsTransport = z.infer<typeof RootfsTransport>;
+
 /** What a user asks for. Everything optional has a sensible default in core. */
 export const CreateSandboxRequest = z.object({
   name: SandboxName.optional(),
@@ -55,6 +59,8 @@ export const CreateSandboxRequest = z.object({
   sharedMemory: z.boolean().default(false),
   /** q35: a virtual IOMMU, so devices in vfio mode reach containers as /dev/vfio/N (also turned on by a vfio-mode device at the next start). */
   viommu: z.boolean().default(false),
+  /** Container roots over 9p, virtio-fs or a block device; default: the host's (`vessel rootfs default`). */
+  rootfsTransport: RootfsTransport.optional(),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;

@@ -103,6 +103,10 @@ export class VmFactory implements Factory {
       // A template has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
       fallbackReason = 'the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet';
       say(`cold boot: ${fallbackReason}`);
+    } else if (enabled && request.config.sharedDirTransport?.kind === 'virtio-fs') {
+      // QEMU 7.2's vhost-user-fs device is unmigratable, and a clone maps the template's RAM privately where virtiofsd needs it shared.
+      fallbackReason = 'virtio-fs (vhost-user-fs) cannot be saved or restored by QEMU 7.2, so a template cannot carry it; use --rootfs-transport 9p or block with templates';
+      say(`cold boot: ${fallbackReason}`);
     } else if (enabled) {
       try {
         const spec = await this.options.templates.specFor(request.config);

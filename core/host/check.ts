@@ -11,6 +11,7 @@ import { parseCpuFlags, parseQemuVersion, probeCacheKeyString } from './parse.js
 import { imageToolChecks } from './image-tools.js';
 import { KVM_PROBE_TIMEOUT_MS, readProbeCache, runKvmProbe, writeProbeCache } from './probe.js';
 import { templateSharingCheck } from '../factory/host-check.js';
+import { rootfsTransportChecks } from './rootfs-check.js';
 import { KVM_MODULES, VHOST_MODULES, type AccelDecision, type HostCheck, type HostReport, type KvmProbeResult, type ProbeCacheKey } from './report.js';
 
 export interface HostOptions {
@@ -299,6 +300,7 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
   checks.push(...imageToolChecks(env));
   checks.push({ name: 'acceleration', status: accel.accel === 'kvm' ? 'ok' : 'warn', detail: `${accel.accel.toUpperCase()}: ${accel.reason}` });
   checks.push(templateSharingCheck(options.cacheDir));
+  checks.push(...rootfsTransportChecks(options.cacheDir, env));
 
   return {
     generatedAt: new Date().toISOString(),

@@ -189,7 +189,7 @@ describe('checkHost / resolveAccel on a fixture host (fake /proc, /sys, /dev; fa
       // The fixture has no CNI plugins: as root the default network is unavailable; otherwise user-mode.
       network: process.getuid?.() === 0 ? 'warn' : 'ok',
       // Image tools are looked up on the real host (core/host/image-tools.ts), not in the fixture root.
-      umoci: existsSync('/usr/bin/umoci') ? 'ok' : 'warn', skopeo: existsSync('/usr/bin/skopeo') ? 'ok' : 'warn', 'container rootfs': 'ok',
+      umoci: existsSync('/usr/bin/umoci') ? 'ok' : 'warn', skopeo: existsSync('/usr/bin/skopeo') ? 'ok' : 'warn', 'rootfs transport': 'ok',
     });
     const again = await checkHost({ root, cacheDir, guestDir, qemuPath });
     expect(again.accel.probe.cached).toBe(true);

@@ -33,6 +33,13 @@ export interface HypervisorConfig {
    * root filesystems live under it.
    */
   sharedDir?: string;
+  /**
+   * How sharedDir reaches the guest (default virtio-9p, QEMU's own server):
+   * virtio-fs connects a vhost-user-fs device to a virtiofsd already serving
+   * it on socketPath (same mount tag); guest RAM is then rendered shared
+   * (memoryBackendArgs), as vhost-user needs.
+   */
+  sharedDirTransport?: SharedDirTransport;
   /** Where guest RAM lives. Default: plain anonymous memory. */
   memoryBackend?: MemoryBackend;
   /**
@@ -91,6 +98,8 @@ export interface NicHotplug {
 export function supportsNicHotplug(h: Hypervisor): h is Hypervisor & NicHotplug {
   return typeof (h as Partial<NicHotplug>).hotplugNic === 'function' && typeof (h as Partial<NicHotplug>).unplugNic === 'function';
 }
+
+export type SharedDirTransport = { kind: 'virtio-9p' } | { kind: 'virtio-fs'; socketPath: string };
 
 export type ImageDevice = 'virtio-blk' | 'virtio-pmem' | 'nvdimm';
 

@@ -35,6 +35,12 @@ export const CreateContainerRequestSchema = z.object({
   execId: ExecId,
   ociSpecJson: bytesUpTo(MAX_SPEC_BYTES, 'oci_spec_json'),
   rootfs: RootfsPath,
+  // proto3 leaves an unset message null/undefined.
+  rootfsStorage: z.nullish(z.object({
+    driver: z.literal('blk', 'rootfs_storage.driver must be "blk"'),
+    source: z.string().check(z.regex(/^[0-9a-f]{2}(\/[0-9a-f]{2}){1,7}$/, 'rootfs_storage.source must be a PCI path like "02/00"')),
+    fstype: z.enum(['erofs', 'ext4'], 'rootfs_storage.fstype must be erofs or ext4'),
+  })),
 });
 export const ContainerRequestSchema = z.object({ containerId: ContainerId });
 export const RemoveContainerRequestSchema = z.object({ containerId: ContainerId, force: z.boolean() });

@@ -37,6 +37,7 @@ import {
   guestSpec, InvalidRequest, OciProcess, OciResources, OciSpec, parseJsonBytes, SHARED_MOUNT, SHARED_TAG,
 } from './container-schemas.js';
 import { log } from './log.js';
+import { mountBlockRoot, unmountBlockRoot } from './block-rootfs.js';
 import { networkFileMounts } from './network.js';
 
 /**
@@ -285,6 +286,23 @@ export function runTool(file: string, args: string[], stdinText?: string): Promi
   });
 }
 
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A virtio-fs device (virtio device ID 26) on the virtio bus: the host chose the virtio-fs transport. */
+function hasVirtioFsDevice(root = '/sys/bus/virtio/devices'): boolean {
+  try {
+    return readdirSync(root).some((d) => readFileSafe(path.join(root, d, 'device')).trim() === '0x001a');
+  } catch {
+    return false;
+  }
+}
+
 export class ContainerEngine {
   private readonly containers = new Map<string, Container>();
   private readonly crun: string;
@@ -339,6 +357,21 @@ export class ContainerEngine {
       return;
     }
     const deadline = Date.now() + 30_000;
+    if (hasVirtioFsDevice()) {
+      // virtio-fs rootfs transport: the same tag, served by the host's virtiofsd.
+      while (!/\tvirtiofs$/m.test(readFileSafe('/proc/filesystems'))) {
+        if (Date.now() > deadline) {
+          log('warn', 'a virtio-fs device but no virtiofs support in the guest; containers unavailable');
+          return;
+        }
+        await sleep(50);
+      }
+      mkdirSync(this.sharedMount, { recursive: true });
+      await runTool(this.busybox, ['mount', '-t', 'virtiofs', SHARED_TAG, this.sharedMount]);
+      this.shareReady = true;
+      log('info', 'shared directory mounted (virtio-fs)', { at: this.sharedMount });
+      return;
+    }
     while (!existsSync('/sys/bus/virtio/drivers/9pnet_virtio') || !this.has9pFs()) {
       if (Date.now() > deadline) {
         log('warn', 'no 9p support in the guest; containers unavailable');
@@ -434,12 +467,27 @@ export class ContainerEngine {
     return this.get(id).status;
   }
 
-  async createContainer(req: { containerId: string; execId: string; ociSpecJson: Buffer; rootfs: string }): Promise<void> {
+  async createContainer(req: { containerId: string; execId: string; ociSpecJson: Buffer; rootfs: string; rootfsStorage?: { source: string; fstype: string } | null }): Promise<void> {
     const id = req.containerId;
     if (this.containers.has(id)) throw new EngineError('exists', `container ${id} already exists`);
     const spec = parseJsonBytes(OciSpec, req.ociSpecJson, 'oci_spec_json');
+    if (req.rootfsStorage) {
+      // Block rootfs transport: the root is a disk, not a directory of the shared filesystem.
+      const root = await mountBlockRoot(this.busybox, id, req.rootfsStorage);
+      try {
+        await this.createWithRoot(req, spec, root);
+      } catch (err) {
+        await unmountBlockRoot(this.busybox, id);
+        throw err;
+      }
+      return;
+    }
     if (!this.shareReady) throw new EngineError('precondition', `no shared filesystem in this sandbox (virtio-9p tag ${SHARED_TAG} not mounted; call CreateSandbox, and start the VM with a shared directory)`);
-    const rootPath = path.join(this.sharedMount, req.rootfs);
+    await this.createWithRoot(req, spec, path.join(this.sharedMount, req.rootfs));
+  }
+
+  private async createWithRoot(req: { containerId: string; execId: string; rootfs: string }, spec: OciSpec, rootPath: string): Promise<void> {
+    const id = req.containerId;
     let isDir = false;
     try {
       isDir = statSync(rootPath).isDirectory();
@@ -614,6 +662,7 @@ export class ContainerEngine {
     this.spawners.stop(id);
     c.watcher?.close();
     rmSync(c.bundleDir, { recursive: true, force: true });
+    await unmountBlockRoot(this.busybox, id);
     this.containers.delete(id);
     log('info', 'container removed', { id });
   }

@@ -26,7 +26,7 @@ export const AGENT_PORT_NAME = 'vessel.agent';
 /** Needed before the agent can serve: the PCI/MMIO virtio transports and virtio-serial. */
 export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_rng'];
 /** Loaded in the background once the agent runs (block, 9p shares, vsock, network, entropy). */
-export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net', 'crc32c_generic', 'ext4', 'virtio_balloon'];
+export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net', 'crc32c_generic', 'ext4', 'virtio_balloon', 'virtiofs', 'overlay'];
 /** In the image but loaded only when the agent needs them: vfio-pci, for devices in vfio mode (guest/agent/pci-devices.ts). */
 export const VFIO_MODULES = ['vfio_pci'];
 

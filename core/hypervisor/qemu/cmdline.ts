@@ -95,10 +95,16 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
  * The one place guest RAM's backend is rendered: `-object memory-backend-*`
  * plus the machine's `memory-backend=` property, or nothing for anonymous RAM.
  */
-export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'>): { object: string[]; machineProperty: string } {
-  const backend = config.memoryBackend;
+export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'> & Partial<Pick<HypervisorConfig, 'sharedDirTransport'>>): { object: string[]; machineProperty: string } {
+  // virtio-fs (vhost-user) needs guest RAM the daemon can map: the same one backend, shared.
+  const vhostUser = config.sharedDirTransport?.kind === 'virtio-fs';
+  let backend = config.memoryBackend;
+  if (vhostUser && (!backend || backend.kind === 'anonymous')) backend = { kind: 'memfd', shared: true };
   if (!backend || backend.kind === 'anonymous') return { object: [], machineProperty: '' };
-  const share = backend.shared ? 'on' : 'off';
+  if (vhostUser && backend.kind === 'file' && !backend.shared) {
+    throw invalid('virtio-fs needs guest RAM shared with virtiofsd, but this VM maps its memory file privately (a template clone): use --rootfs-transport 9p or block with templates');
+  }
+  const share = backend.shared || vhostUser ? 'on' : 'off';
   const size = `size=${config.memoryMiB}M`;
   const object = backend.kind === 'memfd'
     ? `memory-backend-memfd,id=vessel-ram,${size},share=${share}`
@@ -269,7 +275,15 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
     throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
   }
   args.push(...imageArgs(config, host));
-  if (config.sharedDir !== undefined) {
+  if (config.sharedDir !== undefined && config.sharedDirTransport?.kind === 'virtio-fs') {
+    // vhost-user-fs: virtiofsd serves the directory; QEMU only relays the queues.
+    checkSocketPath('sharedDirTransport.socketPath', config.sharedDirTransport.socketPath);
+    if (machine === 'microvm') throw invalid('virtio-fs needs a PCI machine (q35 or pc), not microvm');
+    args.push(
+      '-chardev', `socket,id=vfs,path=${escapeQemuOptValue(config.sharedDirTransport.socketPath)}`,
+      '-device', `vhost-user-fs-pci,chardev=vfs,tag=${SHARED_DIR_MOUNT_TAG},queue-size=1024`,
+    );
+  } else if (config.sharedDir !== undefined) {
     // QEMU's built-in 9p server. security_model=none: files keep the owners
     // the guest gives them (QEMU runs as the user; no xattr mapping).
     // multidevs=remap: the directory may span several host filesystems;

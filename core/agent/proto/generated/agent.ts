@@ -48,6 +48,7 @@ import type { SetGuestDateTimeRequest as _vessel_agent_v1_SetGuestDateTimeReques
 import type { SetGuestIdentityRequest as _vessel_agent_v1_SetGuestIdentityRequest, SetGuestIdentityRequest__Output as _vessel_agent_v1_SetGuestIdentityRequest__Output } from './vessel/agent/v1/SetGuestIdentityRequest.js';
 import type { SignalProcessRequest as _vessel_agent_v1_SignalProcessRequest, SignalProcessRequest__Output as _vessel_agent_v1_SignalProcessRequest__Output } from './vessel/agent/v1/SignalProcessRequest.js';
 import type { StatsContainerResponse as _vessel_agent_v1_StatsContainerResponse, StatsContainerResponse__Output as _vessel_agent_v1_StatsContainerResponse__Output } from './vessel/agent/v1/StatsContainerResponse.js';
+import type { Storage as _vessel_agent_v1_Storage, Storage__Output as _vessel_agent_v1_Storage__Output } from './vessel/agent/v1/Storage.js';
 import type { TtyWinResizeRequest as _vessel_agent_v1_TtyWinResizeRequest, TtyWinResizeRequest__Output as _vessel_agent_v1_TtyWinResizeRequest__Output } from './vessel/agent/v1/TtyWinResizeRequest.js';
 import type { UnmountBlockDeviceRequest as _vessel_agent_v1_UnmountBlockDeviceRequest, UnmountBlockDeviceRequest__Output as _vessel_agent_v1_UnmountBlockDeviceRequest__Output } from './vessel/agent/v1/UnmountBlockDeviceRequest.js';
 import type { UpdateContainerRequest as _vessel_agent_v1_UpdateContainerRequest, UpdateContainerRequest__Output as _vessel_agent_v1_UpdateContainerRequest__Output } from './vessel/agent/v1/UpdateContainerRequest.js';
@@ -114,6 +115,7 @@ export interface ProtoGrpcType {
         SetGuestIdentityRequest: MessageTypeDefinition<_vessel_agent_v1_SetGuestIdentityRequest, _vessel_agent_v1_SetGuestIdentityRequest__Output>
         SignalProcessRequest: MessageTypeDefinition<_vessel_agent_v1_SignalProcessRequest, _vessel_agent_v1_SignalProcessRequest__Output>
         StatsContainerResponse: MessageTypeDefinition<_vessel_agent_v1_StatsContainerResponse, _vessel_agent_v1_StatsContainerResponse__Output>
+        Storage: MessageTypeDefinition<_vessel_agent_v1_Storage, _vessel_agent_v1_Storage__Output>
         TtyWinResizeRequest: MessageTypeDefinition<_vessel_agent_v1_TtyWinResizeRequest, _vessel_agent_v1_TtyWinResizeRequest__Output>
         UnmountBlockDeviceRequest: MessageTypeDefinition<_vessel_agent_v1_UnmountBlockDeviceRequest, _vessel_agent_v1_UnmountBlockDeviceRequest__Output>
         UpdateContainerRequest: MessageTypeDefinition<_vessel_agent_v1_UpdateContainerRequest, _vessel_agent_v1_UpdateContainerRequest__Output>

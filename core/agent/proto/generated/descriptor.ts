@@ -338,14 +338,48 @@ export const agentProtoDescriptor = {
                     "rootfs": {
                       "type": "string",
                       "id": 4
+                    },
+                    "rootfsStorage": {
+                      "type": "Storage",
+                      "id": 5
                     }
                   },
                   "reserved": [
                     [
-                      5,
+                      6,
                       15
                     ]
                   ]
+                },
+                "Storage": {
+                  "fields": {
+                    "driver": {
+                      "type": "string",
+                      "id": 1
+                    },
+                    "driverOptions": {
+                      "rule": "repeated",
+                      "type": "string",
+                      "id": 2
+                    },
+                    "source": {
+                      "type": "string",
+                      "id": 3
+                    },
+                    "fstype": {
+                      "type": "string",
+                      "id": 4
+                    },
+                    "options": {
+                      "rule": "repeated",
+                      "type": "string",
+                      "id": 5
+                    },
+                    "mountPoint": {
+                      "type": "string",
+                      "id": 6
+                    }
+                  }
                 },
                 "ContainerRequest": {
                   "fields": {

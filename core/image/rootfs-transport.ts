@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { RootfsTransport, VesselError } from '../contract/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { erofsUnavailable } from './block-rootfs.js';
+import { startVirtiofsd, stopVirtiofsd, virtiofsUnavailable } from './virtiofsd.js';
+
+/**
+ * How container root filesystems reach the guest, per sandbox (Kata's
+ * shared_fs: virtio-9p or virtio-fs; plus a read-only block device per image):
+ * - 9p: QEMU's built-in server on the sandbox's shared directory.
+ * - virtio-fs: the same directory served by virtiofsd (one per sandbox,
+ *   started before QEMU, stopped with the VM); guest RAM becomes shared.
+ * - block: an image's tree as an EROFS image (built once per image, shared
+ *   by every container of it, read-only), hot plugged per container; the
+ *   agent mounts it by PCI path under an overlay whose upper is in guest
+ *   RAM. Containers from a directory or bundle still use the shared
+ *   directory (9p) there: only images have a tree worth packing once.
+ * The host default is persisted in ROOT/rootfs-transport.json ('auto' picks
+ * by rule: see chooseDefault).
+ */
+
+const CONFIG_FILE = 'rootfs-transport.json';
+export const RootfsDefaultSetting = z.union([z.literal('auto'), RootfsTransport]);
+export type RootfsDefaultSetting = z.infer<typeof RootfsDefaultSetting>;
+const ConfigFile = z.object({ default: RootfsDefaultSetting });
+
+export function readRootfsDefault(root: string): RootfsDefaultSetting {
+  const file = path.join(root, CONFIG_FILE);
+  if (!existsSync(file)) return 'auto';
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new VesselError('E_INVALID_ARGUMENT', `${file} is not valid JSON (${String(err)}): fix it or set it again with vessel rootfs default auto`);
+  }
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `${file}: default must be auto, 9p, virtio-fs or block`);
+  return parsed.data.default;
+}
+
+export async function writeRootfsDefault(root: string, value: string): Promise<RootfsDefaultSetting> {
+  const parsed = RootfsDefaultSetting.safeParse(value);
+  if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `unknown rootfs transport "${value}": auto, 9p, virtio-fs or block`);
+  await writeFileAtomic(path.join(root, CONFIG_FILE), JSON.stringify({ default: parsed.data }) + '\n', 0o644);
+  return parsed.data;
+}
+
+/** Why a transport cannot be used on this host, or null. */
+export function transportUnavailable(t: RootfsTransport, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (t === 'virtio-fs') return virtiofsUnavailable(env);
+  if (t === 'block') return erofsUnavailable();
+  return null;
+}
+
+export interface TransportChoice {
+  transport: RootfsTransport;
+  reason: string;
+}
+
+/**
+ * The host's default by rule, from what bench:rootfs measured (docs/design/images.md):
+ * virtio-fs where virtiofsd can run (the shared directory keeps working for
+ * every kind of container, and metadata-heavy work such as untar and find is
+ * several times faster than 9p), unless VM templates are on; else 9p,
+ * which needs nothing but QEMU.
+ * block is never the automatic choice: it is fastest to read an image but
+ * keeps a container's writes in guest RAM and applies to images only.
+ */
+export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): TransportChoice {
+  const setting = readRootfsDefault(root);
+  if (setting !== 'auto') {
+    const why = transportUnavailable(setting, env);
+    return { transport: setting, reason: why ? `set in ${CONFIG_FILE}, but unavailable: ${why}` : `set in ${CONFIG_FILE} (vessel rootfs default)` };
+  }
+  const vfs = virtiofsUnavailable(env);
+  // A template cannot carry a vhost-user-fs device (QEMU 7.2 cannot migrate it), so with templates on, 9p keeps clones fast.
+  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates are enabled and virtio-fs cannot be templated (QEMU 7.2 cannot save vhost-user-fs); 9p composes with templates' };
+  const fds = openFileHardLimit();
+  if (!vfs && fds !== null && fds < VIRTIOFSD_MIN_FDS) {
+    return { transport: '9p', reason: `auto: virtiofsd keeps one descriptor per file the guest has seen and cannot raise its limit past this host's hard RLIMIT_NOFILE (${fds}); bench:rootfs saw a 20,000-file untar fail with "Too many open files" over virtio-fs here` };
+  }
+  if (!vfs) return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root (virtio-fs measured fastest for untar/find/reads on a shared directory)' };
+  return { transport: '9p', reason: `auto: ${vfs}; 9p needs only QEMU` };
+}
+
+/** virtiofsd's own default target (min(1e6, file-max)); below it large trees run out of descriptors. */
+export const VIRTIOFSD_MIN_FDS = 1_000_000;
+
+/** The hard open-files limit virtiofsd inherits (it may raise its soft limit up to it), or null if unknown. */
+export function openFileHardLimit(limitsFile = '/proc/self/limits'): number | null {
+  try {
+    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    if (hard === 'unlimited') return Number.MAX_SAFE_INTEGER;
+    const n = Number(hard);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What SandboxService calls: the transport of a new sandbox, and the helpers around its VM. */
+export interface RootfsTransportHooks {
+  /** The transport a new sandbox gets (requested or the host default); refused when it cannot work here. */
+  resolve(requested: RootfsTransport | undefined): RootfsTransport;
+  /** Before QEMU starts: start what the transport needs; returns the HypervisorConfig part for it. */
+  beforeBoot(transport: RootfsTransport, runDir: string, sharedDir: string): Promise<{ sharedDirTransport?: { kind: 'virtio-fs'; socketPath: string } }>;
+  /** The VM stopped or the sandbox goes: stop and reap helpers (idempotent). */
+  vmGone(runDir: string): Promise<void>;
+}
+
+export function rootfsTransportHooks(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): RootfsTransportHooks {
+  return {
+    resolve(requested) {
+      if (requested === undefined) return chooseDefault(root, env, templatesEnabled).transport;
+      const parsed = RootfsTransport.safeParse(requested);
+      if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `unknown rootfs transport "${String(requested)}": 9p, virtio-fs or block`);
+      const why = transportUnavailable(parsed.data, env);
+      if (why) throw new VesselError('E_MISSING_DEPENDENCY', `rootfs transport ${parsed.data} cannot be used on this host: ${why}`, { transport: parsed.data });
+      return parsed.data;
+    },
+    async beforeBoot(transport, runDir, sharedDir) {
+      if (transport !== 'virtio-fs') return {};
+      const d = await startVirtiofsd(runDir, sharedDir, env);
+      return { sharedDirTransport: { kind: 'virtio-fs', socketPath: d.socket } };
+    },
+    async vmGone(runDir) {
+      await stopVirtiofsd(runDir);
+    },
+  };
+}

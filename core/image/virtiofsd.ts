@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { VesselError } from '../contract/index.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { isSameProcess, readProcStartTime } from '../util/proc.js';
+
+/**
+ * QEMU's virtiofsd (Debian qemu-system-common) serving a sandbox's shared
+ * directory over vhost-user-fs: one per sandbox, started before QEMU (which
+ * connects to its socket at boot), stopped and reaped with the VM. It serves
+ * one connection and exits when QEMU goes. Found again by pid + start time
+ * recorded in the run dir, like the agent channel owner and
+ * qemu-storage-daemon. `sandbox=chroot` (not the default namespace sandbox):
+ * the container roots are bind/overlay mounts made under the shared dir
+ * after virtiofsd started; a chroot sees them, a private mount namespace
+ * would not.
+ */
+
+export const VIRTIOFSD = '/usr/lib/qemu/virtiofsd';
+const SOCKET = 'virtiofs.sock';
+const RECORD = 'virtiofsd.json';
+const LOG = 'virtiofsd.log';
+
+const VirtiofsdRecord = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative(), socket: z.string() });
+export type VirtiofsdRecord = z.infer<typeof VirtiofsdRecord>;
+
+export function virtiofsdPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.VESSEL_VIRTIOFSD ?? VIRTIOFSD;
+}
+
+/** Why virtio-fs cannot be used on this host, or null when it can. */
+export function virtiofsUnavailable(env: NodeJS.ProcessEnv = process.env): string | null {
+  const bin = virtiofsdPath(env);
+  if (!existsSync(bin)) return `virtiofsd not found at ${bin} (apt-get install qemu-system-common)`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'virtiofsd (the C one in QEMU 7.2) needs root to chroot into the shared directory';
+  return null;
+}
+
+export function virtiofsSocket(runDir: string): string {
+  return path.join(runDir, SOCKET);
+}
+
+function readRecord(runDir: string): VirtiofsdRecord | null {
+  try {
+    const parsed = VirtiofsdRecord.safeParse(JSON.parse(readFileSync(path.join(runDir, RECORD), 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The recorded daemon, if it is still the process we started. */
+export function runningVirtiofsd(runDir: string): VirtiofsdRecord | null {
+  const rec = readRecord(runDir);
+  return rec && isSameProcess(rec.pid, rec.startTime) ? rec : null;
+}
+
+/** Start virtiofsd for sharedDir; resolves once its socket exists. Any earlier daemon of this run dir is stopped first. */
+export async function startVirtiofsd(runDir: string, sharedDir: string, env: NodeJS.ProcessEnv = process.env): Promise<VirtiofsdRecord> {
+  const why = virtiofsUnavailable(env);
+  if (why) throw new VesselError('E_MISSING_DEPENDENCY', `virtio-fs rootfs transport unavailable: ${why}; use --rootfs-transport 9p or block`);
+  await stopVirtiofsd(runDir);
+  const socket = virtiofsSocket(runDir);
+  rmSync(socket, { force: true });
+  const bin = virtiofsdPath(env);
+  const logFd = openSync(path.join(runDir, LOG), 'a');
+  // Argument array; source= is one QemuOpts value, so a comma in the path is doubled.
+  const child = spawn(bin, [
+    `--socket-path=${socket}`,
+    '-o', `source=${sharedDir.replaceAll(',', ',,')}`,
+    '-o', 'cache=auto',
+    '-o', 'sandbox=chroot',
+    '-o', 'xattr',
+  ], { stdio: ['ignore', logFd, logFd], detached: true });
+  closeSync(logFd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const failed = new Promise<Error>((resolve) => child.once('error', (err) => resolve(err)));
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (existsSync(socket)) break;
+    const done = await Promise.race([exited.then((c) => `exited with ${String(c)}`), failed.then((e) => e.message), new Promise<null>((r) => setTimeout(() => r(null), 25))]);
+    if (done !== null || Date.now() > deadline) {
+      if (child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
+      throw new VesselError('E_HYPERVISOR', `virtiofsd did not start (${done ?? 'no socket after 10 s'}): ${tailOf(path.join(runDir, LOG))}`);
+    }
+  }
+  const pid = child.pid ?? 0;
+  const startTime = readProcStartTime(pid) ?? 0;
+  const rec = { pid, startTime, socket };
+  await writeFileAtomic(path.join(runDir, RECORD), JSON.stringify(rec));
+  return rec;
+}
+
+/** Stop the sandbox's virtiofsd (only the process we recorded) and remove its files. Idempotent. */
+export async function stopVirtiofsd(runDir: string): Promise<void> {
+  const rec = readRecord(runDir);
+  if (rec && isSameProcess(rec.pid, rec.startTime)) {
+    try {
+      process.kill(rec.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const deadline = Date.now() + 5_000;
+    while (isSameProcess(rec.pid, rec.startTime) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    if (isSameProcess(rec.pid, rec.startTime)) {
+      try {
+        process.kill(rec.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  rmSync(path.join(runDir, RECORD), { force: true });
+  rmSync(virtiofsSocket(runDir), { force: true });
+}
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ').slice(0, 600);
+  } catch {
+    return '';
+  }
+}
