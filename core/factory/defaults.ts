@@ -4,6 +4,8 @@ import { guestImageDir, readGuestManifest } from '../agent/index.js';
 import { resolveQemuBinary } from '../hypervisor/index.js';
 import type { HypervisorConfig } from '../hypervisor/hypervisor.js';
 import { resolveAccel } from '../host/index.js';
+import { footprintSettings } from '../hypervisor/footprint.js';
+import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
 
 /**
  * The VM a sandbox created with these options gets (what its template is
@@ -23,6 +25,10 @@ export async function sandboxVmConfig(storeRoot: string, request: CreateSandboxR
     memoryMiB: opts.memoryMiB,
     kernelPath: manifest.kernelPath,
     initrdPath: manifest.initrdPath,
+    // As SandboxService.buildConfig: the shared read-only root image, the footprint settings, the root ports.
+    ...(manifest.rootImagePath ? { imagePath: manifest.rootImagePath } : {}),
+    ...footprintSettings(env),
+    ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
     kernelParams: [...manifest.kernelParams, ...opts.kernelParams],
     accel,
     // Only its presence matters for the template (a 9p device at boot).

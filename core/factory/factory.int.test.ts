@@ -66,8 +66,8 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
 
   it('two clones of one template run containers at once and differ in urandom, machine-id and hostname', async () => {
     const [a, b] = await Promise.all([sandboxes.createSandbox({ name: 'clone-a' }), sandboxes.createSandbox({ name: 'clone-b' })]);
-    expect(a.vmOrigin?.source).toBe('template');
-    expect(b.vmOrigin?.source).toBe('template');
+    expect(a.vmOrigin?.source, a.vmOrigin?.fallbackReason).toBe('template');
+    expect(b.vmOrigin?.source, b.vmOrigin?.fallbackReason).toBe('template');
     expect(a.vmOrigin?.templateHash).toBe(baseHash);
     const identity = async (id: string): Promise<AgentGuestIdentity> => {
       const { state } = await sandboxes.readSandbox(id);

@@ -13,7 +13,7 @@ import { acquireLock } from '../store/lock.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /** Bump when what a template holds changes meaning: old templates then stop matching. */
-export const TEMPLATE_FORMAT = 1;
+export const TEMPLATE_FORMAT = 2;
 /** Marks a directory as Vessel's template store; nothing in a directory without it is touched. */
 export const STORE_MARKER = '.vessel-templates';
 export const TEMPLATE_META = 'template.json';
@@ -38,6 +38,11 @@ export const TemplateSpec = z.object({
   kernelParams: z.array(z.string()),
   /** The devices present at boot, in order (a clone must have the same ones). */
   devices: z.array(z.string()),
+  /** How the root image reaches the guest, the balloon, the hot-plug root ports and TCG's cache size: rendered at the build exactly as the sandbox asks. */
+  imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
+  balloon: z.object({ freePageReporting: z.boolean() }).optional(),
+  pcieRootPorts: z.number().int().nonnegative().optional(),
+  tcgTbSizeMiB: z.number().int().positive().optional(),
 });
 export type TemplateSpec = z.infer<typeof TemplateSpec>;
 
@@ -119,8 +124,10 @@ export function bootDevices(config: HypervisorConfig): string[] {
     'serial:ttyS0',
     'virtio-serial:vessel.agent',
     'virtio-rng:urandom',
-    ...(config.imagePath ? ['virtio-blk:rootfs'] : []),
+    ...(config.imagePath ? [`${config.imageDevice ?? 'virtio-blk'}:rootfs`] : []),
     ...(config.sharedDir ? ['virtio-9p:vessel-shared'] : []),
+    ...(config.balloon ? [`virtio-balloon:free-page-reporting=${config.balloon.freePageReporting ? 'on' : 'off'}`] : []),
+    ...(config.machineType === 'q35' && config.pcieRootPorts !== undefined ? [`pcie-root-ports:${config.pcieRootPorts}`] : []),
   ];
 }
 
@@ -128,6 +135,7 @@ const FIELD_NAMES: Record<keyof TemplateSpec, string> = {
   format: 'template format', hypervisorPath: 'QEMU binary path', hypervisorVersion: 'QEMU version', hypervisorHash: 'QEMU binary',
   machineType: 'machine type', accel: 'accelerator', vcpus: 'vCPUs', memoryMiB: 'memory', kernelPath: 'kernel path',
   initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot',
+  imageDevice: 'root image device', balloon: 'balloon', pcieRootPorts: 'PCIe root ports', tcgTbSizeMiB: 'TCG translation cache size',
 };
 
 /** The fields in which two specs differ, in words. */
@@ -218,6 +226,10 @@ export class TemplateStore {
       guestHash: guestContentHash(config),
       kernelParams: [...config.kernelParams],
       devices: bootDevices(config),
+      ...(config.imagePath && config.imageDevice ? { imageDevice: config.imageDevice } : {}),
+      ...(config.balloon ? { balloon: config.balloon } : {}),
+      ...(config.machineType === 'q35' && config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
+      ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
     };
   }
 
@@ -317,6 +329,7 @@ export class TemplateStore {
       kernelPath: spec.kernelPath,
       ...(spec.initrdPath ? { initrdPath: spec.initrdPath } : {}),
       ...(spec.imagePath ? { imagePath: spec.imagePath } : {}),
+      ...vmShapeOf(spec),
       kernelParams: spec.kernelParams,
       accel: spec.accel,
       ...(spec.devices.includes('virtio-9p:vessel-shared') ? { sharedDir: join(work, 'shared') } : {}),
@@ -396,6 +409,16 @@ export class TemplateStore {
     }
     return removed;
   }
+}
+
+/** The parts of a VM's config a spec carries beyond kernel, image and sizes (image device, balloon, root ports, TCG cache). */
+export function vmShapeOf(spec: TemplateSpec): Pick<HypervisorConfig, 'imageDevice' | 'balloon' | 'pcieRootPorts' | 'tcgTbSizeMiB'> {
+  return {
+    ...(spec.imageDevice ? { imageDevice: spec.imageDevice } : {}),
+    ...(spec.balloon ? { balloon: spec.balloon } : {}),
+    ...(spec.pcieRootPorts !== undefined ? { pcieRootPorts: spec.pcieRootPorts } : {}),
+    ...(spec.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: spec.tcgTbSizeMiB } : {}),
+  };
 }
 
 function writeMarker(dir: string): void {

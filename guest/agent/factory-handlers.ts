@@ -4,7 +4,8 @@
 // CPUs and memory online.
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
 import { parse, RpcError, unary } from './handlers.js';
@@ -114,9 +115,16 @@ export function factoryHandlers(
     }),
     SetGuestIdentity: unary('SetGuestIdentity', (req) => {
       const { machineId } = parse(SetGuestIdentityRequestSchema, req, 'SetGuestIdentity');
-      const tmp = `${paths.etc}/.machine-id.tmp`;
+      // Through the image's symlink (/etc/machine-id -> /run/machine-id) when there is one: a read-only root stays untouched.
+      let file = `${paths.etc}/machine-id`;
+      try {
+        if (lstatSync(file).isSymbolicLink()) file = resolve(dirname(file), readlinkSync(file));
+      } catch {
+        // no machine-id yet: write it in /etc
+      }
+      const tmp = `${dirname(file)}/.machine-id.tmp`;
       writeFileSync(tmp, `${machineId}\n`, { mode: 0o444 });
-      renameSync(tmp, `${paths.etc}/machine-id`);
+      renameSync(tmp, file);
       return {};
     }),
     GetGuestIdentity: unary('GetGuestIdentity', () => {

@@ -350,6 +350,8 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'root', 'var/tmp', 'opt/vessel', 'lib/modules/vessel']) dir(d);
   entries.push({ type: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 });
   entries.push({ type: 'chardev', path: 'dev/null', mode: 0o666, major: 1, minor: 3 });
+  // The machine-id lives on /run (tmpfs): a read-only root image can still be given a new one per clone (SetGuestIdentity).
+  entries.push({ type: 'symlink', path: 'etc/machine-id', target: '/run/machine-id' });
   entries.push({ type: 'data', path: 'init', mode: 0o755, data: Buffer.from(inputs.initScript) });
   entries.push({ type: 'file', path: 'bin/busybox', mode: 0o755, source: inputs.busybox });
   for (const applet of busyboxApplets(inputs.busybox)) {
