@@ -31,6 +31,9 @@ export const SandboxConfigRecord = z.object({
     pcieRootPorts: z.number().int().min(0).max(16).optional(),
     /** Guest RAM in a shared memfd (vhost-user devices need it). */
     sharedMemory: z.boolean().optional(),
+    /** Hot-add room (maxcpus, maxmem). */
+    maxVcpus: z.number().int().positive().optional(),
+    maxMemoryMiB: z.number().int().positive().optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });

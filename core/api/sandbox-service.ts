@@ -665,6 +665,8 @@ export class SandboxService {
         accel: opts.accel,
         ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
         ...(opts.sharedMemory ? { sharedMemory: true } : {}),
+        ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
+        ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -705,6 +707,8 @@ export class SandboxService {
         accel,
         ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),
         ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
+        ...(hc.maxVcpus !== undefined ? { maxVcpus: hc.maxVcpus } : {}),
+        ...(hc.maxMemoryMiB !== undefined ? { maxMemoryMiB: hc.maxMemoryMiB } : {}),
         ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
     };
     const netRec = this.options.network?.read(id) ?? null;

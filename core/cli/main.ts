@@ -6,6 +6,7 @@ import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
 import { registerFactoryCommands } from './factory-commands.js';
+import { registerSandboxResize } from './sandbox-resize-command.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerDeviceCommands } from './device-commands.js';
@@ -99,8 +100,10 @@ function buildProgram(): Command {
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
       .option('--pcie-root-ports <n>', 'q35: PCIe root ports for hot/cold plugged devices (default 8, max 16)', parseCount('--pcie-root-ports'))
       .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
+      .option('--max-vcpus <n>', 'room to hot add vCPUs later (vessel sandbox update --cpus)', parseCount('--max-vcpus'))
+      .option('--max-memory <MiB>', 'room to hot add memory later (vessel sandbox update --memory); q35/pc', parseMemory)
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; json?: boolean; network?: string; publish?: string[] }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; maxVcpus?: number; maxMemory?: number; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
           ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -113,6 +116,8 @@ function buildProgram(): Command {
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
           ...(opts.pcieRootPorts !== undefined ? { pcieRootPorts: opts.pcieRootPorts } : {}),
           ...(opts.sharedMemory ? { sharedMemory: true } : {}),
+          ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
+          ...(opts.maxMemory !== undefined ? { maxMemoryMiB: opts.maxMemory } : {}),
         };
         const onProgress = progressPrinter(Boolean(opts.json));
         const status = verb === 'create' ? await rt().sandboxes.createSandbox(request, onProgress) : await rt().sandboxes.runSandbox(request, onProgress);
@@ -174,6 +179,7 @@ function buildProgram(): Command {
 
   registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerSandboxResize(sandbox, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -92,7 +92,7 @@ export function adoptCachedVm(handout: CacheHandout, paths: VmPaths, sharedDir: 
   ];
   mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
   for (const [src, dst] of pairs) {
-    if (src && dst) renameSync(src, dst);
+    if (src && dst && existsSync(src)) renameSync(src, dst);
   }
   // The 9p export: QEMU holds the directory open, so the sandbox's (empty) shared dir is replaced by it.
   if (sharedDir) renameSync(join(handout.vmDir, 'shared'), sharedDir);

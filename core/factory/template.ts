@@ -43,6 +43,9 @@ export const TemplateSpec = z.object({
   balloon: z.object({ freePageReporting: z.boolean() }).optional(),
   pcieRootPorts: z.number().int().nonnegative().optional(),
   tcgTbSizeMiB: z.number().int().positive().optional(),
+  /** Hot-add room (maxcpus, maxmem): a clone must have the same slots. */
+  maxVcpus: z.number().int().positive().optional(),
+  maxMemoryMiB: z.number().int().positive().optional(),
 });
 export type TemplateSpec = z.infer<typeof TemplateSpec>;
 
@@ -136,6 +139,7 @@ const FIELD_NAMES: Record<keyof TemplateSpec, string> = {
   machineType: 'machine type', accel: 'accelerator', vcpus: 'vCPUs', memoryMiB: 'memory', kernelPath: 'kernel path',
   initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot',
   imageDevice: 'root image device', balloon: 'balloon', pcieRootPorts: 'PCIe root ports', tcgTbSizeMiB: 'TCG translation cache size',
+  maxVcpus: 'vCPU hot-add room', maxMemoryMiB: 'memory hot-add room',
 };
 
 /** The fields in which two specs differ, in words. */
@@ -230,6 +234,8 @@ export class TemplateStore {
       ...(config.balloon ? { balloon: config.balloon } : {}),
       ...(config.machineType === 'q35' && config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
       ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
+      ...(config.maxVcpus !== undefined ? { maxVcpus: config.maxVcpus } : {}),
+      ...(config.maxMemoryMiB !== undefined ? { maxMemoryMiB: config.maxMemoryMiB } : {}),
     };
   }
 
@@ -412,8 +418,10 @@ export class TemplateStore {
 }
 
 /** The parts of a VM's config a spec carries beyond kernel, image and sizes (image device, balloon, root ports, TCG cache). */
-export function vmShapeOf(spec: TemplateSpec): Pick<HypervisorConfig, 'imageDevice' | 'balloon' | 'pcieRootPorts' | 'tcgTbSizeMiB'> {
+export function vmShapeOf(spec: TemplateSpec): Pick<HypervisorConfig, 'imageDevice' | 'balloon' | 'pcieRootPorts' | 'tcgTbSizeMiB' | 'maxVcpus' | 'maxMemoryMiB'> {
   return {
+    ...(spec.maxVcpus !== undefined ? { maxVcpus: spec.maxVcpus } : {}),
+    ...(spec.maxMemoryMiB !== undefined ? { maxMemoryMiB: spec.maxMemoryMiB } : {}),
     ...(spec.imageDevice ? { imageDevice: spec.imageDevice } : {}),
     ...(spec.balloon ? { balloon: spec.balloon } : {}),
     ...(spec.pcieRootPorts !== undefined ? { pcieRootPorts: spec.pcieRootPorts } : {}),
