@@ -1,9 +1,11 @@
-// vCPU and memory hot add on real QEMU under TCG: a sandbox created with
-// room to grow (maxcpus, DIMM slots) gets a vCPU and 512 MiB hot added over
-// QMP, the guest agent onlines them (OnlineCPUMem), a container sees two
-// CPUs and more MemTotal, and allocates more memory than the VM booted with.
-// Shrinking and growing past the room are refused. One VM.
-import { mkdtempSync, rmSync } from 'node:fs';
+// vCPU hot add on real QEMU under TCG: a sandbox created with room to grow
+// (maxcpus, DIMM slots) gets a vCPU hot added over QMP, the guest agent
+// onlines it (OnlineCPUMem) and a container sees two CPUs. Shrinking and
+// growing past the room are refused. One VM.
+// NOT covered yet: memory hot add. QEMU accepts the pc-dimm, but this guest
+// does not bring its memory online (MemTotal stays put): unfinished, see
+// docs/design/factory.md.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,7 +18,7 @@ import { resizeSandbox } from './sandbox-resize.js';
 const skip = vmSkipReason();
 if (skip) console.warn(`skipping vCPU/memory hot add tests: ${skip}`);
 
-describe.skipIf(skip !== null)('vCPU and memory hot add on real QEMU', () => {
+describe.skipIf(skip !== null)('vCPU hot add on real QEMU', () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'vrs-'));
   const env = { ...process.env, VESSEL_ROOT: root };
   const store = new SandboxStore(root);
@@ -29,10 +31,11 @@ describe.skipIf(skip !== null)('vCPU and memory hot add on real QEMU', () => {
   afterAll(async () => {
     for (const s of await sandboxes.listSandbox()) await sandboxes.deleteSandbox(s.id, { force: true }).catch(() => undefined);
     sandboxes.close();
+    if (process.env.VESSEL_KEEP_LOGS) cpSync(path.join(root, 'sandboxes'), process.env.VESSEL_KEEP_LOGS, { recursive: true, filter: (src) => !src.includes('/shared') });
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('hot-added vCPUs and memory are online in the guest and usable by a container; shrinking or going past the room is refused', async () => {
+  it('a hot-added vCPU is online in the guest and seen by a container; shrinking or going past the room is refused', async () => {
     const s = await sandboxes.runSandbox({ name: 'grow', vcpus: 1, memoryMiB: 512, maxVcpus: 2, maxMemoryMiB: 1024 });
     const c = await containers.runContainer(s.id, { args: ['sleep', '600'] });
     const probe = async (): Promise<{ cpus: number; memKiB: number }> => {
@@ -44,19 +47,15 @@ describe.skipIf(skip !== null)('vCPU and memory hot add on real QEMU', () => {
     const before = await probe();
     expect(before.cpus).toBe(1);
 
-    const r = await resizeSandbox(sandboxes, store, s.id, { vcpus: 2, memoryMiB: 1024 });
-    expect(r).toMatchObject({ vcpus: 2, memoryMiB: 1024, addedVcpus: 1, addedMemoryMiB: 512, guestCpus: 2 });
+    const r = await resizeSandbox(sandboxes, store, s.id, { vcpus: 2 });
+    expect(r).toMatchObject({ vcpus: 2, memoryMiB: 512, addedVcpus: 1, addedMemoryMiB: 0, guestCpus: 2 });
     const after = await probe();
     expect(after.cpus).toBe(2);
-    expect(after.memKiB - before.memKiB).toBeGreaterThan(480 * 1024);
-    // 600 MiB touched (awk pads a string that long): more than the 512 MiB the VM booted with.
-    const alloc = await containers.execSync(s.id, c.id, ['awk', 'BEGIN { s = sprintf("%629145600s", ""); print length(s) }'], { timeoutMs: 300_000 });
-    expect(alloc.exitCode, alloc.stderr).toBe(0);
-    expect(alloc.stdout.trim()).toBe('629145600');
-    expect((await sandboxes.readSandbox(s.id)).config.hypervisorConfig).toMatchObject({ vcpus: 2, memoryMiB: 1024 });
+    expect((await sandboxes.readSandbox(s.id)).config.hypervisorConfig).toMatchObject({ vcpus: 2, memoryMiB: 512 });
 
     await expect(resizeSandbox(sandboxes, store, s.id, { vcpus: 1 })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
     await expect(resizeSandbox(sandboxes, store, s.id, { vcpus: 3 })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(/--max-vcpus 3/) });
     await expect(resizeSandbox(sandboxes, store, s.id, { memoryMiB: 2048 })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
+    await expect(resizeSandbox(sandboxes, store, s.id, { memoryMiB: 768 })).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/memory hot add is not finished/) });
   }, 600_000);
 });
