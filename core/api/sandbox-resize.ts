@@ -1,9 +1,7 @@
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VesselError } from '../contract/index.js';
 import { supportsResourceHotplug } from '../hypervisor/hypervisor.js';
-import { CONFIG_FILE, type SandboxStore } from '../store/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import type { SandboxStore } from '../store/index.js';
 import { SandboxConfigRecord } from './records.js';
 import type { SandboxService } from './sandbox-service.js';
 
@@ -70,7 +68,7 @@ export async function resizeSandbox(sandboxes: SandboxService, store: SandboxSto
       details = await sandboxes.withAgent(id, vm, (c) => c.getGuestDetails(), 30_000);
     }
     const next = SandboxConfigRecord.parse({ ...config, hypervisorConfig: { ...hc, vcpus, memoryMiB } });
-    await writeFileAtomic(path.join(store.sandboxDir(id), CONFIG_FILE), `${JSON.stringify(next, null, 2)}\n`);
+    await store.writeConfig(id, next);
     return {
       state: { ...state, ...(state.guest ? { guest: { ...state.guest, cpus: details.cpus, memoryKiB: details.memoryKiB } } : {}) },
       result: { vcpus, memoryMiB, ...added, guestCpus: details.cpus, guestMemoryKiB: details.memoryKiB },
