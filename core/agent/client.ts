@@ -7,7 +7,7 @@
 // Everything the guest replies is untrusted: sizes are bounded and shapes validated.
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import { GuestDetails, VesselError } from '../contract/index.js';
+import { GuestDetails, VesselError, type GuestPciBinding } from '../contract/index.js';
 import { AgentTunnel } from './tunnel.js';
 import { IoClient, readIoStream } from './channel/io-client.js';
 import type { IoStream } from './proto/io-mux.js';
@@ -59,6 +59,7 @@ const GuestDetailsReply = z.object({
 });
 const EmptyReply = z.object({}).loose();
 const PciDeviceReply = z.object({ address: z.string().max(32), vendorId: z.string().max(8), deviceId: z.string().max(8), driver: z.string().max(64), blockDevice: z.string().max(32) });
+const PciBindingReply = PciDeviceReply.extend({ hasVfioGroup: z.boolean().optional(), vfioGroup: z.number().int().nonnegative().optional(), vfioMajor: z.number().int().nonnegative().optional(), vfioMinor: z.number().int().nonnegative().optional() });
 const MountReply = z.object({ blockDevice: z.string().max(32) });
 
 // ---- container RPC bounds and reply shapes ----
@@ -282,6 +283,16 @@ export class AgentClient {
   /** Where the guest sees a hot-plugged PCI device (waits up to timeoutMs for it to appear). */
   async findPciDevice(pciPath: string, timeoutMs = 15_000): Promise<{ address: string; vendorId: string; deviceId: string; driver: string; blockDevice: string }> {
     return this.call('FindPciDevice', PciDeviceReply, (o, cb) => this.agent.FindPciDevice({ pciPath, timeoutMs }, o, cb), timeoutMs + 10_000);
+  }
+
+  /**
+   * What the guest made of the PCI device at pciPath; bindVfio (Kata's vfio mode):
+   * the agent binds it to the guest's vfio-pci first and reports its VFIO group.
+   */
+  async describePciDevice(pciPath: string, bindVfio: boolean, timeoutMs = 15_000): Promise<GuestPciBinding> {
+    const r = await this.call('FindPciDevice', PciBindingReply, (o, cb) => this.agent.FindPciDevice({ pciPath, timeoutMs, bindVfio }, o, cb), timeoutMs + 20_000);
+    const group = r.hasVfioGroup ? (r.vfioGroup ?? 0) : null;
+    return { address: r.address, driver: r.driver, vfioGroup: group, vfioDevice: group === null ? null : { major: r.vfioMajor ?? 0, minor: r.vfioMinor ?? 0 } };
   }
 
   /** Mount the block device at pciPath into a running container at mountPoint. Returns the guest's name for it (vdb…). */

@@ -97,6 +97,8 @@ describe.skipIf(reason !== null)('containers in a real VM (crun in the guest, ro
       '-machine', 'q35', '-accel', 'tcg', '-m', '512', '-smp', '1',
       '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
       '-kernel', image.kernelPath, '-initrd', image.initrdPath, '-append', image.kernelParams.join(' '),
+      // The stage-1 initrd mounts the read-only root image (virtio-blk here; Vessel maps it with virtio-pmem).
+      ...(image.rootImagePath ? ['-drive', `file=${image.rootImagePath},if=none,id=rootfs,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=rootfs'] : []),
       '-serial', `file:${serialLog}`,
       '-device', 'virtio-serial-pci,id=vser0',
       '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`,

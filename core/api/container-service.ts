@@ -170,7 +170,7 @@ export class ContainerService {
       try {
         // The shared busybox rootfs is copied, so one container cannot change another's.
         const mode = await placeSource(source, containerDir);
-        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: withDevices(source.spec, devices), rootfs: `${id}/rootfs` }));
+        await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.createContainer({ containerId: id, execId: id, spec: withDevices(source.spec, [...devices, ...this.sandboxes.containerDeviceNodes(sandboxId).map((n) => ({ hostPath: n.containerPath, ...n, type: 'c' as const }))]), rootfs: `${id}/rootfs` }));
         const record: ContainerRecord = {
           id,
           name,

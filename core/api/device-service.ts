@@ -6,6 +6,7 @@ import {
   AttachPciRequest,
   PciAddress,
   VesselError,
+  type GuestPciBinding,
   type SandboxDevice,
 } from '../contract/index.js';
 import type { DeviceManager } from '../device/index.js';
@@ -37,6 +38,12 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 
 function liveVm(state: SandboxStateRecord): HypervisorState | null {
   return (state.state === 'running' || state.state === 'ready') && state.hypervisorState ? state.hypervisorState : null;
+}
+
+/** One line on what the guest did with a PCI device. */
+export function describeGuestBinding(g: GuestPciBinding): string {
+  if (g.vfioGroup !== null) return `guest ${g.address}: bound to the guest's vfio-pci, VFIO group ${g.vfioGroup} (/dev/vfio/${g.vfioGroup} in new containers)`;
+  return `guest ${g.address}: ${g.driver ? `driven by the guest's ${g.driver}` : 'no guest driver claims it'}`;
 }
 
 export class DeviceService {
@@ -75,6 +82,11 @@ export class DeviceService {
       }
       const driver = this.driverOf(config);
       const vm = req.cold ? null : liveVm(state);
+      const mode = req.mode ?? (vm && !vm.viommu ? 'guest-kernel' : 'vfio');
+      if (!req.mode && mode === 'guest-kernel') onProgress?.(`guest-kernel mode: sandbox ${sandbox.name} runs without a vIOMMU (vfio mode, /dev/vfio/N in containers, needs one: attach with --cold and restart, or create the sandbox with --viommu)`);
+      if (vm && mode === 'vfio' && !vm.viommu) {
+        throw new VesselError('E_INVALID_STATE', `vfio mode needs a vIOMMU in the VM, and sandbox ${sandbox.name} was started without one: attach with --mode guest-kernel, or with --cold (the next start adds the vIOMMU), or create the sandbox with --viommu`);
+      }
       const ports = config.hypervisorConfig.pcieRootPorts ?? 0;
       const prepared = await this.manager.preparePci(sandbox.id, req.address, { bind: true, ...(onProgress ? { onProgress } : {}) });
       if (!vm) {
@@ -87,12 +99,16 @@ export class DeviceService {
       const added: SandboxDevice[] = [];
       try {
         for (const p of prepared) {
-          const base = { id: p.id, kind: 'vfio' as const, source: p.address, mode: req.mode, iommuGroup: p.iommuGroup, simulatedAs: p.model.kind === 'emulated' ? p.model.model : null };
+          const base = { id: p.id, kind: 'vfio' as const, source: p.address, mode, iommuGroup: p.iommuGroup, simulatedAs: p.model.kind === 'emulated' ? p.model.model : null };
           if (vm) {
             onProgress?.(`hot plugging ${p.address}${p.model.kind === 'emulated' ? ` (SIMULATED as QEMU ${p.model.model})` : ''}`);
             const where = await driver.plugPci(vm, p.id, p.model, onProgress ? { onProgress } : {});
-            added.push(newSandboxDevice({ ...base, state: 'attached', rootPort: where.rootPort, guestPciPath: where.guestPciPath }));
+            const plugged = newSandboxDevice({ ...base, state: 'attached', rootPort: where.rootPort, guestPciPath: where.guestPciPath });
+            added.push(plugged);
             onProgress?.(`${p.address} is at guest PCI path ${where.guestPciPath} (root port ${where.rootPort})`);
+            if (mode === 'vfio') onProgress?.(`binding it to the guest's vfio-pci (containers created from now on get /dev/vfio/N)`);
+            plugged.guest = await this.sandboxes.withAgent(sandbox.id, vm, (agent) => agent.describePciDevice(where.guestPciPath, mode === 'vfio'));
+            onProgress?.(describeGuestBinding(plugged.guest));
           } else {
             added.push(newSandboxDevice({ ...base, state: 'pending' }));
             onProgress?.(`${p.address} will be cold plugged when sandbox ${sandbox.name} starts`);

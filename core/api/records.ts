@@ -34,6 +34,8 @@ export const SandboxConfigRecord = z.object({
     /** Hot-add room (maxcpus, maxmem). */
     maxVcpus: z.number().int().positive().optional(),
     maxMemoryMiB: z.number().int().positive().optional(),
+    /** q35: a virtual IOMMU, for devices in vfio mode (the container gets /dev/vfio/N). */
+    viommu: z.boolean().optional(),
   }),
   agent: z.object({ transport: AgentTransport }),
 });
@@ -56,6 +58,7 @@ export const HypervisorStateRecord = z.object({
   pidStartTime: z.number().int().nonnegative(),
   accel: Accel,
   paths: VmPathsRecord,
+  viommu: z.boolean().optional(),
 });
 
 /** A container as the sandbox's state record keeps it (CRI-O style), rewritten under the sandbox lock. */

@@ -415,6 +415,11 @@ export class SandboxService {
   }
 
   /** The sandbox's run directory (sockets, pidfiles of its helper processes). */
+  /** Device nodes a container created in the sandbox now gets from its devices (vfio mode: /dev/vfio/*). */
+  containerDeviceNodes(id: string): { containerPath: string; major: number; minor: number; fileMode: number }[] {
+    return this.options.devices?.vfioDevicesFor(id) ?? [];
+  }
+
   runDirOf(id: string): string {
     return this.vmPaths(id).runDir;
   }
@@ -667,6 +672,7 @@ export class SandboxService {
         ...(opts.sharedMemory ? { sharedMemory: true } : {}),
         ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
         ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
+        ...(opts.viommu ? { viommu: true } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -710,6 +716,7 @@ export class SandboxService {
         ...(hc.maxVcpus !== undefined ? { maxVcpus: hc.maxVcpus } : {}),
         ...(hc.maxMemoryMiB !== undefined ? { maxMemoryMiB: hc.maxMemoryMiB } : {}),
         ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
+        ...(hc.viommu || (this.options.devices && config.hypervisor !== 'mock' && this.options.devices.needsViommu(id)) ? { viommu: true } : {}),
     };
     const netRec = this.options.network?.read(id) ?? null;
     const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
@@ -750,7 +757,7 @@ export class SandboxService {
         }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
         if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0) {
-          await this.options.devices.vmBooted(id, vm, driver.devices);
+          await this.options.devices.vmBooted(id, vm, driver.devices, (pciPath, bindVfio) => this.withAgent(id, vm, (a) => a.describePciDevice(pciPath, bindVfio), this.agentTimeoutMs));
           this.progress(id, onProgress, 'guest', `${vmConfig.coldPlugDevices?.length ?? 0} cold-plugged device(s) in place`);
         }
       }

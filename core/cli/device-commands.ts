@@ -66,7 +66,9 @@ function formatSandboxDevice(d: SandboxDevice): string {
   const where = d.guestPciPath ? `guest PCI path ${d.guestPciPath} (${d.rootPort ?? '?'})` : 'cold plug at next start';
   const sim = d.simulatedAs ? ` [SIMULATED as ${d.simulatedAs}]` : '';
   const mount = d.containerPath ? ` mounted at ${d.containerPath}${d.readOnly ? ' (ro)' : ''}` : '';
-  return `${d.id}  ${d.kind}  ${d.source}  ${d.state}  ${where}${mount}${sim}`;
+  const mode = d.mode ? `  ${d.mode} mode` : '';
+  const guest = d.guest ? (d.guest.vfioGroup !== null ? `  guest vfio-pci, /dev/vfio/${d.guest.vfioGroup}` : `  guest driver ${d.guest.driver || 'none'}`) : '';
+  return `${d.id}  ${d.kind}  ${d.source}  ${d.state}  ${where}${mode}${guest}${mount}${sim}`;
 }
 
 function parseTimeout(value: string): number {
@@ -149,11 +151,11 @@ export function registerDeviceCommands(program: Command, ctx: CliContext): void 
     .command('attach <sandbox> <bdf>')
     .description('assign a host PCI device (its whole IOMMU group) to a sandbox: hot plug when running, else cold plug at the next start')
     .option('--cold', 'cold plug at the next start even if the sandbox runs')
-    .addOption(new Option('--mode <mode>', 'vfio: the container sees /dev/vfio/N; guest-kernel: the guest driver binds it').choices(['vfio', 'guest-kernel']).default('vfio'))
+    .addOption(new Option('--mode <mode>', 'vfio: the guest binds it to vfio-pci and containers created afterwards get /dev/vfio/N (needs a vIOMMU: --cold, or a sandbox made with --viommu); guest-kernel: the guest driver binds it (default: vfio when the VM has a vIOMMU or the plug is cold, else guest-kernel)').choices(['vfio', 'guest-kernel']))
     .option('--json', 'print JSON')
-    .action(async (sandbox: string, bdf: string, opts: { cold?: boolean; mode: 'vfio' | 'guest-kernel'; json?: boolean }) => {
+    .action(async (sandbox: string, bdf: string, opts: { cold?: boolean; mode?: 'vfio' | 'guest-kernel'; json?: boolean }) => {
       await recovered();
-      const added = await rt().devices.attachPci({ sandboxId: (await rt().sandboxes.fetchSandbox(sandbox)).id, address: bdf, mode: opts.mode, cold: Boolean(opts.cold) }, progress);
+      const added = await rt().devices.attachPci({ sandboxId: (await rt().sandboxes.fetchSandbox(sandbox)).id, address: bdf, ...(opts.mode ? { mode: opts.mode } : {}), cold: Boolean(opts.cold) }, progress);
       if (opts.json) printJson(added);
       else print(added.map(formatSandboxDevice).join('\n'));
     });

@@ -102,8 +102,9 @@ function buildProgram(): Command {
       .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
       .option('--max-vcpus <n>', 'room to hot add vCPUs later (vessel sandbox update --cpus)', parseCount('--max-vcpus'))
       .option('--max-memory <MiB>', 'room to hot add memory later (vessel sandbox update --memory); q35/pc', parseMemory)
+      .option('--viommu', 'q35: a virtual IOMMU, so devices attached in vfio mode reach containers as /dev/vfio/N')
       .option('--json', 'print JSON')
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; maxVcpus?: number; maxMemory?: number; json?: boolean; network?: string; publish?: string[] }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; maxVcpus?: number; maxMemory?: number; json?: boolean; network?: string; publish?: string[] }) => {
         const request = {
           ...networkRequestFrom(opts),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
@@ -118,6 +119,7 @@ function buildProgram(): Command {
           ...(opts.sharedMemory ? { sharedMemory: true } : {}),
           ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
           ...(opts.maxMemory !== undefined ? { maxMemoryMiB: opts.maxMemory } : {}),
+          ...(opts.viommu ? { viommu: true } : {}),
         };
         const onProgress = progressPrinter(Boolean(opts.json));
         const status = verb === 'create' ? await rt().sandboxes.createSandbox(request, onProgress) : await rt().sandboxes.runSandbox(request, onProgress);

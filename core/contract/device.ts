@@ -85,6 +85,20 @@ export type SysfsWrite = z.infer<typeof SysfsWrite>;
 export const VfioMode = z.enum(['vfio', 'guest-kernel']);
 export type VfioMode = z.infer<typeof VfioMode>;
 
+/**
+ * A PCI device as the guest sees it. vfio mode: the agent bound it to the
+ * guest's vfio-pci and containers created afterwards get /dev/vfio/vfio and
+ * /dev/vfio/<vfioGroup> (the guest's group, with its device numbers).
+ * guest-kernel mode: the guest's own driver (or none, said as such).
+ */
+export const GuestPciBinding = z.object({
+  address: z.string(),
+  driver: z.string(),
+  vfioGroup: z.number().int().nonnegative().nullable(),
+  vfioDevice: z.object({ major: z.number().int().nonnegative(), minor: z.number().int().nonnegative() }).nullable(),
+});
+export type GuestPciBinding = z.infer<typeof GuestPciBinding>;
+
 export const DeviceKind = z.enum(['vfio', 'block', 'vhost-user-blk', 'generic']);
 export type DeviceKind = z.infer<typeof DeviceKind>;
 
@@ -110,13 +124,20 @@ export const SandboxDevice = z.object({
   /** How many users hold it (attach twice = 2; detach drops one). */
   refCount: z.number().int().positive(),
   attachedAt: z.string(),
+  /** What the guest made of a PCI device once it was in (null until then, and for other kinds). */
+  guest: GuestPciBinding.nullable().default(null),
 });
 export type SandboxDevice = z.infer<typeof SandboxDevice>;
 
 export const AttachPciRequest = z.object({
   sandboxId: SandboxId,
   address: PciAddress,
-  mode: VfioMode.default('vfio'),
+  /**
+   * vfio: the guest binds it to its vfio-pci and new containers get /dev/vfio/N
+   * (needs a vIOMMU); guest-kernel: the guest's own driver takes it. Omitted:
+   * vfio, unless the sandbox runs without a vIOMMU (then guest-kernel, said so).
+   */
+  mode: VfioMode.optional(),
   /** Cold plug at the next start even if the sandbox is running. */
   cold: z.boolean().default(false),
 });

@@ -56,6 +56,8 @@ export const CreateSandboxRequest = z.object({
   /** Room to hot add vCPUs and memory later (vessel sandbox update); q35/pc. */
   maxVcpus: z.number().int().min(1).max(MAX_VCPUS, `max vCPUs must be at most ${MAX_VCPUS}`).optional(),
   maxMemoryMiB: z.number().int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB, `max memory must be at most ${MAX_MEMORY_MIB} MiB`).optional(),
+  /** q35: a virtual IOMMU, so devices in vfio mode reach containers as /dev/vfio/N (also turned on by a vfio-mode device at the next start). */
+  viommu: z.boolean().default(false),
 });
 export type CreateSandboxRequest = z.input<typeof CreateSandboxRequest>;
 export type CreateSandboxOptions = z.output<typeof CreateSandboxRequest>;

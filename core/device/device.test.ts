@@ -231,6 +231,29 @@ describe('refusals, with a fix a user can act on, sysfs left as it was', () => {
     expect(() => other.readRecords('sbxC')).toThrow(/malformed/);
   });
 
+  it('vfio mode: a vIOMMU at the next boot, and /dev/vfio/vfio + /dev/vfio/N for new containers once the guest bound it; records of before read as unbound', async () => {
+    await store.create('sbxV', { name: 'vee' });
+    const m = manager();
+    await m.writeRecords('sbxV', [newSandboxDevice({ id: 'vfio-0000-05-00-0', kind: 'vfio', source: '0000:05:00.0', state: 'pending', mode: 'guest-kernel', iommuGroup: 7 })]);
+    expect(m.needsViommu('sbxV')).toBe(false);
+    expect(m.vfioDevicesFor('sbxV')).toEqual([]);
+    await m.writeRecords('sbxV', [
+      newSandboxDevice({ id: 'vfio-0000-05-00-0', kind: 'vfio', source: '0000:05:00.0', state: 'attached', mode: 'vfio', iommuGroup: 7, guest: { address: '0000:02:00.0', driver: 'vfio-pci', vfioGroup: 3, vfioDevice: { major: 241, minor: 3 } } }),
+      newSandboxDevice({ id: 'vfio-0000-05-00-1', kind: 'vfio', source: '0000:05:00.1', state: 'attached', mode: 'vfio', iommuGroup: 7, guest: { address: '0000:03:00.0', driver: 'vfio-pci', vfioGroup: 1, vfioDevice: { major: 241, minor: 1 } } }),
+    ]);
+    expect(m.needsViommu('sbxV')).toBe(true);
+    expect(m.vfioDevicesFor('sbxV')).toEqual([
+      { containerPath: '/dev/vfio/vfio', major: 10, minor: 196, fileMode: 0o666 },
+      { containerPath: '/dev/vfio/1', major: 241, minor: 1, fileMode: 0o600 },
+      { containerPath: '/dev/vfio/3', major: 241, minor: 3, fileMode: 0o600 },
+    ]);
+    // A record written before guest bindings existed has none.
+    const old = { schemaVersion: 1, devices: [{ ...newSandboxDevice({ id: 'vfio-0000-05-00-0', kind: 'vfio', source: '0000:05:00.0', state: 'attached', mode: 'vfio' }), guest: undefined }] };
+    writeFileSync(path.join(store.sandboxDir('sbxV'), 'devices.json'), JSON.stringify(old));
+    expect(m.readRecords('sbxV')[0]?.guest).toBeNull();
+    expect(m.vfioDevicesFor('sbxV')).toEqual([]);
+  });
+
   it('a simulated crash error is what the dying writer throws', () => {
     const sim = new SysfsSimulator(fx.sysfsRoot, { dieAfterWrites: 0 });
     expect(() => sim.write(path.join(fx.sysfsRoot, 'bus/pci/drivers_probe'), '0000:05:00.0')).toThrow(SimulatedCrash);

@@ -62,7 +62,7 @@ describe.skipIf(reason !== null)('devices in a real VM (SIMULATED host devices a
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function guestSees(pciPath: string): Promise<{ address: string; vendorId: string; deviceId: string; blockDevice: string }> {
+  async function guestSees(pciPath: string): Promise<{ address: string; vendorId: string; deviceId: string; driver: string; blockDevice: string }> {
     const { state } = await rt.sandboxes.readSandbox(sandboxId);
     const vm = state.hypervisorState;
     if (!vm) throw new Error('no VM');
@@ -71,8 +71,16 @@ describe.skipIf(reason !== null)('devices in a real VM (SIMULATED host devices a
 
   it('hot plugs the GPU group onto root ports, the guest finds it at the QMP-reported PCI path; unplug gives the host driver back', async () => {
     const progress: string[] = [];
+    // vfio mode needs a vIOMMU, which this VM was started without: refused before anything is touched.
+    await expect(rt.devices.attachPci({ sandboxId, address: '0000:01:00.0', mode: 'vfio' })).rejects.toThrow(/vIOMMU.*--mode guest-kernel/);
+    expect(driverOf(fx, '0000:01:00.0')).toBe('nouveau');
+    // No mode given: guest-kernel here, and it says why.
     const added = await rt.devices.attachPci({ sandboxId, address: '0000:01:00.0' }, (m) => progress.push(m));
-    expect(added.map((d) => [d.source, d.simulatedAs, d.state])).toEqual([['0000:01:00.0', 'edu', 'attached'], ['0000:01:00.1', 'pci-testdev', 'attached']]);
+    expect(progress.some((m) => m.startsWith('guest-kernel mode: sandbox'))).toBe(true);
+    expect(added.map((d) => [d.source, d.simulatedAs, d.state, d.mode])).toEqual([['0000:01:00.0', 'edu', 'attached', 'guest-kernel'], ['0000:01:00.1', 'pci-testdev', 'attached', 'guest-kernel']]);
+    // No guest driver claims QEMU's edu: said as such, and no /dev/vfio for containers.
+    expect(added[0]?.guest).toMatchObject({ driver: '', vfioGroup: null });
+    expect(rt.sandboxes.containerDeviceNodes(sandboxId)).toEqual([]);
     expect(driverOf(fx, '0000:01:00.0')).toBe('vfio-pci');
     const gpu = added[0];
     expect(gpu?.guestPciPath).toMatch(/^[0-9a-f]{2}\/00$/);
@@ -126,15 +134,23 @@ describe.skipIf(reason !== null)('devices in a real VM (SIMULATED host devices a
     expect(ls.stdout).toMatch(/^c.* 1, +3 .*\/dev\/hostnull\nwritten\n$/);
   });
 
-  it('records a cold plug while running, and the next boot has the device on a root port where the guest finds it', async () => {
+  it('records a cold plug while running; the next boot has the device on a root port, behind a vIOMMU, bound to the guest vfio-pci; a new container opens /dev/vfio/N', async () => {
     const pending = await rt.devices.attachPci({ sandboxId, address: '0000:05:00.0', cold: true });
-    expect(pending.map((d) => d.state)).toEqual(['pending']);
+    expect(pending.map((d) => [d.state, d.mode])).toEqual([['pending', 'vfio']]);
     await rt.sandboxes.stopSandbox(sandboxId, { force: true });
     await rt.sandboxes.startSandbox(sandboxId);
+    const { state } = await rt.sandboxes.readSandbox(sandboxId);
+    expect(state.hypervisorState?.viommu).toBe(true);
     const [rec] = rt.devices.manager.readRecords(sandboxId);
     expect(rec).toMatchObject({ source: '0000:05:00.0', state: 'attached', rootPort: 'rp0' });
     const seen = await guestSees(rec?.guestPciPath as string);
-    expect([seen.vendorId, seen.deviceId]).toEqual(['1b36', '0005']);
+    expect([seen.vendorId, seen.deviceId, seen.driver]).toEqual(['1b36', '0005', 'vfio-pci']);
+    const group = rec?.guest?.vfioGroup;
+    expect(group).toEqual(expect.any(Number));
+    // Kata's vfio mode: the container gets the VFIO container device and the group, and can open the group.
+    await rt.containers.runContainer(sandboxId, { name: 'vf', args: ['sleep', '600'] });
+    const ls = await rt.containers.execSync(sandboxId, 'vf', ['sh', '-c', `ls /dev/vfio && exec 3<>/dev/vfio/${String(group)} && echo opened`], { timeoutMs: 20_000 });
+    expect(ls.stdout).toBe(`${String(group)}\nvfio\nopened\n`);
     const err = await rt.devices.detachPci(sandboxId, '0000:09:00.0').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VesselError);
     await rt.devices.detachPci(sandboxId, '0000:05:00.0');

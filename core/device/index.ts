@@ -4,7 +4,7 @@ import { DeviceManager } from './manager.js';
 import { hostPathsFromEnv } from './sysfs-inventory.js';
 import { SysfsSimulator } from './testing/sysfs-simulator.js';
 
-export { DeviceManager, deviceIdFor, newSandboxDevice, simulatedModelFor, DEVICES_FILE, type PreparedPci, type DeviceManagerOptions } from './manager.js';
+export { DeviceManager, deviceIdFor, newSandboxDevice, simulatedModelFor, DEVICES_FILE, type PreparedPci, type DeviceManagerOptions, type GuestPciBinder } from './manager.js';
 export { hostPathsFromEnv, readInventory, groupView, parseResource, type HostPaths } from './sysfs-inventory.js';
 export { bindWrites, restoreWrites, kernelSysfsWriter, VFIO_DRIVER, type SysfsWriter } from './binding.js';
 export { loadPciNames, parsePciIds, DEFAULT_PCI_IDS } from './pci-ids.js';

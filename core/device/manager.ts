@@ -6,6 +6,7 @@ import {
   SandboxDevice,
   VesselError,
   type DeviceInventory,
+  type GuestPciBinding,
   type HostPciDevice,
   type IommuGroupView,
   type SysfsWrite,
@@ -272,15 +273,32 @@ export class DeviceManager implements SandboxDeviceHooks {
     await this.writeRecords(sandboxId, devices.filter((d) => d.kind === 'vfio').map((d) => ({ ...d, state: 'pending' as const, rootPort: null, guestPciPath: null })));
   }
 
-  async vmBooted(sandboxId: string, vm: HypervisorState, driver: DeviceDriver): Promise<void> {
+  needsViommu(sandboxId: string): boolean {
+    return this.readRecords(sandboxId).some((d) => d.kind === 'vfio' && d.mode === 'vfio');
+  }
+
+  async vmBooted(sandboxId: string, vm: HypervisorState, driver: DeviceDriver, guest?: GuestPciBinder): Promise<void> {
     const devices = this.readRecords(sandboxId);
     const next: SandboxDevice[] = [];
     for (const d of devices) {
       if (d.kind !== 'vfio') continue;
       const where = await driver.locate(vm, d.id);
-      next.push({ ...d, state: 'attached', rootPort: where.rootPort, guestPciPath: where.guestPciPath });
+      const binding = guest ? await guest(where.guestPciPath, d.mode === 'vfio') : null;
+      next.push({ ...d, state: 'attached', rootPort: where.rootPort, guestPciPath: where.guestPciPath, guest: binding });
     }
     await this.writeRecords(sandboxId, next);
+  }
+
+  /** The device nodes containers created now get: /dev/vfio/vfio and one per guest VFIO group of a device in vfio mode. */
+  vfioDevicesFor(sandboxId: string): { containerPath: string; major: number; minor: number; fileMode: number }[] {
+    const groups = new Map<number, { major: number; minor: number }>();
+    for (const d of this.readRecords(sandboxId)) {
+      if (d.kind === 'vfio' && d.mode === 'vfio' && d.state === 'attached' && d.guest?.vfioGroup != null && d.guest.vfioDevice) groups.set(d.guest.vfioGroup, d.guest.vfioDevice);
+    }
+    if (groups.size === 0) return [];
+    // The VFIO container device: misc major 10, minor 196 (VFIO_MINOR in the kernel's miscdevice.h).
+    // Modes as the kernel makes them on a host: the container device for all, a group for root.
+    return [{ containerPath: '/dev/vfio/vfio', major: 10, minor: 196, fileMode: 0o666 }, ...[...groups].sort((a, b) => a[0] - b[0]).map(([g, n]) => ({ containerPath: `/dev/vfio/${g}`, ...n, fileMode: 0o600 }))];
   }
 
   sandboxDeleted(sandboxId: string): Promise<void> {
@@ -302,6 +320,9 @@ export class DeviceManager implements SandboxDeviceHooks {
   }
 }
 
+/** Ask the guest about a device at a PCI path; bindVfio: bind it to the guest's vfio-pci first (vfio mode). */
+export type GuestPciBinder = (guestPciPath: string, bindVfio: boolean) => Promise<GuestPciBinding>;
+
 export function newSandboxDevice(fields: Partial<SandboxDevice> & Pick<SandboxDevice, 'id' | 'kind' | 'source' | 'state'>): SandboxDevice {
   return {
     mode: null as VfioMode | null,
@@ -312,6 +333,7 @@ export function newSandboxDevice(fields: Partial<SandboxDevice> & Pick<SandboxDe
     containerPath: null,
     readOnly: false,
     iommuGroup: null,
+    guest: null,
     refCount: 1,
     attachedAt: new Date().toISOString(),
     ...fields,

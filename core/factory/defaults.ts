@@ -25,12 +25,12 @@ export async function sandboxVmConfig(storeRoot: string, request: CreateSandboxR
     memoryMiB: opts.memoryMiB,
     kernelPath: manifest.kernelPath,
     initrdPath: manifest.initrdPath,
-    // As SandboxService.buildConfig: the shared read-only root image, the footprint settings, the root ports.
+    // The same device layout SandboxService gives a sandbox: the shared root image and the footprint settings.
     ...(manifest.rootImagePath ? { imagePath: manifest.rootImagePath } : {}),
     ...footprintSettings(env),
-    ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
     kernelParams: [...manifest.kernelParams, ...opts.kernelParams],
     accel,
+    ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
     // Only its presence matters for the template (a 9p device at boot).
     sharedDir: join(storeRoot, 'shared'),
   };

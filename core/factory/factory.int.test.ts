@@ -105,7 +105,7 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
     await waitFor(() => templates.find(hash) !== null, 300_000, 500);
     expect(templates.list().templates.map((t) => t.meta.hash).sort()).toEqual([baseHash, hash].sort());
     const again = await sandboxes.createSandbox({ name: 'stale-2', kernelParams: ['vessel.factory_test=1'] });
-    expect(again.vmOrigin?.source).toBe('template');
+    expect(again.vmOrigin?.source, again.vmOrigin?.fallbackReason).toBe('template');
     expect(again.vmOrigin?.templateHash).toBe(hash);
     await sandboxes.deleteSandbox(again.id, { force: true });
   }, 700_000);

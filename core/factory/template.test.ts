@@ -5,10 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockHypervisor } from '../hypervisor/mock.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { looksLikeQemuState, QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapshot.js';
-import { bootDevices, specDifferences, STORE_MARKER, TEMPLATE_FORMAT, templateDirName, templateHash, TemplateStore, type TemplateSpec } from './template.js';
+import { bootDevices, specDifferences, STORE_MARKER, templateDirName, templateHash, TemplateStore, type TemplateSpec } from './template.js';
 
 const spec: TemplateSpec = {
-  format: TEMPLATE_FORMAT, hypervisorPath: '/usr/bin/qemu-system-x86_64', hypervisorVersion: '7.2.22', hypervisorHash: 'q'.repeat(64),
+  layout: {},
+  format: 1, hypervisorPath: '/usr/bin/qemu-system-x86_64', hypervisorVersion: '7.2.22', hypervisorHash: 'q'.repeat(64),
   machineType: 'q35', accel: 'tcg', vcpus: 1, memoryMiB: 64, kernelPath: '/k', initrdPath: '/i', guestHash: 'guest-image:abc',
   kernelParams: ['console=ttyS0', 'quiet'], devices: ['serial:ttyS0', 'virtio-serial:vessel.agent'],
 };

@@ -13,7 +13,7 @@ import { acquireLock } from '../store/lock.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /** Bump when what a template holds changes meaning: old templates then stop matching. */
-export const TEMPLATE_FORMAT = 2;
+export const TEMPLATE_FORMAT = 1;
 /** Marks a directory as Vessel's template store; nothing in a directory without it is touched. */
 export const STORE_MARKER = '.vessel-templates';
 export const TEMPLATE_META = 'template.json';
@@ -38,14 +38,17 @@ export const TemplateSpec = z.object({
   kernelParams: z.array(z.string()),
   /** The devices present at boot, in order (a clone must have the same ones). */
   devices: z.array(z.string()),
-  /** How the root image reaches the guest, the balloon, the hot-plug root ports and TCG's cache size: rendered at the build exactly as the sandbox asks. */
-  imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
-  balloon: z.object({ freePageReporting: z.boolean() }).optional(),
-  pcieRootPorts: z.number().int().nonnegative().optional(),
-  tcgTbSizeMiB: z.number().int().positive().optional(),
-  /** Hot-add room (maxcpus, maxmem): a clone must have the same slots. */
-  maxVcpus: z.number().int().positive().optional(),
-  maxMemoryMiB: z.number().int().positive().optional(),
+  /** How the root image, balloon, translation cache and root ports are set up: a clone's device state must match. */
+  layout: z.object({
+    imageDevice: z.enum(['virtio-blk', 'virtio-pmem', 'nvdimm']).optional(),
+    balloon: z.object({ freePageReporting: z.boolean() }).optional(),
+    tcgTbSizeMiB: z.number().int().positive().optional(),
+    pcieRootPorts: z.number().int().min(0).optional(),
+    viommu: z.boolean().optional(),
+    /** Hot-add room (maxcpus, maxmem/DIMM slots): a clone must have the same slots. */
+    maxVcpus: z.number().int().positive().optional(),
+    maxMemoryMiB: z.number().int().positive().optional(),
+  }).default({}),
 });
 export type TemplateSpec = z.infer<typeof TemplateSpec>;
 
@@ -129,21 +132,22 @@ export function bootDevices(config: HypervisorConfig): string[] {
     'virtio-rng:urandom',
     ...(config.imagePath ? [`${config.imageDevice ?? 'virtio-blk'}:rootfs`] : []),
     ...(config.sharedDir ? ['virtio-9p:vessel-shared'] : []),
-    ...(config.balloon ? [`virtio-balloon:free-page-reporting=${config.balloon.freePageReporting ? 'on' : 'off'}`] : []),
-    ...(config.machineType === 'q35' && config.pcieRootPorts !== undefined ? [`pcie-root-ports:${config.pcieRootPorts}`] : []),
+    ...(config.viommu ? ['intel-iommu'] : []),
+    ...(config.coldPlugDevices ?? []).map((d) => `cold:${d.id}`),
   ];
 }
 
 const FIELD_NAMES: Record<keyof TemplateSpec, string> = {
   format: 'template format', hypervisorPath: 'QEMU binary path', hypervisorVersion: 'QEMU version', hypervisorHash: 'QEMU binary',
   machineType: 'machine type', accel: 'accelerator', vcpus: 'vCPUs', memoryMiB: 'memory', kernelPath: 'kernel path',
-  initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot',
-  imageDevice: 'root image device', balloon: 'balloon', pcieRootPorts: 'PCIe root ports', tcgTbSizeMiB: 'TCG translation cache size',
-  maxVcpus: 'vCPU hot-add room', maxMemoryMiB: 'memory hot-add room',
+  initrdPath: 'initrd path', imagePath: 'image path', guestHash: 'guest kernel/initrd content', kernelParams: 'kernel parameters', devices: 'devices at boot', layout: 'device layout (image device, balloon, TCG cache, root ports, vIOMMU)',
 };
 
 /** The fields in which two specs differ, in words. */
-export function specDifferences(want: TemplateSpec, have: TemplateSpec): string[] {
+export function specDifferences(wanted: z.input<typeof TemplateSpec>, had: z.input<typeof TemplateSpec>): string[] {
+  // Compared as parsed: defaults filled in on both sides (a spec from before a field existed reads as its default).
+  const want = TemplateSpec.parse(wanted);
+  const have = TemplateSpec.parse(had);
   const out: string[] = [];
   for (const key of Object.keys(FIELD_NAMES) as (keyof TemplateSpec)[]) {
     if (JSON.stringify(want[key]) === JSON.stringify(have[key])) continue;
@@ -230,12 +234,15 @@ export class TemplateStore {
       guestHash: guestContentHash(config),
       kernelParams: [...config.kernelParams],
       devices: bootDevices(config),
-      ...(config.imagePath && config.imageDevice ? { imageDevice: config.imageDevice } : {}),
-      ...(config.balloon ? { balloon: config.balloon } : {}),
-      ...(config.machineType === 'q35' && config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
-      ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
-      ...(config.maxVcpus !== undefined ? { maxVcpus: config.maxVcpus } : {}),
-      ...(config.maxMemoryMiB !== undefined ? { maxMemoryMiB: config.maxMemoryMiB } : {}),
+      layout: {
+        ...(config.imagePath ? { imageDevice: config.imageDevice ?? 'virtio-blk' } : {}),
+        ...(config.balloon ? { balloon: config.balloon } : {}),
+        ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
+        ...(config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
+        ...(config.viommu ? { viommu: true } : {}),
+        ...(config.maxVcpus !== undefined ? { maxVcpus: config.maxVcpus } : {}),
+        ...(config.maxMemoryMiB !== undefined ? { maxMemoryMiB: config.maxMemoryMiB } : {}),
+      },
     };
   }
 
@@ -335,10 +342,16 @@ export class TemplateStore {
       kernelPath: spec.kernelPath,
       ...(spec.initrdPath ? { initrdPath: spec.initrdPath } : {}),
       ...(spec.imagePath ? { imagePath: spec.imagePath } : {}),
-      ...vmShapeOf(spec),
       kernelParams: spec.kernelParams,
       accel: spec.accel,
       ...(spec.devices.includes('virtio-9p:vessel-shared') ? { sharedDir: join(work, 'shared') } : {}),
+      ...(spec.layout.imageDevice ? { imageDevice: spec.layout.imageDevice } : {}),
+      ...(spec.layout.balloon ? { balloon: spec.layout.balloon } : {}),
+      ...(spec.layout.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: spec.layout.tcgTbSizeMiB } : {}),
+      ...(spec.layout.pcieRootPorts !== undefined ? { pcieRootPorts: spec.layout.pcieRootPorts } : {}),
+      ...(spec.layout.viommu ? { viommu: true } : {}),
+      ...(spec.layout.maxVcpus !== undefined ? { maxVcpus: spec.layout.maxVcpus } : {}),
+      ...(spec.layout.maxMemoryMiB !== undefined ? { maxMemoryMiB: spec.layout.maxMemoryMiB } : {}),
       memoryBackend: { kind: 'file', path: join(work, TEMPLATE_MEMORY), shared: true },
     };
     const driver = this.options.driver;
@@ -415,18 +428,6 @@ export class TemplateStore {
     }
     return removed;
   }
-}
-
-/** The parts of a VM's config a spec carries beyond kernel, image and sizes (image device, balloon, root ports, TCG cache). */
-export function vmShapeOf(spec: TemplateSpec): Pick<HypervisorConfig, 'imageDevice' | 'balloon' | 'pcieRootPorts' | 'tcgTbSizeMiB' | 'maxVcpus' | 'maxMemoryMiB'> {
-  return {
-    ...(spec.maxVcpus !== undefined ? { maxVcpus: spec.maxVcpus } : {}),
-    ...(spec.maxMemoryMiB !== undefined ? { maxMemoryMiB: spec.maxMemoryMiB } : {}),
-    ...(spec.imageDevice ? { imageDevice: spec.imageDevice } : {}),
-    ...(spec.balloon ? { balloon: spec.balloon } : {}),
-    ...(spec.pcieRootPorts !== undefined ? { pcieRootPorts: spec.pcieRootPorts } : {}),
-    ...(spec.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: spec.tcgTbSizeMiB } : {}),
-  };
 }
 
 function writeMarker(dir: string): void {

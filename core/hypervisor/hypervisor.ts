@@ -50,6 +50,12 @@ export interface HypervisorConfig {
   pcieRootPorts?: number;
   /** Devices given to the VM at boot, one root port each (rp0, rp1, …). */
   coldPlugDevices?: ColdPlugDevice[];
+  /**
+   * q35: a virtual IOMMU (QEMU intel-iommu), so the guest can bind a passed-through
+   * device to its own vfio-pci and hand /dev/vfio/N to a container (Kata's vfio mode).
+   * Only at boot: an IOMMU cannot be hot added.
+   */
+  viommu?: boolean;
   /** Guest RAM: plain anonymous memory (default), or shared memfd (vhost-user), or a file (templates). */
 }
 
@@ -143,6 +149,8 @@ export interface HypervisorState {
   pidStartTime: number;
   accel: Accel;
   paths: VmPaths;
+  /** The VM has a virtual IOMMU (HypervisorConfig.viommu): devices can be bound to the guest's vfio-pci. */
+  viommu?: boolean;
 }
 
 export type ProgressFn = (phase: ProgressPhase, message: string) => void;

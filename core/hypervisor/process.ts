@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isSameProcess } from '../util/proc.js';
 
@@ -18,12 +19,33 @@ export function signalIfSame(pid: number, startTime: number, signal: NodeJS.Sign
   }
 }
 
-/** Poll until (pid, startTime) is gone. Resolves true if gone within timeoutMs. */
+/**
+ * Threads of a process whose leader is already a zombie: a killed
+ * multi-threaded process (QEMU) shows its leader as Z while the other threads
+ * still exit, and its files (a tap, an image lock) stay open until the last
+ * one is gone. 0 once the process is reaped or another process has the pid.
+ */
+function threadsLeft(pid: number, startTime: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[19]) !== startTime) return 0;
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Poll until (pid, startTime) is gone, and with it every thread (so its open
+ * files are closed and a restart can take them). Resolves true if gone within
+ * timeoutMs.
+ */
 export async function waitForExit(pid: number, startTime: number, timeoutMs: number, intervalMs = 50): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!isSameProcess(pid, startTime)) return true;
-    if (Date.now() >= deadline) return false;
+    if (!isSameProcess(pid, startTime) && threadsLeft(pid, startTime) <= 1) return true;
+    if (Date.now() >= deadline) return !isSameProcess(pid, startTime);
     await delay(intervalMs);
   }
 }

@@ -373,6 +373,11 @@ export class ContainerEngine {
 
   // ---- containers ---------------------------------------------------------
 
+  /** The guest's busybox, for tools the agent runs in its own namespaces (insmod…). */
+  toolBusybox(): string {
+    return this.busybox;
+  }
+
   /** A running container's init pid in the guest and the busybox to run tools with (device mounts, pci-devices.ts). */
   containerInit(id: string): { pid: number; busybox: string } {
     const c = this.get(id);

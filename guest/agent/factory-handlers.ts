@@ -4,8 +4,8 @@
 // CPUs and memory online.
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import path from 'node:path';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
 import { parse, RpcError, unary } from './handlers.js';
@@ -115,16 +115,17 @@ export function factoryHandlers(
     }),
     SetGuestIdentity: unary('SetGuestIdentity', (req) => {
       const { machineId } = parse(SetGuestIdentityRequestSchema, req, 'SetGuestIdentity');
-      // Through the image's symlink (/etc/machine-id -> /run/machine-id) when there is one: a read-only root stays untouched.
-      let file = `${paths.etc}/machine-id`;
+      // On a read-only root /etc/machine-id is a symlink to a writable place (/run): write where it points.
+      const link = `${paths.etc}/machine-id`;
+      let target = link;
       try {
-        if (lstatSync(file).isSymbolicLink()) file = resolve(dirname(file), readlinkSync(file));
+        target = path.resolve(path.dirname(link), readlinkSync(link));
       } catch {
-        // no machine-id yet: write it in /etc
+        // a plain file (or none yet): replace it in /etc
       }
-      const tmp = `${dirname(file)}/.machine-id.tmp`;
+      const tmp = path.join(path.dirname(target), '.machine-id.tmp');
       writeFileSync(tmp, `${machineId}\n`, { mode: 0o444 });
-      renameSync(tmp, file);
+      renameSync(tmp, target);
       return {};
     }),
     GetGuestIdentity: unary('GetGuestIdentity', () => {

@@ -10,7 +10,7 @@ import {
 } from './container-schemas.js';
 import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
-import { findPciDevice, mountBlockIntoContainer, unmountFromContainer } from './pci-devices.js';
+import { bindGuestVfio, findPciDevice, mountBlockIntoContainer, unmountFromContainer } from './pci-devices.js';
 import type { GuestSystem } from './system.js';
 import { DnsLinesSchema, type GuestNetwork } from './network.js';
 import { networkHandlers } from './network-handlers.js';
@@ -228,7 +228,7 @@ function containerHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHa
   };
 }
 
-const FindPciDeviceRequestSchema = z.object({ pciPath: z.string().check(z.maxLength(64)), timeoutMs: intIn(0, 60_000, 'timeout_ms') });
+const FindPciDeviceRequestSchema = z.object({ pciPath: z.string().check(z.maxLength(64)), timeoutMs: intIn(0, 60_000, 'timeout_ms'), bindVfio: z.optional(z.boolean()) });
 const MountBlockDeviceRequestSchema = z.object({
   containerId: z.string().check(z.minLength(1), z.maxLength(128)),
   pciPath: z.string().check(z.maxLength(64)),
@@ -243,7 +243,10 @@ function deviceHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHandl
   return {
     FindPciDevice: unary('FindPciDevice', async (req) => {
       const r = parse(FindPciDeviceRequestSchema, req, 'FindPciDevice');
-      return findPciDevice(r.pciPath, r.timeoutMs);
+      if (!r.bindVfio) return findPciDevice(r.pciPath, r.timeoutMs);
+      const b = await bindGuestVfio(r.pciPath, r.timeoutMs, { busybox: engineOf().toolBusybox() });
+      log('info', 'device bound to the guest vfio-pci', { pciPath: r.pciPath, address: b.address, group: b.vfioGroup });
+      return { ...b, hasVfioGroup: true };
     }),
     MountBlockDevice: unary('MountBlockDevice', async (req) => {
       const r = parse(MountBlockDeviceRequestSchema, req, 'MountBlockDevice');

@@ -9,7 +9,7 @@
 // the agent first places a copy of busybox and a device node for the disk in
 // the container's /dev (a tmpfs the guest reaches through /proc/PID/root/dev)
 // and removes both afterwards. Works whatever the container image holds.
-import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, runTool } from './engine.js';
@@ -153,4 +153,70 @@ export async function unmountFromContainer(init: { pid: number; busybox: string 
   await inContainerDev(init.pid, init.busybox, async (bb) => {
     await runTool(init.busybox, ['nsenter', '-t', String(init.pid), '-m', '--', bb, 'umount', mountPoint]);
   });
+}
+
+/** Where the image keeps the modules the agent loads only when asked (vfio-pci and its dependencies, in load order). */
+export const ON_DEMAND_MODULES_DIR = '/lib/modules/vessel';
+export const VFIO_MODULES_ORDER = 'vfio-pci.order';
+
+export interface GuestVfioBinding extends GuestPciDevice {
+  vfioGroup: number;
+  vfioMajor: number;
+  vfioMinor: number;
+}
+
+function write(file: string, value: string): void {
+  writeFileSync(file, value);
+}
+
+/** insmod the guest's vfio modules (their order was resolved from modules.dep when the image was built). */
+async function loadVfioModules(busybox: string, modulesDir: string): Promise<void> {
+  if (existsSync('/sys/bus/pci/drivers/vfio-pci')) return;
+  const orderFile = path.join(modulesDir, VFIO_MODULES_ORDER);
+  if (!existsSync(orderFile)) throw new EngineError('precondition', `this guest image has no vfio-pci modules (${orderFile}); rebuild it with 'npm run build:guest'`);
+  for (const name of readFileSync(orderFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean)) {
+    if (!/^[a-z0-9_]{1,64}$/.test(name)) throw new EngineError('internal', `bad module name "${name}" in ${orderFile}`);
+    if (existsSync(`/sys/module/${name}`)) continue;
+    await runTool(busybox, ['insmod', path.join(modulesDir, `${name}.ko`)]);
+  }
+}
+
+/**
+ * Kata's vfio mode inside the guest: give the device to the guest's vfio-pci
+ * (driver_override, unbind, drivers_probe: the kernel's own rules) and report
+ * its IOMMU group and the numbers of /dev/vfio/<group>. Needs the VM's vIOMMU:
+ * without one the guest puts no device in a group and vfio-pci refuses it.
+ */
+export async function bindGuestVfio(pciPath: string, timeoutMs: number, o: { busybox: string; modulesDir?: string; sysRoot?: string } ): Promise<GuestVfioBinding> {
+  const dev = await findPciDevice(pciPath, timeoutMs);
+  const dir = path.join(o.sysRoot ?? SYS_PCI, dev.address);
+  let group: number;
+  try {
+    group = Number(path.basename(readlinkSync(path.join(dir, 'iommu_group'))));
+  } catch {
+    throw new EngineError('precondition', `guest device ${dev.address} is in no IOMMU group: the VM has no vIOMMU; create the sandbox with --viommu (or attach with --mode guest-kernel)`);
+  }
+  await loadVfioModules(o.busybox, o.modulesDir ?? ON_DEMAND_MODULES_DIR);
+  if (dev.driver !== 'vfio-pci') {
+    write(path.join(dir, 'driver_override'), 'vfio-pci');
+    if (dev.driver) write(path.join(dir, 'driver', 'unbind'), dev.address);
+    write('/sys/bus/pci/drivers_probe', dev.address);
+  }
+  const deadline = Date.now() + 5_000;
+  let numbers = '';
+  for (;;) {
+    let driver = '';
+    try {
+      driver = path.basename(readlinkSync(path.join(dir, 'driver')));
+    } catch {
+      // not bound yet
+    }
+    numbers = read(`/sys/class/vfio/${group}/dev`);
+    if (driver === 'vfio-pci' && numbers) break;
+    if (Date.now() >= deadline) throw new EngineError('precondition', `guest device ${dev.address} did not bind to vfio-pci (driver now: ${driver || 'none'}); the guest kernel log says why`);
+    await sleep(50);
+  }
+  const m = /^(\d+):(\d+)$/.exec(numbers);
+  if (!m) throw new EngineError('internal', `no device number for /dev/vfio/${group} ("${numbers}")`);
+  return { ...dev, driver: 'vfio-pci', vfioGroup: group, vfioMajor: Number(m[1]), vfioMinor: Number(m[2]) };
 }

@@ -18,7 +18,7 @@ import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.
 import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 6;
+const RECIPE_VERSION = 7;
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 
@@ -26,6 +26,8 @@ export const AGENT_PORT_NAME = 'vessel.agent';
 export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_rng'];
 /** Loaded in the background once the agent runs (block, 9p shares, vsock, network, entropy). */
 export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net', 'crc32c_generic', 'ext4', 'virtio_balloon'];
+/** In the image but loaded only when the agent needs them: vfio-pci, for devices in vfio mode (guest/agent/pci-devices.ts). */
+export const VFIO_MODULES = ['vfio_pci'];
 
 export const DEFAULT_KERNEL_PARAMS = [
   'console=ttyS0',
@@ -167,6 +169,8 @@ interface Inputs {
   kernel: { path: string; release: string };
   modulesDir: string;
   modules: { name: string; source: string; boot: boolean }[];
+  /** Loaded on demand by the agent, in this order (empty when the kernel has no vfio-pci). */
+  vfioModules: { name: string; source: string }[];
   busybox: string;
   node: string;
   crun: string;
@@ -233,6 +237,9 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
     ...boot.order.map((name) => ({ name, boot: true })),
     ...later.order.filter((n) => !bootSet.has(n)).map((name) => ({ name, boot: false })),
   ].map((m) => ({ ...m, source: path.join(modulesDir, index.paths.get(m.name) as string) }));
+  const vfio = resolveModules(index, builtin, VFIO_MODULES);
+  if (vfio.missing.length > 0) progress(`note: kernel has no ${vfio.missing.join(', ')}; devices cannot be used in vfio mode`);
+  const vfioModules = vfio.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) }));
   const stage1 = resolveModules(index, builtin, STAGE1_MODULES);
   const stage1Modules = stage1.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) }));
   progress(`modules: ${boot.order.length} at boot, ${modules.length - boot.order.length} in background${boot.builtin.length ? `; built in: ${boot.builtin.join(', ')}` : ''}`);
@@ -245,7 +252,7 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
   const node = process.execPath;
   const nodePty = findNodePty(opts.repoRoot);
   const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun), ...sharedLibs(nodePty.addon)])].sort();
-  return { kernel, modulesDir, modules, stage1Modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
+  return { kernel, modulesDir, modules, vfioModules, stage1Modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
 }
 
 async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
@@ -282,7 +289,7 @@ async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersi
 
 function hashOf(inputs: Inputs): string {
   const list: HashInput[] = [
-    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, root: inputs.root, stage1: inputs.stage1Modules.map((m) => m.name), nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]) }) },
+    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, root: inputs.root, stage1: inputs.stage1Modules.map((m) => m.name), nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]), vfio: inputs.vfioModules.map((m) => m.name) }) },
     { kind: 'file', label: 'kernel', path: inputs.kernel.path },
     { kind: 'file', label: 'busybox', path: inputs.busybox },
     { kind: 'file', label: 'node', path: inputs.node },
@@ -293,6 +300,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
+    ...inputs.vfioModules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.stage1Modules.map((m): HashInput => ({ kind: 'file', label: `stage1:${m.name}`, path: m.source })),
     ...inputs.libs.map((l): HashInput => ({ kind: 'file', label: `lib:${l}`, path: l })),
     ...inputs.nodePty.files.map((f): HashInput => ({ kind: 'file', label: `node-pty:${f.rel}`, path: f.source })),
@@ -350,8 +358,6 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'proc', 'sys', 'dev', 'run', 'tmp', 'root', 'var/tmp', 'opt/vessel', 'lib/modules/vessel']) dir(d);
   entries.push({ type: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 });
   entries.push({ type: 'chardev', path: 'dev/null', mode: 0o666, major: 1, minor: 3 });
-  // The machine-id lives on /run (tmpfs): a read-only root image can still be given a new one per clone (SetGuestIdentity).
-  entries.push({ type: 'symlink', path: 'etc/machine-id', target: '/run/machine-id' });
   entries.push({ type: 'data', path: 'init', mode: 0o755, data: Buffer.from(inputs.initScript) });
   entries.push({ type: 'file', path: 'bin/busybox', mode: 0o755, source: inputs.busybox });
   for (const applet of busyboxApplets(inputs.busybox)) {
@@ -367,6 +373,13 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   }
   for (const m of inputs.modules) {
     entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
+  }
+  const loaded = new Set(inputs.modules.map((m) => m.name));
+  for (const m of inputs.vfioModules) {
+    if (!loaded.has(m.name)) entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
+  }
+  if (inputs.vfioModules.length > 0) {
+    entries.push({ type: 'data', path: 'lib/modules/vessel/vfio-pci.order', mode: 0o644, data: Buffer.from(`${inputs.vfioModules.map((m) => m.name).join('\n')}\n`) });
   }
   entries.push({ type: 'data', path: `${AGENT_DIR}/agent.js`, mode: 0o644, data: inputs.agentBundle });
   entries.push({ type: 'data', path: `${AGENT_DIR}/start.js`, mode: 0o644, data: Buffer.from(renderLauncher()) });
@@ -387,6 +400,8 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   entries.push({ type: 'data', path: 'etc/passwd', mode: 0o644, data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
   entries.push({ type: 'data', path: 'etc/group', mode: 0o644, data: Buffer.from('root:x:0:\n') });
   entries.push({ type: 'data', path: 'etc/hostname', mode: 0o644, data: Buffer.from('vessel\n') });
+  // The root is read-only (EROFS): the machine-id a VM gets (SetGuestIdentity, factory clones) lives on /run's tmpfs.
+  entries.push({ type: 'symlink', path: 'etc/machine-id', target: '../run/machine-id' });
   return entries;
 }
 

@@ -9,7 +9,8 @@ import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs
 import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
+// zod/mini: the owner is a long-lived process per sandbox, and its memory counts in the sandbox's footprint.
+import * as z from 'zod/mini';
 import { isSameProcess, readProcStartTime } from '../../util/proc.js';
 import { IoRelay } from './io-relay.js';
 import { AgentProxy, PROXY_WINDOW_BYTES } from './proxy.js';
@@ -17,15 +18,15 @@ import { openAgentStream } from './upstream.js';
 
 /** What the owner is given on its command line (validated: the argv crosses a process boundary). */
 export const OwnerArgv = z.object({
-  sandboxId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-  agentSocket: z.string().startsWith('/'),
+  sandboxId: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+  agentSocket: z.string().check(z.startsWith('/')),
   /** QEMU's chardev socket of the data-plane port (absent for VMs booted without one). */
-  ioSocket: z.string().startsWith('/').optional(),
-  runDir: z.string().startsWith('/'),
-  qemuPid: z.number().int().positive(),
-  qemuStartTime: z.number().int().nonnegative(),
+  ioSocket: z.optional(z.string().check(z.startsWith('/'))),
+  runDir: z.string().check(z.startsWith('/')),
+  qemuPid: z.number().check(z.int(), z.positive()),
+  qemuStartTime: z.number().check(z.int(), z.nonnegative()),
   /** The store's event feed, where the owner reports the VM's exit (core/events). */
-  eventFeed: z.string().startsWith('/').optional(),
+  eventFeed: z.optional(z.string().check(z.startsWith('/'))),
 });
 export type OwnerArgv = z.infer<typeof OwnerArgv>;
 
@@ -42,7 +43,7 @@ export interface OwnerArgs {
 }
 
 /** What the pidfile holds: who owns the channel. */
-export const ChannelClaim = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative(), socket: z.string() });
+export const ChannelClaim = z.object({ pid: z.number().check(z.int(), z.positive()), startTime: z.number().check(z.int(), z.nonnegative()), socket: z.string() });
 export type ChannelClaim = z.infer<typeof ChannelClaim>;
 
 const QEMU_POLL_MS = 100;

@@ -3,7 +3,7 @@
 // handed on as a Duplex that yields the guest's bytes from its echo on.
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { HELLO_BYTES, newHello } from '../proto/index.js';
+import { HELLO_BYTES, newHello } from '../proto/hello.js';
 
 /**
  * The guest's byte stream after the echo of our hello. A plain Duplex (not the

@@ -129,7 +129,7 @@ export interface HostFacts {
  * host's TSC rate, so we tell it.
  */
 export function kernelCommandLine(
-  config: Pick<HypervisorConfig, 'kernelParams' | 'imagePath'> & Partial<Pick<HypervisorConfig, 'machineType' | 'accel' | 'imageDevice'>>,
+  config: Pick<HypervisorConfig, 'kernelParams' | 'imagePath'> & Partial<Pick<HypervisorConfig, 'machineType' | 'accel' | 'imageDevice' | 'viommu'>>,
   host: HostFacts = {},
 ): string {
   const params = [...config.kernelParams];
@@ -138,6 +138,8 @@ export function kernelCommandLine(
   // A memory-mapped image (pmem) is found and mounted by the image's stage-1 init, not by root=.
   const blkImage = config.imagePath !== undefined && (config.imageDevice ?? 'virtio-blk') === 'virtio-blk';
   if (blkImage && !hasParam(params, 'root')) params.push('root=/dev/vda', 'ro');
+  // A vIOMMU only helps if the guest turns its driver on; pt keeps the guest's own virtio DMA untranslated.
+  if (config.viommu && !hasParam(params, 'intel_iommu')) params.push('intel_iommu=on', 'iommu=pt');
   if (config.machineType === 'microvm' && config.accel === 'tcg' && host.tscKhz !== undefined && !hasParam(params, 'tsc_early_khz')) {
     params.push(`tsc_early_khz=${host.tscKhz}`);
   }
@@ -265,6 +267,12 @@ export function buildQemuArgs(config: HypervisorConfig, paths: VmPaths, host: Ho
   ];
   if (config.initrdPath !== undefined) args.push('-initrd', config.initrdPath);
   args.push('-append', kernelCommandLine(config, host));
+  if (config.viommu) {
+    if (machine !== 'q35') throw invalid(`a vIOMMU needs the q35 machine type (this sandbox is ${machine})`);
+    // Before any PCI device. caching-mode=on: QEMU's vfio-pci needs it to follow the guest's mappings;
+    // intremap=off: interrupt remapping would need a split irqchip under KVM.
+    args.push('-device', 'intel-iommu,intremap=off,caching-mode=on');
+  }
   if (machine !== 'q35' && (config.coldPlugDevices ?? []).length > 0) {
     throw invalid(`cold-plugged devices need PCIe root ports, which only the q35 machine has (this sandbox is ${machine})`);
   }

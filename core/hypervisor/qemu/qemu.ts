@@ -175,7 +175,7 @@ export class QemuHypervisor implements Hypervisor, NicHotplug, ResourceHotplug {
       const tail = readTail(consoleLogPath(paths), 2048).trim();
       throw new VesselError('E_HYPERVISOR', `QEMU exited right after starting${pid === null ? ' (no pidfile)' : ` (pid ${pid})`}${tail ? `; console: ${tail.slice(-500)}` : ''}`);
     }
-    const state: HypervisorState = { type: 'qemu', pid, pidStartTime: startTime, accel: config.accel, paths };
+    const state: HypervisorState = { type: 'qemu', pid, pidStartTime: startTime, accel: config.accel, paths, ...(config.viommu ? { viommu: true } : {}) };
     try {
       const status = await this.withQmp(state, (qmp) => qmp.queryStatus());
       // An incoming VM waits, paused, for its migration stream (the factory's restore path).

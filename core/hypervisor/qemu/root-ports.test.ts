@@ -7,6 +7,23 @@ import type { HypervisorConfig, VmPaths } from '../hypervisor.js';
 const paths: VmPaths = { runDir: '/run/v', qmpSocket: '/run/v/q.sock', consoleSocket: '/run/v/c.sock', agentSocket: '/run/v/a.sock', pidFile: '/run/v/pid', logFile: '/run/v/log' };
 const base: HypervisorConfig = { sandboxId: 'sbx1', hypervisorPath: '/usr/bin/qemu-system-x86_64', machineType: 'q35', vcpus: 1, memoryMiB: 512, kernelPath: '/k', kernelParams: [], accel: 'tcg' };
 
+describe('vIOMMU (devices in vfio mode)', () => {
+  it('puts intel-iommu before every PCI device and turns the guest driver on, pass-through for its own DMA', () => {
+    const args = buildQemuArgs({ ...base, viommu: true }, paths);
+    const iommu = args.indexOf('intel-iommu,intremap=off,caching-mode=on');
+    expect(iommu).toBeGreaterThan(0);
+    const firstPci = args.findIndex((a, i) => i > 0 && args[i - 1] === '-device' && a !== 'intel-iommu,intremap=off,caching-mode=on');
+    expect(iommu).toBeLessThan(firstPci);
+    expect(args[args.indexOf('-append') + 1]).toMatch(/ intel_iommu=on iommu=pt/);
+    expect(buildQemuArgs(base, paths).join(' ')).not.toMatch(/intel-iommu|intel_iommu/);
+  });
+  it('keeps a caller\'s intel_iommu= and refuses a vIOMMU off q35', () => {
+    const args = buildQemuArgs({ ...base, viommu: true, kernelParams: ['intel_iommu=on,sm_on'] }, paths);
+    expect(args[args.indexOf('-append') + 1]).not.toMatch(/iommu=pt/);
+    expect(() => buildQemuArgs({ ...base, machineType: 'pc', viommu: true }, paths)).toThrow(/vIOMMU needs the q35/);
+  });
+});
+
 describe('PCIe root-port pool and cold plug', () => {
   it('renders rpI on pcie.0 with chassis and slot I+1', () => {
     expect(rootPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1', '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=2,slot=2']);

@@ -902,6 +902,10 @@ export const agentProtoDescriptor = {
                     "timeoutMs": {
                       "type": "uint32",
                       "id": 2
+                    },
+                    "bindVfio": {
+                      "type": "bool",
+                      "id": 3
                     }
                   }
                 },
@@ -926,6 +930,22 @@ export const agentProtoDescriptor = {
                     "blockDevice": {
                       "type": "string",
                       "id": 5
+                    },
+                    "hasVfioGroup": {
+                      "type": "bool",
+                      "id": 6
+                    },
+                    "vfioGroup": {
+                      "type": "uint32",
+                      "id": 7
+                    },
+                    "vfioMajor": {
+                      "type": "uint32",
+                      "id": 8
+                    },
+                    "vfioMinor": {
+                      "type": "uint32",
+                      "id": 9
                     }
                   }
                 },

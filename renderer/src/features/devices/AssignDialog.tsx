@@ -21,6 +21,7 @@ export function AssignDialog({ device, inventory, onClose }: { device: HostPciDe
   const [busy, setBusy] = useState(false);
   const [progress, setProgress] = useState<string[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
+  const [mode, setMode] = useState<'auto' | 'vfio' | 'guest-kernel'>('auto');
 
   useEffect(() => {
     ref.current?.showModal();
@@ -33,7 +34,7 @@ export function AssignDialog({ device, inventory, onClose }: { device: HostPciDe
     setBusy(true);
     setFailure(null);
     setProgress([`assigning IOMMU group ${device.iommuGroup ?? ''} to ${chosen.name}`]);
-    runDeviceStream('deviceAttach', { sandboxId: chosen.id, address: device.address }, (line) => setProgress((p) => [...p, line])).then(
+    runDeviceStream('deviceAttach', { sandboxId: chosen.id, address: device.address, ...(mode !== 'auto' ? { mode } : {}) }, (line) => setProgress((p) => [...p, line])).then(
       (d) => {
         setBusy(false);
         notify('ok', d?.guestPciPath ? `${device.address} is in ${chosen.name} at guest PCI path ${d.guestPciPath}` : `${device.address} will be cold plugged when ${chosen.name} starts`);
@@ -61,6 +62,14 @@ export function AssignDialog({ device, inventory, onClose }: { device: HostPciDe
         <select id="assign-sandbox" value={target} onChange={(e) => setTarget(e.target.value)} disabled={busy}>
           {candidates.length === 0 ? <option value="">no q35 QEMU sandbox to assign to</option> : null}
           {candidates.map((s) => <option key={s.id} value={s.id}>{s.name} — {s.state === 'running' ? 'running: hot plug now' : `${s.state}: cold plug at next start`}</option>)}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="assign-mode">In the guest</label>
+        <select id="assign-mode" value={mode} onChange={(e) => setMode(e.target.value as typeof mode)} disabled={busy}>
+          <option value="auto">Automatic: vfio when the VM has a vIOMMU, else the guest's driver</option>
+          <option value="vfio">vfio: containers created afterwards get /dev/vfio/N (needs a vIOMMU)</option>
+          <option value="guest-kernel">Guest kernel: the guest's own driver binds it</option>
         </select>
       </div>
       {plan ? (

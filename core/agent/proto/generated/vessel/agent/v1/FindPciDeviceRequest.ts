@@ -4,9 +4,11 @@
 export interface FindPciDeviceRequest {
   'pciPath'?: (string);
   'timeoutMs'?: (number);
+  'bindVfio'?: (boolean);
 }
 
 export interface FindPciDeviceRequest__Output {
   'pciPath': (string);
   'timeoutMs': (number);
+  'bindVfio': (boolean);
 }

@@ -7,6 +7,10 @@ export interface FindPciDeviceResponse {
   'deviceId'?: (string);
   'driver'?: (string);
   'blockDevice'?: (string);
+  'hasVfioGroup'?: (boolean);
+  'vfioGroup'?: (number);
+  'vfioMajor'?: (number);
+  'vfioMinor'?: (number);
 }
 
 export interface FindPciDeviceResponse__Output {
@@ -15,4 +19,8 @@ export interface FindPciDeviceResponse__Output {
   'deviceId': (string);
   'driver': (string);
   'blockDevice': (string);
+  'hasVfioGroup': (boolean);
+  'vfioGroup': (number);
+  'vfioMajor': (number);
+  'vfioMinor': (number);
 }
