@@ -489,9 +489,8 @@ export class AgentClient {
    */
   async *readStream(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer, void, undefined> {
     let offset = options.offset ?? 0;
-    // Output over the data plane is opt-in (VESSEL_DATA_PLANE_READS=1) until re-attaching over it is
-    // proven to lose nothing on real QEMU (the CLI attach test failed with it at the deadline).
-    const io = process.env.VESSEL_DATA_PLANE_READS === '1' ? await this.ioClient() : null;
+    // Output over the data plane unless VESSEL_DATA_PLANE_READS=0 (then every chunk is a ReadStdout/ReadStderr RPC).
+    const io = process.env.VESSEL_DATA_PLANE_READS === '0' ? null : await this.ioClient();
     if (io) {
       // The data plane: the guest pushes output as far as our credit goes, no call per chunk.
       checkId('container ID', containerId);

@@ -459,6 +459,8 @@ export class ContainerService {
       cwd: options.cwd ?? '/',
       terminal: tty,
       ...(tty && options.rows && options.columns ? { consoleSize: { height: options.rows, width: options.columns } } : {}),
+      // VESSEL_EXEC_SPAWNER=0: every exec through crun exec, not the guest's fast spawner (guest/agent/spawner.ts).
+      ...(process.env.VESSEL_EXEC_SPAWNER === '0' ? { vesselExecVia: 'crun' } : {}),
     };
     try {
       await this.sandboxes.withAgent(sandboxId, vm, (agent) => agent.execProcess(c.id, execId, proc));

@@ -182,6 +182,10 @@ export class SandboxService {
       if (state.state === 'stopped') {
         // A boot interrupted earlier may have left its VM behind: never run two.
         if (state.hypervisorState) await this.hypervisor(config).stopVM(state.hypervisorState, { force: true });
+        if (this.options.network && config.hypervisor !== 'mock') {
+          const skipped = await this.options.network.checkSandbox(id);
+          this.progress(id, onProgress, 'prepare', `network checked (CNI CHECK)${skipped.length ? `; ${skipped.join('; ')}` : ''}`);
+        }
         const booted = await this.bootVm(config, onProgress);
         // Containers did not survive the VM: they stay listed, stopped.
         return { ...booted, state: 'running', containers: state.containers.map((c) => lostContainer(c, 'the sandbox VM was stopped')) };

@@ -88,6 +88,12 @@ export interface NetworkManager {
   /** Replace the sandbox's port forwards live (portmap DEL + ADD); a port in use fails before anything changes. */
   setPorts(sandboxId: string, ports: PortMapping[]): Promise<SandboxNetRecord>;
   recover(isSandboxAlive: (id: string) => boolean): Promise<string[]>;
+  /**
+   * Before a sandbox boots again (CNI's CHECK on restore): the namespace is
+   * there and each plugin still agrees with the recorded result. Returns what
+   * it could not check and why; throws with the fix when a check fails.
+   */
+  checkSandbox(sandboxId: string): Promise<string[]>;
   networks: NetworkAdmin;
 }
 
@@ -355,6 +361,30 @@ export class CniNetworkManager implements NetworkManager {
     } catch {
       return [];
     }
+  }
+
+  async checkSandbox(sandboxId: string): Promise<string[]> {
+    const rec = this.read(sandboxId);
+    if (!rec || !rec.ownNetns || !rec.netnsPath) return [];
+    const fix = 'delete the sandbox and create it again (its network cannot be repaired in place)';
+    if (!existsSync(rec.netnsPath)) throw new VesselError('E_NETWORK', `the sandbox's network namespace ${rec.netnsPath} is gone (was the host restarted?): ${fix}`);
+    const skipped: string[] = [];
+    for (const nic of rec.nics) {
+      if (!nic.complete || !nic.cniResult || nic.network.startsWith('ns:')) continue;
+      if (nic.model === 'macvtap') {
+        // The macvtap model moves the link's MAC and addresses to the guest, so CHECK's view of eth<N> cannot match.
+        skipped.push(`${nic.id}: macvtap model (its addresses live in the guest), not checked`);
+        continue;
+      }
+      const net = this.store.read(nic.network);
+      if (!net) throw new VesselError('E_NETWORK', `network "${nic.network}" of ${nic.id} no longer exists: ${fix}`);
+      try {
+        await this.cni.check(confList(net), this.invocation(rec.sandboxId, rec.netnsPath, nic.ifName, nic.id === 'net0' ? rec.ports : []), nic.cniResult);
+      } catch (err) {
+        throw new VesselError('E_NETWORK', `CNI CHECK of ${nic.id} on network "${nic.network}" failed: ${err instanceof Error ? err.message : String(err)}; ${fix}`);
+      }
+    }
+    return skipped;
   }
 
   /** Undo everything the record names; idempotent (CNI DEL and link deletes tolerate what is already gone). */

@@ -50,6 +50,7 @@ function networkFileMountsFor(spec: OciSpec, rootPath: string): ReturnType<typeo
   return mounts.filter((m) => existsSync(path.join(rootPath, m.destination)));
 }
 import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type StreamRead } from './stream-buffer.js';
+import { EXEC_VIA_KEY, SpawnFailed, Spawners, type SpawnedIo } from './spawner.js';
 
 export type EngineErrorKind = 'not_found' | 'precondition' | 'invalid' | 'exists' | 'internal';
 
@@ -83,6 +84,10 @@ export interface EngineOptions {
   /** The TTY console helper (absent: TTYs without job control). */
   consoleHelper?: string;
   streamCapacity?: number;
+  /** The fast-exec helper (spawner.ts; absent: every exec runs through crun exec). */
+  spawner?: string;
+  /** Where the agent listens for the spawner's stdio sockets. */
+  spawnIoSocket?: string;
 }
 
 const PATH_ENV = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
@@ -126,7 +131,7 @@ export class ContainerProcess {
   /** The process's pid in the guest (not crun's). 0 until known. */
   pid = 0;
   stdinClosed = false;
-  private child: ChildProcess | null = null;
+  private child: Pick<ChildProcess, 'stdin' | 'stdout' | 'stderr' | 'kill'> | null = null;
   private pty: NodePty.IPty | null = null;
   private readonly exitWaiters: ((e: ExitInfo) => void)[] = [];
 
@@ -163,6 +168,30 @@ export class ContainerProcess {
       this.finish(127, 0, o.onExit);
     });
     child.on('exit', (code, signal) => this.finish(code ?? 128, signal ? signalNumber(signal) : 0, o.onExit));
+  }
+
+  /** Takes the stdio sockets of a process the spawner started (spawner.ts) instead of a crun child. */
+  adopt(io: SpawnedIo, pid: number): void {
+    this.pid = pid;
+    this.child = {
+      stdin: io.stdin, stdout: io.stdout, stderr: io.stderr,
+      kill: (sig?: NodeJS.Signals | number) => { try { process.kill(pid, sig ?? 'SIGTERM'); return true; } catch { return false; } },
+    };
+    io.stdout.on('data', (d: Buffer) => this.stdout.push(d));
+    io.stderr.on('data', (d: Buffer) => this.stderr.push(d));
+    io.stdout.on('end', () => { this.stdout.close(); io.stdout.end(); });
+    io.stderr.on('end', () => { this.stderr.close(); io.stderr.end(); });
+    for (const s of [io.stdout, io.stderr]) s.on('close', () => (s === io.stdout ? this.stdout : this.stderr).close());
+    io.stdin.on('error', () => undefined);
+    io.stdin.on('data', () => undefined); // nothing comes back on stdin; keep it from filling up
+    io.stdout.resume();
+    io.stderr.resume();
+    io.stdin.resume();
+  }
+
+  /** The spawner reaped the process: exit status, or the signal that ended it. */
+  spawnedExit(status: number, signal: number, onExit: (e: ExitInfo) => void): void {
+    this.finish(signal > 0 ? 0 : status, signal, onExit);
   }
 
   private finish(code: number, crunSignal: number, onExit: (e: ExitInfo) => void): void {
@@ -268,6 +297,7 @@ export class ContainerEngine {
   private readonly consoleHelper: string;
   private shareReady = false;
   private ttyCount = 0;
+  private readonly spawners: Spawners;
 
   constructor(o: EngineOptions = {}) {
     this.crun = o.crun ?? (existsSync(READ_ONLY_CRUN) ? READ_ONLY_CRUN : '/usr/bin/crun');
@@ -278,6 +308,7 @@ export class ContainerEngine {
     this.ptyFrom = o.nodePtyFrom ?? '/opt/vessel/agent.js';
     this.capacity = o.streamCapacity ?? DEFAULT_STREAM_CAPACITY;
     this.consoleHelper = o.consoleHelper ?? '/opt/vessel/bin/vessel-console';
+    this.spawners = new Spawners(o.spawner, o.spawnIoSocket);
   }
 
   /**
@@ -497,6 +528,7 @@ export class ContainerEngine {
 
   private initExited(c: Container, e: ExitInfo): void {
     c.status = 'stopped';
+    this.spawners.stop(c.id);
     e.oomKilled = this.readOomKills(c) > 0 || c.oomKills > 0;
     c.watcher?.close();
     c.watcher = null;
@@ -579,6 +611,7 @@ export class ContainerEngine {
     }
     await runTool(this.crun, ['delete', '--force', id]).catch(() => undefined);
     for (const p of c.execs.values()) if (!p.exit) p.killRunner();
+    this.spawners.stop(id);
     c.watcher?.close();
     rmSync(c.bundleDir, { recursive: true, force: true });
     this.containers.delete(id);
@@ -671,6 +704,8 @@ export class ContainerEngine {
     if (c.status !== 'running') throw new EngineError('precondition', `container ${containerId} is ${c.status}, not running: cannot exec`);
     if (execId === c.init.execId || c.execs.has(execId)) throw new EngineError('exists', `process ${execId} already exists in container ${containerId}`);
     this.pruneExecs(c);
+    if (await this.fastExec(c, execId, proc)) return;
+    delete (proc as Record<string, unknown>)[EXEC_VIA_KEY];
     const file = path.join(c.bundleDir, `exec-${execId}.json`);
     const pidFile = path.join(c.bundleDir, `exec-${execId}.pid`);
     const tty = proc.terminal === true;
@@ -700,6 +735,29 @@ export class ContainerEngine {
     }
     p.pid = this.readPid(pidFile);
     log('info', 'exec started', { id: containerId, exec: execId, ms: Math.round(performance.now() - t0) });
+  }
+
+  /** Starts the process through the container's spawner (spawner.ts); false = leave it to crun exec. */
+  private async fastExec(c: Container, execId: string, proc: OciProcess): Promise<boolean> {
+    const target = { id: c.id, initPid: c.init.pid, cgroupDir: c.cgroupDir, bundleDir: c.bundleDir };
+    const plan = this.spawners.plan(target, proc);
+    if ('fallback' in plan) return false;
+    const t0 = performance.now();
+    const p = new ContainerProcess(execId, false, this.capacity, null);
+    c.execs.set(execId, p);
+    const onExit = (e: ExitInfo): void => {
+      if (e.exitStatus !== 0) log('info', 'exec exited', { id: c.id, exec: execId, status: e.exitStatus, ms: Math.round(performance.now() - t0) });
+    };
+    try {
+      const { pid, io } = await this.spawners.exec(target, plan.fields, (status, signal) => p.spawnedExit(status, signal, onExit));
+      p.adopt(io, pid);
+      return true;
+    } catch (err) {
+      c.execs.delete(execId);
+      if (err instanceof SpawnFailed) throw new EngineError('precondition', `exec in container ${c.id} failed: ${err.message.slice(0, 1000)}`);
+      log('warn', 'spawner unusable: exec through crun', { id: c.id, err: String(err).slice(0, 300) });
+      return false;
+    }
   }
 
   private pruneExecs(c: Container): void {

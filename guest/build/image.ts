@@ -11,6 +11,7 @@ import { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION } from '../../core/agent/p
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
 import { buildReseedHelper, RESEED_HELPER_GUEST_PATH, reseedHelperSource } from './reseed.js';
+import { buildSpawnerHelper, SPAWNER_HELPER_GUEST_PATH, spawnerHelperSource } from './spawner.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
@@ -183,6 +184,8 @@ interface Inputs {
   consoleHelperSource: string;
   /** Source of the RNG reseed helper (VM factory clones), hashed as source. */
   reseedHelperSource: string;
+  /** Source of the exec spawner, hashed as source. */
+  spawnerHelperSource: string;
   kernelParams: string[];
   initScript: string;
   compression: Compression;
@@ -218,7 +221,7 @@ export function findNodePty(repoRoot: string): NodePtyFiles {
   return { files, addon };
 }
 
-function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'root'> {
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'spawnerHelperSource' | 'root'> {
   const kernel = pickKernel();
   progress(`kernel ${kernel.release} (${kernel.path})`);
   const modulesDir = path.join('/lib/modules', kernel.release);
@@ -297,6 +300,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'agent', text: inputs.agentBundle },
     { kind: 'text', label: 'console-helper', text: inputs.consoleHelperSource },
     { kind: 'text', label: 'reseed-helper', text: inputs.reseedHelperSource },
+    { kind: 'text', label: 'spawner-helper', text: inputs.spawnerHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
@@ -342,7 +346,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -391,6 +395,10 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   if (reseedHelper) {
     dir(path.dirname(RESEED_HELPER_GUEST_PATH).slice(1));
     entries.push({ type: 'data', path: RESEED_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: reseedHelper });
+  }
+  if (spawnerHelper) {
+    dir(path.dirname(SPAWNER_HELPER_GUEST_PATH).slice(1));
+    entries.push({ type: 'data', path: SPAWNER_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: spawnerHelper });
   }
   for (const f of inputs.nodePty.files) {
     const p = `${AGENT_DIR.slice(1)}/node_modules/node-pty/${f.rel}`;
@@ -461,7 +469,7 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     nodeFlags: opts.nodeFlags ?? [],
   });
-  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8') };
+  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 
@@ -481,7 +489,8 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     progress('compiling the TTY console helper');
     const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
     const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);
-    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper);
+    const spawnerHelper = buildSpawnerHelper(opts.repoRoot, path.join(tmpDir, 'vessel-spawner'), progress);
+    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper);
     let rootImage: { file: string; format: 'erofs'; sizeBytes: number } | undefined;
     if (inputs.root === 'image') {
       progress(`writing the shared root image (EROFS, ${ROOT_IMAGE_FILE}) and the stage-1 initramfs`);
