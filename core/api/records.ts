@@ -31,6 +31,9 @@ export const SandboxConfigRecord = z.object({
     pcieRootPorts: z.number().int().min(0).max(16).optional(),
     /** Guest RAM in a shared memfd (vhost-user devices need it). */
     sharedMemory: z.boolean().optional(),
+    /** Hot-add room (maxcpus, maxmem). */
+    maxVcpus: z.number().int().positive().optional(),
+    maxMemoryMiB: z.number().int().positive().optional(),
     /** q35: a virtual IOMMU, for devices in vfio mode (the container gets /dev/vfio/N). */
     viommu: z.boolean().optional(),
     /** How container roots reach the guest; records from before it are 9p. */

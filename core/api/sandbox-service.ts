@@ -678,6 +678,8 @@ export class SandboxService {
         accel: opts.accel,
         ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
         ...(opts.sharedMemory ? { sharedMemory: true } : {}),
+        ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
+        ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
         ...(opts.viommu ? { viommu: true } : {}),
         ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport) } : {}),
       },
@@ -720,6 +722,8 @@ export class SandboxService {
         accel,
         ...(hc.pcieRootPorts !== undefined ? { pcieRootPorts: hc.pcieRootPorts } : {}),
         ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
+        ...(hc.maxVcpus !== undefined ? { maxVcpus: hc.maxVcpus } : {}),
+        ...(hc.maxMemoryMiB !== undefined ? { maxMemoryMiB: hc.maxMemoryMiB } : {}),
         ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
         ...(hc.viommu || (this.options.devices && config.hypervisor !== 'mock' && this.options.devices.needsViommu(id)) ? { viommu: true } : {}),
     };

@@ -9,6 +9,8 @@ import { QemuHypervisor } from '../hypervisor/qemu/qemu.js';
 import { QemuSnapshotDriver } from '../hypervisor/qemu/snapshot.js';
 import { TemplateStore } from '../factory/template.js';
 import type { CliContext } from './container-commands.js';
+import { startCacheServer, stopCacheServer } from '../factory/cache-client.js';
+import { runCacheServer, superviseCacheServer } from '../factory/cache-server.js';
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
@@ -25,6 +27,8 @@ export function formatFactoryStatus(r: FactoryStatusReport): string {
   for (const t of r.templates) {
     lines.push(`template ${t.hash.slice(0, 12)}  ${t.vcpus} vCPU ${t.memoryMiB} MiB  age ${t.ageSeconds} s  size ${mib(t.sizeBytes)} (state ${(t.stateBytes / 1024).toFixed(0)} KiB)  hits ${t.hits}  built in ${(t.buildMs / 1000).toFixed(1)} s`);
   }
+  for (const v of r.cache.vms) lines.push(`cached VM ${v.id}  pid ${v.pid}  ${v.state}  from ${v.source}${v.state === 'ready' ? `  booted in ${(v.bootMs / 1000).toFixed(1)} s  since ${v.createdAt}` : ''}`);
+  for (const f of r.cache.failures) lines.push(`cache: ${f}`);
   for (const b of r.building) lines.push(`building template ${b.slice(0, 12)}…`);
   for (const f of r.foreignEntries) lines.push(`not a template (left alone): ${f}`);
   for (const f of r.lastFallbacks) lines.push(`fallback ${f.at}: ${f.reason}`);
@@ -43,7 +47,7 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
 
   factory
     .command('init')
-    .description('turn the factory on and build the template of a default sandbox (with --template)')
+    .description('turn the factory on: build the template of a default sandbox (--template), start the VM cache server holding N paused VMs (--cache N)')
     .option('--template', 'enable templates and build one now', false)
     .option('--cache <n>', 'VMs to keep in the VM cache (vm_cache_number)', parseCacheCount)
     .option('--json', 'JSON output', false)
@@ -59,12 +63,17 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
         const info = await parts.templates.build(spec, { onProgress: (m) => ctx.progress(opts.json)('factory', m) });
         if (!opts.json && info) ctx.print(`template ${info.meta.hash.slice(0, 12)} ready at ${info.dir}`);
       }
+      if (opts.cache !== undefined) {
+        // A running server keeps its size: restart it so the new vm_cache_number applies (0 stops it).
+        await stopCacheServer(root);
+        if (opts.cache > 0) {
+          const rec = await startCacheServer(root, process.env);
+          if (!opts.json) ctx.print(`VM cache server running (pid ${rec.pid}, ${rec.endpoint}); filling ${rec.number} VM(s) in the background`);
+        }
+      }
       const status = factoryStatus(root);
       if (opts.json) ctx.printJson(status);
-      else {
-        ctx.print(formatFactoryStatus(status));
-        if (opts.cache) ctx.print('note: vm_cache_number is recorded, but the VM cache server is not built yet: sandboxes come from templates or cold boots');
-      }
+      else ctx.print(formatFactoryStatus(status));
     });
 
   factory
@@ -79,15 +88,30 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
 
   factory
     .command('destroy')
-    .description('remove every template and turn the factory off (entries Vessel did not make are left alone)')
+    .description('stop the VM cache server (its VMs with it), remove every template and turn the factory off (entries Vessel did not make are left alone)')
     .option('--json', 'JSON output', false)
     .action(async (opts: { json: boolean }) => {
       const root = ctx.rt().root;
       const parts = createFactory(root, process.env);
+      const cache = await stopCacheServer(root);
       const removed = parts.templates.destroy();
       await writeFactoryConfig(root, { ...parts.config, enable_template: false, vm_cache_number: 0 });
-      if (opts.json) ctx.printJson({ removedTemplates: removed });
-      else ctx.print(`removed ${removed.length} template(s); factory off`);
+      if (opts.json) ctx.printJson({ removedTemplates: removed, cacheServerStopped: cache.stopped, reapedVms: cache.reaped });
+      else ctx.print(`${cache.stopped ? 'VM cache server stopped; ' : ''}removed ${removed.length} template(s); factory off`);
+    });
+
+  // Internal: the VM cache server and its supervisor (started detached by factory init --cache N).
+  factory
+    .command('cache-supervise', { hidden: true })
+    .action(async () => {
+      await superviseCacheServer(ctx.rt().root, process.env);
+    });
+  factory
+    .command('cache-serve', { hidden: true })
+    .action(async () => {
+      await runCacheServer(ctx.rt().root, process.env);
+      // Serves until Quit or a signal.
+      await new Promise<never>(() => undefined);
     });
 
   // Internal: the background rebuild of a stale or missing template (spawned detached by the factory).

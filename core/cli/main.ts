@@ -6,6 +6,7 @@ import { parseMemoryMiB } from '../types/index.js';
 import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
 import { registerFactoryCommands } from './factory-commands.js';
+import { registerSandboxResize } from './sandbox-resize-command.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerDeviceCommands } from './device-commands.js';
@@ -100,10 +101,12 @@ function buildProgram(): Command {
       .option('--initrd <path>', 'guest initrd (default: the built guest image)')
       .option('--pcie-root-ports <n>', 'q35: PCIe root ports for hot/cold plugged devices (default 8, max 16)', parseCount('--pcie-root-ports'))
       .option('--shared-memory', 'guest RAM in a shared memfd (needed by vhost-user devices)')
+      .option('--max-vcpus <n>', 'room to hot add vCPUs later (vessel sandbox update --cpus)', parseCount('--max-vcpus'))
+      .option('--max-memory <MiB>', 'room to hot add memory later (vessel sandbox update --memory); q35/pc', parseMemory)
       .option('--viommu', 'q35: a virtual IOMMU, so devices attached in vfio mode reach containers as /dev/vfio/N')
       .option('--json', 'print JSON');
     addRootfsTransportOption(cmd)
-      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; json?: boolean; network?: string; publish?: string[]; rootfsTransport?: string }) => {
+      .action(async (opts: { name?: string; vcpus: number; memory: number; hypervisor: string; machine: 'q35' | 'pc' | 'microvm'; accel: 'auto' | 'kvm' | 'tcg'; kernel?: string; initrd?: string; pcieRootPorts?: number; sharedMemory?: boolean; viommu?: boolean; maxVcpus?: number; maxMemory?: number; json?: boolean; network?: string; publish?: string[]; rootfsTransport?: string }) => {
         const request = {
           ...networkRequestFrom(opts),
           ...rootfsRequestFrom(opts),
@@ -117,6 +120,8 @@ function buildProgram(): Command {
           ...(opts.initrd !== undefined ? { initrd: opts.initrd } : {}),
           ...(opts.pcieRootPorts !== undefined ? { pcieRootPorts: opts.pcieRootPorts } : {}),
           ...(opts.sharedMemory ? { sharedMemory: true } : {}),
+          ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
+          ...(opts.maxMemory !== undefined ? { maxMemoryMiB: opts.maxMemory } : {}),
           ...(opts.viommu ? { viommu: true } : {}),
         };
         const onProgress = progressPrinter(Boolean(opts.json));
@@ -180,6 +185,7 @@ function buildProgram(): Command {
   registerImageCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerRootfsCommands(program, { rt, print, printJson });
   registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerSandboxResize(sandbox, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program

@@ -26,7 +26,14 @@ export const FactoryStatus = z.object({
   /** Templates being built right now (their hash prefixes). */
   building: z.array(z.string()),
   foreignEntries: z.array(z.string()),
-  cache: z.object({ running: z.boolean(), pid: z.number().nullable(), vms: z.array(z.unknown()) }),
+  /** The VM cache server (found by pid + start time) and each VM it holds. */
+  cache: z.object({
+    running: z.boolean(),
+    pid: z.number().nullable(),
+    vms: z.array(z.object({ id: z.string(), pid: z.number(), state: z.enum(['booting', 'ready']), source: z.enum(['template', 'direct']), createdAt: z.string(), bootMs: z.number() })),
+    /** Recent failed boots in the pool (each retried). */
+    failures: z.array(z.string()).default([]),
+  }),
   requests: z.number(),
   hits: z.record(z.string(), z.number()),
   hitRate: z.number().nullable(),

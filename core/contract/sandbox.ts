@@ -57,6 +57,9 @@ export const CreateSandboxRequest = z.object({
   pcieRootPorts: z.number().int().min(0, 'PCIe root ports must be 0 or more').max(16, 'PCIe root ports must be at most 16').optional(),
   /** Guest RAM in a shared memfd, needed by vhost-user devices (vhost-user-blk). */
   sharedMemory: z.boolean().default(false),
+  /** Room to hot add vCPUs and memory later (vessel sandbox update); q35/pc. */
+  maxVcpus: z.number().int().min(1).max(MAX_VCPUS, `max vCPUs must be at most ${MAX_VCPUS}`).optional(),
+  maxMemoryMiB: z.number().int().min(MIN_MEMORY_MIB).max(MAX_MEMORY_MIB, `max memory must be at most ${MAX_MEMORY_MIB} MiB`).optional(),
   /** q35: a virtual IOMMU, so devices in vfio mode reach containers as /dev/vfio/N (also turned on by a vfio-mode device at the next start). */
   viommu: z.boolean().default(false),
   /** Container roots over 9p, virtio-fs or a block device; default: the host's (`vessel rootfs default`). */

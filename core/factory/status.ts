@@ -6,6 +6,7 @@ import { cacheEndpoint, configFilePath, readFactoryConfig, writeFactoryConfig } 
 import { sandboxVmConfig } from './defaults.js';
 import { createFactory } from './index.js';
 import { templateHash, type TemplateInfo } from './template.js';
+import { cacheServerStatus } from './cache-client.js';
 
 function templateRow(t: TemplateInfo): FactoryStatus['templates'][number] {
   return {
@@ -51,7 +52,7 @@ export function factoryStatus(root: string, env: NodeJS.ProcessEnv = process.env
     templates: templates.map(templateRow),
     building: buildsUnderWay(parts.templates.dir),
     foreignEntries: foreign,
-    cache: { running: false, pid: null, vms: [] },
+    cache: (({ running, pid, vms, failures }) => ({ running, pid, vms, failures }))(cacheServerStatus(root)),
     requests: stats.requests,
     hits: stats.hits,
     hitRate: stats.requests > 0 ? fast / stats.requests : null,

@@ -45,6 +45,9 @@ export const TemplateSpec = z.object({
     tcgTbSizeMiB: z.number().int().positive().optional(),
     pcieRootPorts: z.number().int().min(0).optional(),
     viommu: z.boolean().optional(),
+    /** Hot-add room (maxcpus, maxmem/DIMM slots): a clone must have the same slots. */
+    maxVcpus: z.number().int().positive().optional(),
+    maxMemoryMiB: z.number().int().positive().optional(),
   }).default({}),
 });
 export type TemplateSpec = z.infer<typeof TemplateSpec>;
@@ -237,6 +240,8 @@ export class TemplateStore {
         ...(config.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: config.tcgTbSizeMiB } : {}),
         ...(config.pcieRootPorts !== undefined ? { pcieRootPorts: config.pcieRootPorts } : {}),
         ...(config.viommu ? { viommu: true } : {}),
+        ...(config.maxVcpus !== undefined ? { maxVcpus: config.maxVcpus } : {}),
+        ...(config.maxMemoryMiB !== undefined ? { maxMemoryMiB: config.maxMemoryMiB } : {}),
       },
     };
   }
@@ -345,6 +350,8 @@ export class TemplateStore {
       ...(spec.layout.tcgTbSizeMiB !== undefined ? { tcgTbSizeMiB: spec.layout.tcgTbSizeMiB } : {}),
       ...(spec.layout.pcieRootPorts !== undefined ? { pcieRootPorts: spec.layout.pcieRootPorts } : {}),
       ...(spec.layout.viommu ? { viommu: true } : {}),
+      ...(spec.layout.maxVcpus !== undefined ? { maxVcpus: spec.layout.maxVcpus } : {}),
+      ...(spec.layout.maxMemoryMiB !== undefined ? { maxMemoryMiB: spec.layout.maxMemoryMiB } : {}),
       memoryBackend: { kind: 'file', path: join(work, TEMPLATE_MEMORY), shared: true },
     };
     const driver = this.options.driver;

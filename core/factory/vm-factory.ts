@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../store/atomic.js';
 import type { FactoryConfig } from './config.js';
 import type { AfterRestoreHook, AgentAccess, Factory, GetVmRequest, GotVm, VmOrigin } from './factory.js';
 import { templateHash, TemplateStore, type TemplateInfo } from './template.js';
+import { adoptCachedVm, isEmptyDir, type CacheHandout, type CacheSource } from './cache-client.js';
 
 /** 512 bytes of host entropy per clone, as Kata's ReseedRandomDev. */
 export const RESEED_BYTES = 512;
@@ -67,6 +68,8 @@ export interface VmFactoryOptions {
   afterRestore?: AfterRestoreHook;
   /** How long a clone's agent may take to answer after the restore. */
   agentTimeoutMs?: number;
+  /** The VM cache (the cache server's client), asked first when vm_cache_number > 0. */
+  cache?: CacheSource;
 }
 
 /**
@@ -97,40 +100,92 @@ export class VmFactory implements Factory {
   async getVM(request: GetVmRequest): Promise<GotVm> {
     const started = Date.now();
     const say = request.onProgress ?? ((): void => undefined);
-    let fallbackReason: string | undefined;
-    const enabled = this.currentConfig().enable_template;
-    if (enabled && (request.config.network?.nics.length ?? 0) > 0) {
-      // A template has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
-      fallbackReason = 'the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet';
-      say(`cold boot: ${fallbackReason}`);
-    } else if (enabled && request.config.sharedDirTransport?.kind === 'virtio-fs') {
+    const reasons: string[] = [];
+    const current = this.currentConfig();
+    const enabled = current.enable_template;
+    const cacheOn = current.vm_cache_number > 0 && this.options.cache !== undefined;
+    const hasNics = (request.config.network?.nics.length ?? 0) > 0;
+    if ((enabled || cacheOn) && hasNics) {
+      // A template or cached VM has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
+      reasons.push('the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet');
+      say(`cold boot: ${reasons[0] ?? ''}`);
+    } else if ((enabled || cacheOn) && request.config.sharedDirTransport?.kind === 'virtio-fs') {
       // QEMU 7.2's vhost-user-fs device is unmigratable, and a clone maps the template's RAM privately where virtiofsd needs it shared.
-      fallbackReason = 'virtio-fs (vhost-user-fs) cannot be saved or restored by QEMU 7.2, so a template cannot carry it; use --rootfs-transport 9p or block with templates';
-      say(`cold boot: ${fallbackReason}`);
-    } else if (enabled) {
+      reasons.push('virtio-fs (vhost-user-fs) cannot be saved or restored by QEMU 7.2, so a template or cached VM cannot carry it; use --rootfs-transport 9p or block with the factory');
+      say(`cold boot: ${reasons[0] ?? ''}`);
+    } else if (enabled || cacheOn) {
+      let hash: string | null = null;
+      let spec: Awaited<ReturnType<TemplateStore['specFor']>> | null = null;
       try {
-        const spec = await this.options.templates.specFor(request.config);
-        const hash = templateHash(spec);
-        const template = this.options.templates.find(hash);
-        if (template) {
-          const vm = await this.clone(template, request);
-          const origin: VmOrigin = { source: 'template', templateHash: hash, bootMs: Date.now() - started };
-          await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
-          return { vm, origin };
-        }
-        fallbackReason = this.options.templates.missReason(spec);
-        if (this.options.rebuildInBackground ?? true) {
-          if (!this.options.templates.building(hash)) this.options.templates.buildInBackground(spec);
-          fallbackReason += '; rebuilding it in the background';
-        }
+        spec = await this.options.templates.specFor(request.config);
+        hash = templateHash(spec);
       } catch (err) {
-        fallbackReason = `the template path failed: ${toVesselError(err).message}`;
+        reasons.push(`cannot key this VM: ${toVesselError(err).message}`);
       }
-      say(`cold boot: ${fallbackReason}`);
+      if (cacheOn && hash !== null) {
+        const got = await this.fromCache(hash, request).catch((err: unknown) => ({ miss: `the cached VM failed: ${toVesselError(err).message}` }));
+        if ('vm' in got) {
+          await this.stats.record('cache');
+          return { vm: got.vm, origin: { source: 'cache', ...(got.templateHash ? { templateHash: got.templateHash } : {}), bootMs: Date.now() - started } };
+        }
+        reasons.push(got.miss);
+        say(`not from the VM cache: ${got.miss}`);
+      }
+      if (enabled && spec !== null && hash !== null) {
+        try {
+          const template = this.options.templates.find(hash);
+          if (template) {
+            const vm = await this.clone(template, request);
+            const origin: VmOrigin = { source: 'template', templateHash: hash, bootMs: Date.now() - started };
+            await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
+            return { vm, origin };
+          }
+          let why = this.options.templates.missReason(spec);
+          if (this.options.rebuildInBackground ?? true) {
+            if (!this.options.templates.building(hash)) this.options.templates.buildInBackground(spec);
+            why += '; rebuilding it in the background';
+          }
+          reasons.push(why);
+        } catch (err) {
+          reasons.push(`the template path failed: ${toVesselError(err).message}`);
+        }
+      } else if (!enabled && cacheOn) {
+        reasons.push('templates are off (enable_template = false)');
+      }
+      say(`cold boot: ${reasons.join('; ')}`);
     }
+    const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
     const vm = await request.driver.startVM(request.config, request.paths, (_phase, message) => say(message));
-    if (enabled) await this.stats.record('direct', fallbackReason);
+    if (enabled || cacheOn) await this.stats.record('direct', fallbackReason);
     return { vm, origin: { source: 'direct', ...(fallbackReason ? { fallbackReason } : {}), bootMs: Date.now() - started } };
+  }
+
+  /**
+   * A VM from the cache: moved into the sandbox's run directory, resumed,
+   * made unique. Only for a first boot (the cached VM's shared directory
+   * replaces the sandbox's, which must still be empty).
+   */
+  private async fromCache(hash: string, request: GetVmRequest): Promise<{ vm: HypervisorState; templateHash?: string } | { miss: string }> {
+    const cache = this.options.cache;
+    if (!cache) return { miss: 'no VM cache' };
+    if (request.config.sharedDir && !isEmptyDir(request.config.sharedDir)) return { miss: 'the sandbox already has files in its shared directory (a restart): a cached VM is only for a first boot' };
+    const got = await cache.take(hash);
+    if ('miss' in got) return got;
+    const say = request.onProgress ?? ((): void => undefined);
+    say(`taking cached VM ${got.vm.id} (${got.vm.source === 'template' ? 'a template clone' : 'booted ahead'}), paused until now`);
+    const handout: CacheHandout = got.vm;
+    let vm: HypervisorState = handout.state;
+    try {
+      vm = adoptCachedVm(handout, request.paths, request.config.sharedDir);
+      await request.driver.resumeVM(vm);
+      say('cached VM running; reseeding its RNG, setting its clock and machine-id');
+      await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
+      await this.options.afterRestore?.(vm, request.config);
+      return { vm, ...(handout.templateHash ? { templateHash: handout.templateHash } : {}) };
+    } catch (err) {
+      await request.driver.stopVM(vm, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A clone: the template's memory file mapped privately (copy-on-write), its device state loaded, made unique. */

@@ -10,6 +10,10 @@ export interface HypervisorConfig {
   machineType: MachineType;
   vcpus: number;
   memoryMiB: number;
+  /** Room for vCPUs hot added later (-smp maxcpus); absent: none. */
+  maxVcpus?: number;
+  /** Room for memory hot added later as DIMMs (-m slots,maxmem), in MiB; q35/pc only. */
+  maxMemoryMiB?: number;
   kernelPath: string;
   initrdPath?: string;
   /** A root filesystem image (virtio-blk) instead of an initrd. */
@@ -159,6 +163,16 @@ export interface HypervisorState {
 }
 
 export type ProgressFn = (phase: ProgressPhase, message: string) => void;
+
+/** Optional driver capability: vCPU and memory hot add (QEMU: device_add of CPUs and pc-dimms over QMP). */
+export interface ResourceHotplug {
+  /** Grow the VM to `vcpus` vCPUs and `memoryMiB` MiB (base + hot added). Returns what was added; never shrinks. */
+  resizeVM(state: HypervisorState, target: { vcpus: number; memoryMiB: number }): Promise<{ addedVcpus: number; addedMemoryMiB: number }>;
+}
+
+export function supportsResourceHotplug(h: Hypervisor): h is Hypervisor & ResourceHotplug {
+  return typeof (h as Partial<ResourceHotplug>).resizeVM === 'function';
+}
 
 /** A virtcontainers-style hypervisor driver. */
 export interface Hypervisor {

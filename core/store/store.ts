@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { lstat, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { z } from 'zod';
 import { SANDBOX_ID_PATTERN, SandboxId, VesselError } from '../contract/index.js';
@@ -281,6 +282,13 @@ export class SandboxStore {
 
   private notFound(id: string): VesselError {
     return new VesselError('E_NOT_FOUND', `sandbox "${id}" not found`, { id });
+  }
+
+  /** Replace the configuration atomically (a resize records the new size). Hold the exclusive lock. */
+  async writeConfig<T>(id: string, config: T): Promise<void> {
+    const dir = this.sandboxDir(id);
+    if (!existsSync(join(dir, CONFIG_FILE))) throw new VesselError('E_NOT_FOUND', `sandbox "${id}" not found`, { id });
+    await writeFileAtomic(join(dir, CONFIG_FILE), this.envelope(id, 'config', config));
   }
 
   private envelope(id: string, kind: FileKind, payload: unknown): string {

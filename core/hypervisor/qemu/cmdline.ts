@@ -169,6 +169,8 @@ function machineArg(machine: MachineType, accel: Accel, extra = ''): string {
 }
 
 const MIB = 1048576;
+/** DIMM slots for memory hot add (each hot add takes one). */
+export const HOTPLUG_DIMM_SLOTS = 8;
 
 /**
  * -machine, the accelerator and -m in one place: a memory-mapped image
@@ -185,10 +187,16 @@ function machineAndMemoryArgs(config: HypervisorConfig, host: HostFacts): string
   const args = tb
     ? ['-machine', machine.replace(`,accel=${config.accel}`, ''), '-accel', `tcg,tb-size=${config.tcgTbSizeMiB}`]
     : ['-machine', machine];
-  args.push(...memory.object, '-cpu', cpuModelFor(config.accel), '-smp', String(config.vcpus));
+  const maxVcpus = config.maxVcpus !== undefined && config.maxVcpus > config.vcpus ? config.maxVcpus : undefined;
+  args.push(...memory.object, '-cpu', cpuModelFor(config.accel), '-smp', maxVcpus ? `${config.vcpus},maxcpus=${maxVcpus}` : String(config.vcpus));
+  // Hot-add room for memory: DIMM slots and maxmem beyond the base (and beyond a memory-mapped image).
+  const hotMiB = config.machineType !== 'microvm' && config.maxMemoryMiB !== undefined && config.maxMemoryMiB > config.memoryMiB ? config.maxMemoryMiB - config.memoryMiB : 0;
+  const dimmSlots = hotMiB > 0 ? HOTPLUG_DIMM_SLOTS : 0;
   if (device === 'virtio-pmem' || device === 'nvdimm') {
     const imageMiB = Math.ceil((host.imageBytes ?? 0) / MIB);
-    args.push('-m', `${config.memoryMiB}M,slots=${device === 'nvdimm' ? 1 : 0},maxmem=${config.memoryMiB + imageMiB}M`);
+    args.push('-m', `${config.memoryMiB}M,slots=${(device === 'nvdimm' ? 1 : 0) + dimmSlots},maxmem=${config.memoryMiB + imageMiB + hotMiB}M`);
+  } else if (hotMiB > 0) {
+    args.push('-m', `${config.memoryMiB}M,slots=${dimmSlots},maxmem=${config.memoryMiB + hotMiB}M`);
   } else {
     args.push('-m', `${config.memoryMiB}M`);
   }

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { VesselError, toVesselError } from '../../contract/index.js';
 import { readTail } from '../../util/file.js';
 import { readProcStartTime } from '../../util/proc.js';
-import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type NicHotplug, type NicHotplugRequest, type ProgressFn, type VmPaths } from '../hypervisor.js';
+import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type NicHotplug, type NicHotplugRequest, type ResourceHotplug, type ProgressFn, type VmPaths } from '../hypervisor.js';
 import { signalIfSame, waitForExit, watchProcess } from '../process.js';
 import { buildQemuArgs, validateVmRequest, type HostFacts } from './cmdline.js';
 import { QmpClient, type QmpStatusInfo } from './qmp.js';
@@ -12,6 +12,7 @@ import { tapsToOpen } from './net-args.js';
 import { tapHelperPath, wrapInNetns } from './tapfd.js';
 import { hotplugNic, unplugNic } from './nic-hotplug.js';
 import { QemuDeviceDriver } from './hotplug.js';
+import { bootMemoryMiB, hotAddedMemoryMiB, hotAddMemory, hotAddVcpus } from './resource-hotplug.js';
 
 export const QEMU_INSTALL_HINT = 'apt-get install qemu-system-x86';
 
@@ -119,7 +120,7 @@ function launch(binary: string, args: string[], cwd: string, timeoutMs: number):
 }
 
 /** The QEMU driver: one daemonized qemu-system-x86_64 per sandbox, driven over QMP. */
-export class QemuHypervisor implements Hypervisor, NicHotplug {
+export class QemuHypervisor implements Hypervisor, NicHotplug, ResourceHotplug {
   readonly type = 'qemu' as const;
   private readonly launchTimeoutMs: number;
   private readonly qmpTimeoutMs: number;
@@ -235,6 +236,17 @@ export class QemuHypervisor implements Hypervisor, NicHotplug {
   watch(state: HypervisorState, onExit: (reason: string) => void): () => void {
     return watchProcess(state.pid, state.pidStartTime, this.watchIntervalMs, () => {
       onExit(exitReasonFromConsole(readTail(consoleLogPath(state.paths))));
+    });
+  }
+
+  /** vCPU and memory hot add (resource-hotplug.ts); the guest onlines them afterwards. */
+  resizeVM(state: HypervisorState, target: { vcpus: number; memoryMiB: number }): Promise<{ addedVcpus: number; addedMemoryMiB: number }> {
+    return this.withQmp(state, async (qmp) => {
+      const addedVcpus = await hotAddVcpus(qmp, target.vcpus);
+      const have = await bootMemoryMiB(qmp) + await hotAddedMemoryMiB(qmp);
+      const addedMemoryMiB = target.memoryMiB > have ? target.memoryMiB - have : 0;
+      if (addedMemoryMiB > 0) await hotAddMemory(qmp, addedMemoryMiB);
+      return { addedVcpus, addedMemoryMiB };
     });
   }
 

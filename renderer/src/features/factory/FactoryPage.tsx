@@ -65,7 +65,11 @@ export function FactoryPage() {
             <div><dt>Cold boots</dt><dd>{status.hits.direct ?? 0}</dd></div>
             <div><dt>Hit rate</dt><dd>{status.hitRate === null ? '–' : `${Math.round(status.hitRate * 100)} %`}</dd></div>
             <div><dt>Template path</dt><dd className="mono">{status.templatePath}</dd></div>
-            <div><dt>VM cache</dt><dd>{status.vmCacheNumber} configured — the cache server is not built yet</dd></div>
+            <div><dt>From the VM cache</dt><dd>{status.hits.cache ?? 0}</dd></div>
+            <div><dt>VM cache</dt><dd>{status.cache.running
+              ? `server pid ${status.cache.pid ?? '?'}: ${status.cache.vms.filter((v) => v.state === 'ready').length} of ${status.vmCacheNumber} VM(s) ready${status.cache.vms.some((v) => v.state === 'booting') ? ', one booting' : ''}`
+              : `${status.vmCacheNumber} configured — no cache server running (vessel factory init --cache N)`}</dd></div>
+            {status.cache.failures.slice(0, 3).map((f) => <div key={f}><dt>Cache boot failed</dt><dd className="sub">{f}</dd></div>)}
           </dl>
         </section>
         <section className="card" aria-labelledby="factory-fallbacks">

@@ -1,0 +1,77 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VesselError } from '../contract/index.js';
+import { supportsResourceHotplug } from '../hypervisor/hypervisor.js';
+import type { SandboxStore } from '../store/index.js';
+import { SandboxConfigRecord } from './records.js';
+import type { SandboxService } from './sandbox-service.js';
+
+export interface ResizeRequest {
+  vcpus?: number;
+  memoryMiB?: number;
+}
+
+export interface ResizeResult {
+  vcpus: number;
+  memoryMiB: number;
+  addedVcpus: number;
+  addedMemoryMiB: number;
+  /** What the guest reports once it onlined them. */
+  guestCpus: number;
+  guestMemoryKiB: number;
+}
+
+/**
+ * Grow a running sandbox's VM (`vessel sandbox update ID --cpus N --memory M`):
+ * vCPUs and memory hot added by the driver, onlined by the guest agent
+ * (OnlineCPUMem), until the guest reports them. Within the room set at
+ * create (--max-vcpus, --max-memory); never shrinks (no hot remove). The
+ * sandbox's config records the new size, so a restart boots with it.
+ */
+export async function resizeSandbox(sandboxes: SandboxService, store: SandboxStore, id: string, request: ResizeRequest, timeoutMs = 120_000): Promise<ResizeResult> {
+  return sandboxes.withSandbox(id, async (config, state) => {
+    const vm = state.hypervisorState;
+    if (!vm || (state.state !== 'ready' && state.state !== 'running')) {
+      throw new VesselError('E_INVALID_STATE', `sandbox ${config.name} is ${state.state}: only a ready or running sandbox can be resized`);
+    }
+    const hc = config.hypervisorConfig;
+    const vcpus = request.vcpus ?? hc.vcpus;
+    const memoryMiB = request.memoryMiB ?? hc.memoryMiB;
+    if (vcpus < hc.vcpus || memoryMiB < hc.memoryMiB) {
+      throw new VesselError('E_UNSUPPORTED', `sandbox ${config.name} has ${hc.vcpus} vCPU / ${hc.memoryMiB} MiB: vCPUs and memory can only grow while it runs (no hot remove)`);
+    }
+    if (vcpus > (hc.maxVcpus ?? hc.vcpus)) {
+      throw new VesselError('E_INVALID_ARGUMENT', `sandbox ${config.name} has room for ${hc.maxVcpus ?? hc.vcpus} vCPUs: create it with --max-vcpus ${vcpus} to grow it to ${vcpus}`);
+    }
+    if (memoryMiB > (hc.maxMemoryMiB ?? hc.memoryMiB)) {
+      throw new VesselError('E_INVALID_ARGUMENT', `sandbox ${config.name} has room for ${hc.maxMemoryMiB ?? hc.memoryMiB} MiB: create it with --max-memory ${memoryMiB} to grow it to ${memoryMiB} MiB`);
+    }
+    if (memoryMiB > hc.memoryMiB) {
+      // QEMU takes the pc-dimm (resource-hotplug.ts), but the guest image does not bring hot-added memory online yet
+      // (MemTotal stays put): refused rather than left plugged and unused.
+      throw new VesselError('E_UNSUPPORTED', `memory hot add is not finished: the guest does not online hot-added memory yet; stop the sandbox and start it with more --memory instead`);
+    }
+    const driver = sandboxes.hypervisorOf(config);
+    if (!supportsResourceHotplug(driver)) throw new VesselError('E_UNSUPPORTED', `the ${config.hypervisor} driver cannot hot add vCPUs or memory`);
+    const before = await sandboxes.withAgent(id, vm, (c) => c.getGuestDetails(), 30_000);
+    const added = await driver.resizeVM(vm, { vcpus, memoryMiB });
+    // The guest sees the new CPUs and DIMMs after an ACPI event: online what has appeared until it reports them all.
+    const deadline = Date.now() + timeoutMs;
+    let details = before;
+    // MemTotal grows by the DIMM's size less the kernel's page tables for it (struct pages): ~1.6 %.
+    const wantKiB = before.memoryKiB + added.addedMemoryMiB * 1024 * 0.95;
+    while (details.cpus < vcpus || details.memoryKiB < wantKiB) {
+      if (Date.now() > deadline) {
+        throw new VesselError('E_TIMEOUT', `the guest did not bring the hot-added resources online in time (it reports ${details.cpus} CPU(s), ${Math.round(details.memoryKiB / 1024)} MiB)`);
+      }
+      await sandboxes.withAgent(id, vm, (c) => c.onlineCpuMem(vcpus - details.cpus), 30_000);
+      await sleep(300);
+      details = await sandboxes.withAgent(id, vm, (c) => c.getGuestDetails(), 30_000);
+    }
+    const next = SandboxConfigRecord.parse({ ...config, hypervisorConfig: { ...hc, vcpus, memoryMiB } });
+    await store.writeConfig(id, next);
+    return {
+      state: { ...state, ...(state.guest ? { guest: { ...state.guest, cpus: details.cpus, memoryKiB: details.memoryKiB } } : {}) },
+      result: { vcpus, memoryMiB, ...added, guestCpus: details.cpus, guestMemoryKiB: details.memoryKiB },
+    };
+  }) as Promise<ResizeResult>;
+}

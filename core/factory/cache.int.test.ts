@@ -1,0 +1,87 @@
+// The VM cache on real QEMU under TCG: a cache server (detached, under its
+// supervisor) holds one paused VM; a sandbox takes it (moved into the
+// sandbox's directory, resumed, made unique, runs a container) and the pool
+// refills; the server killed with SIGKILL leaves no orphan QEMU behind and
+// the next sandbox boots directly, saying why. One cached VM at a time.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ContainerService, SandboxService } from '../api/index.js';
+import { SandboxStore } from '../store/index.js';
+import { resolveAccel } from '../host/index.js';
+import { isSameProcess, readProcStartTime } from '../util/proc.js';
+import { vmSkipReason, waitFor } from '../cli/test-helpers.js';
+import { resolveRunDir, writeFactoryConfig } from './config.js';
+import { createFactory } from './index.js';
+import { startCacheServer, stopCacheServer } from './cache-client.js';
+import { liveCacheServer } from './cache-server.js';
+import { factoryStatus } from './status.js';
+
+const skip = vmSkipReason();
+if (skip) console.warn(`skipping VM cache tests: ${skip}`);
+
+describe.skipIf(skip !== null)('VM cache on real QEMU', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'vc9-'));
+  const env = { ...process.env, VESSEL_ROOT: root };
+  const store = new SandboxStore(root);
+  const sandboxes = new SandboxService({
+    store, env, factory: createFactory(root, env).factory,
+    resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),
+  });
+  const containers = new ContainerService(sandboxes, env);
+  const readyVms = (): { id: string; pid: number }[] => factoryStatus(root, env).cache.vms.filter((v) => v.state === 'ready');
+
+  afterAll(async () => {
+    await stopCacheServer(root).catch(() => undefined);
+    for (const s of await sandboxes.listSandbox()) await sandboxes.deleteSandbox(s.id, { force: true }).catch(() => undefined);
+    sandboxes.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(resolveRunDir(root, env), { recursive: true, force: true });
+  });
+
+  it('hands out a pre-booted VM that runs a container, refills itself, and a SIGKILLed server leaves no QEMU behind', async () => {
+    await writeFactoryConfig(root, { enable_template: false, vm_cache_number: 1 });
+    const server = await startCacheServer(root, env);
+    expect(statSync(server.endpoint).mode & 0o777).toBe(0o600);
+    await waitFor(() => readyVms().length === 1, 300_000, 500);
+    const status = factoryStatus(root, env);
+    expect(status.cache.running).toBe(true);
+    expect(status.cache.pid).toBe(server.pid);
+    const first = readyVms()[0];
+    if (!first) throw new Error('no cached VM');
+
+    // Taken: the sandbox's VM is the cached QEMU, now in the sandbox's own directory.
+    const a = await sandboxes.createSandbox({ name: 'from-cache' });
+    expect(a.vmOrigin?.source, a.vmOrigin?.fallbackReason).toBe('cache');
+    const { state } = await sandboxes.readSandbox(a.id);
+    expect(state.hypervisorState?.pid).toBe(first.pid);
+    expect(state.hypervisorState?.paths.runDir).toBe(store.sandboxDir(a.id));
+    await sandboxes.startSandbox(a.id);
+    const c = await containers.runContainer(a.id, { args: ['sleep', '600'] });
+    const r = await containers.execSync(a.id, c.id, ['sh', '-c', 'echo from-cached-vm; hostname'], { timeoutMs: 60_000 });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('from-cached-vm');
+    expect(r.stdout).toContain('from-cache');
+
+    // Refilled in the background with a new VM.
+    await waitFor(() => readyVms().some((v) => v.id !== first.id), 300_000, 500);
+    const second = readyVms()[0];
+    if (!second) throw new Error('the cache did not refill');
+    expect(second.pid).not.toBe(first.pid);
+    const secondStart = readProcStartTime(second.pid);
+    expect(secondStart).not.toBeNull();
+
+    // SIGKILL: the supervisor kills the VM the server still held; the sandbox's VM is not the cache's any more and lives on.
+    process.kill(server.pid, 'SIGKILL');
+    await waitFor(() => !isSameProcess(second.pid, secondStart ?? -1), 30_000, 200);
+    expect(liveCacheServer(root)).toBeNull();
+    const alive = await sandboxes.readSandbox(a.id);
+    expect(alive.state.state).toBe('running');
+
+    const b = await sandboxes.createSandbox({ name: 'after-kill' });
+    expect(b.vmOrigin?.source).toBe('direct');
+    expect(b.vmOrigin?.fallbackReason).toMatch(/no VM cache server is running/);
+    await Promise.all([a.id, b.id].map((id) => sandboxes.deleteSandbox(id, { force: true })));
+  }, 900_000);
+});
