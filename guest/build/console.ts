@@ -1,8 +1,7 @@
 // Builds vessel-console (guest/console/vessel-console.c), the static helper
 // that receives crun's pty master for TTY processes (see the C file for why).
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compileStaticHelper } from './static-helper.js';
 
 export const CONSOLE_HELPER_GUEST_PATH = '/opt/vessel/bin/vessel-console';
 
@@ -16,11 +15,10 @@ export function consoleHelperSource(repoRoot: string): string {
  * processes on its own pty without a controlling terminal (no job control).
  */
 export function buildConsoleHelper(repoRoot: string, outFile: string, progress: (m: string) => void): Buffer | null {
-  const cc = process.env.CC ?? 'gcc';
-  const res = spawnSync(cc, ['-static', '-Os', '-s', '-Wall', '-Wextra', '-o', outFile, consoleHelperSource(repoRoot)], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) {
-    progress(`note: cannot build the TTY console helper (${(res.error?.message ?? res.stderr).trim().split('\n')[0] ?? ''}); install gcc and libc6-dev for job control in container terminals`);
+  const r = compileStaticHelper(consoleHelperSource(repoRoot), outFile);
+  if ('why' in r) {
+    progress(`note: cannot build the TTY console helper (${r.why}); install gcc and libc6-dev for job control in container terminals`);
     return null;
   }
-  return readFileSync(outFile);
+  return r.binary;
 }

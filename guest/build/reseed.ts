@@ -1,8 +1,7 @@
 // Builds vessel-reseed (guest/reseed/vessel-reseed.c), the static helper the
 // agent's ReseedRandomDev runs to credit host entropy and reseed the CRNG.
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { compileStaticHelper } from './static-helper.js';
 
 export const RESEED_HELPER_GUEST_PATH = '/opt/vessel/bin/vessel-reseed';
 
@@ -12,11 +11,10 @@ export function reseedHelperSource(repoRoot: string): string {
 
 /** Compiles the helper statically; null (and says why) without a C compiler: the agent then only mixes entropy in, uncredited. */
 export function buildReseedHelper(repoRoot: string, outFile: string, progress: (m: string) => void): Buffer | null {
-  const cc = process.env.CC ?? 'gcc';
-  const res = spawnSync(cc, ['-static', '-Os', '-s', '-Wall', '-Wextra', '-o', outFile, reseedHelperSource(repoRoot)], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) {
-    progress(`note: cannot build the RNG reseed helper (${(res.error?.message ?? res.stderr).trim().split('\n')[0] ?? ''}); template clones then get host entropy mixed in but not credited`);
+  const r = compileStaticHelper(reseedHelperSource(repoRoot), outFile);
+  if ('why' in r) {
+    progress(`note: cannot build the RNG reseed helper (${r.why}); template clones then get host entropy mixed in but not credited`);
     return null;
   }
-  return readFileSync(outFile);
+  return r.binary;
 }
