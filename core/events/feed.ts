@@ -9,16 +9,15 @@
 // writers never interleave. Past FEED_ROTATE_BYTES the writer renames the file
 // to `.1` (replacing the previous one); readers notice the new inode, finish
 // the old file through the descriptor they hold, and start the new one.
-import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { EventOrigin, SandboxEvent } from '../contract/index.js';
-import { readProcStartTime } from '../util/proc.js';
+import { SandboxEvent } from '../contract/index.js';
+import { MAX_LINE_BYTES, SELF_START_TIME } from './append.js';
 
-export const FEED_FILE = 'events.jsonl';
-export const FEED_ROTATE_BYTES = 1024 * 1024;
-/** Longer lines are not ours: skipped. */
-const MAX_LINE_BYTES = 16 * 1024;
+// The writer side has no schema to load (a channel owner appends without zod or the contract).
+export { appendEvent, describeProcess, FEED_FILE, FEED_ROTATE_BYTES, feedPath, selfOrigin } from './append.js';
+
 
 export const FeedLine = z.object({
   v: z.literal(1),
@@ -28,43 +27,7 @@ export const FeedLine = z.object({
 });
 export type FeedLine = z.infer<typeof FeedLine>;
 
-export function feedPath(storeRoot: string): string {
-  return path.join(storeRoot, FEED_FILE);
-}
 
-/** A short, human name for this process, e.g. "vessel sandbox stop" or "vessel serve". */
-export function describeProcess(argv: string[] = process.argv): string {
-  const script = argv[1] ? path.basename(argv[1]) : '';
-  // The command words, up to the first option (its values are not part of the name).
-  const firstOption = argv.slice(2).findIndex((a) => a.startsWith('-'));
-  const words = argv.slice(2, firstOption < 0 ? undefined : 2 + firstOption).slice(0, 2);
-  const name = script === 'main.js' || script === 'vessel' ? 'vessel' : script.replace(/\.js$/, '') || 'node';
-  return [name, ...words].join(' ').slice(0, 120);
-}
-
-const selfStartTime = readProcStartTime(process.pid) ?? 0;
-
-export function selfOrigin(command = describeProcess()): EventOrigin {
-  return { pid: process.pid, command };
-}
-
-/** Append one event; never throws (an event that cannot be written must not fail the change it reports). */
-export function appendEvent(file: string, event: SandboxEvent): void {
-  const line: FeedLine = { v: 1, startTime: selfStartTime, event };
-  const bytes = Buffer.from(JSON.stringify(line) + '\n');
-  if (bytes.length > MAX_LINE_BYTES) return;
-  try {
-    const fd = openSync(file, 'a', 0o600);
-    try {
-      writeSync(fd, bytes);
-      if (fstatSync(fd).size > FEED_ROTATE_BYTES) renameSync(file, `${file}.1`);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // the store root is gone or read-only: the event still reached this process's listeners
-  }
-}
 
 /**
  * Follows the feed from its current end, calling onEvent for every event
@@ -151,7 +114,7 @@ export class FeedFollower {
     }
     if (!parsed.success) return;
     const { event, startTime } = parsed.data;
-    if (event.origin?.pid === process.pid && startTime === selfStartTime) return;
+    if (event.origin?.pid === process.pid && startTime === SELF_START_TIME) return;
     this.onEvent(event);
   }
 

@@ -4,6 +4,7 @@
 // closes stdout so the launcher can go.
 import { closeSync } from 'node:fs';
 import path from 'node:path';
+import { appendEvent, selfOrigin } from '../../events/append.js';
 import { JsonLogger } from '../../util/log.js';
 import { ChannelOwner, channelPaths, OwnerArgv } from './owner.js';
 
@@ -20,7 +21,6 @@ async function run(): Promise<number> {
   const logger = new JsonLogger(path.join(a.runDir, 'vessel.log'), { sandbox: a.sandboxId, pid: process.pid });
   const { socket, ioSocket, pidFile } = channelPaths(a.runDir);
   const feed = a.eventFeed;
-  let reported: Promise<void> = Promise.resolve();
   const owner = new ChannelOwner({
     agentSocket: a.agentSocket,
     listen: socket,
@@ -29,12 +29,8 @@ async function run(): Promise<number> {
     qemuPid: a.qemuPid,
     qemuStartTime: a.qemuStartTime,
     log: (level, msg, extra) => logger.log(level, 'agent', msg, { component: 'channel', ...extra }),
-    // The feed (and the contract's schemas it brings) is loaded only when the VM exits: an idle owner stays small.
-    ...(feed ? { onVmExit: (reason: string) => {
-      reported = import('../../events/feed.js').then(({ appendEvent, selfOrigin }) => {
-        appendEvent(feed, { type: 'state', id: a.sandboxId, from: null, to: 'stopped', reason, at: new Date().toISOString(), origin: selfOrigin(OWNER_COMMAND) });
-      });
-    } } : {}),
+    // The feed's writer half (core/events/append.ts) brings no schemas: an idle owner stays small.
+    ...(feed ? { onVmExit: (reason: string) => appendEvent(feed, { type: 'state', id: a.sandboxId, from: null, to: 'stopped', reason, at: new Date().toISOString(), origin: selfOrigin(OWNER_COMMAND) }) } : {}),
   });
   const started = await owner.start();
   process.stdout.write(started ? 'ready\n' : 'taken\n');
@@ -42,7 +38,6 @@ async function run(): Promise<number> {
   if (!started) return 0;
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(sig, () => owner.stop(`signal ${sig}`));
   await owner.exited;
-  await reported.catch((err: unknown) => logger.log('warn', 'agent', 'could not report the VM exit to the event feed', { component: 'channel', err: String(err) }));
   return 0;
 }
 
