@@ -61,7 +61,7 @@ export function DevicesPanel({ sandbox, containers }: { sandbox: SandboxStatus; 
                 <td className="mono">{d.source}{d.simulatedAs ? <div className="sub">simulated as QEMU {d.simulatedAs}</div> : null}</td>
                 <td>{d.kind}{d.mode ? <span className="sub"> ({d.mode})</span> : null}</td>
                 <td>{d.state === 'attached' ? 'attached' : 'cold plug at next start'}</td>
-                <td className="mono" data-testid="guest-pci-path">{d.guestPciPath ?? '—'}{d.guest ? <div className="sub" data-testid="guest-binding">{d.guest.vfioGroup !== null ? `guest vfio-pci · /dev/vfio/${d.guest.vfioGroup}` : `guest driver: ${d.guest.driver || 'none'}`}</div> : null}</td>
+                <td className="mono"><span data-testid="guest-pci-path">{d.guestPciPath ?? '—'}</span>{d.guest ? <div className="sub" data-testid="guest-binding">{d.guest.vfioGroup !== null ? `guest vfio-pci · /dev/vfio/${d.guest.vfioGroup}` : `guest driver: ${d.guest.driver || 'none'}`}</div> : null}</td>
                 <td className="mono">{d.rootPort ?? '—'}</td>
                 <td>{d.containerPath ? `${d.containerPath}${d.readOnly ? ' (ro)' : ''}` : '—'}</td>
                 <td><div className="dev-actions">
