@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { VesselError } from '../contract/index.js';
-import { isSameProcess, readProcStartTime } from '../util/proc.js';
+import { readProcStartTime, terminateProcess } from '../util/proc.js';
 
 /**
  * qemu-storage-daemon (Debian's qemu-system-common) as the vhost-user-blk
@@ -90,12 +90,7 @@ async function stopByPidFile(pidFile: string, socket: string): Promise<void> {
     ours = false;
   }
   const start = ours ? readProcStartTime(pid) : null;
-  if (ours && start !== null) {
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 5_000;
-    while (isSameProcess(pid, start) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (isSameProcess(pid, start)) process.kill(pid, 'SIGKILL');
-  }
+  if (ours && start !== null) await terminateProcess(pid, start, 5_000, 50);
   rmSync(pidFile, { force: true });
   rmSync(socket, { force: true });
 }

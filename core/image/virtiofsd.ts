@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { isSameProcess, readProcStartTime } from '../util/proc.js';
+import { isSameProcess, readProcStartTime, terminateProcess } from '../util/proc.js';
 
 /**
  * QEMU's virtiofsd (Debian qemu-system-common) serving a sandbox's shared
@@ -97,22 +97,7 @@ export async function startVirtiofsd(runDir: string, sharedDir: string, env: Nod
 /** Stop the sandbox's virtiofsd (only the process we recorded) and remove its files. Idempotent. */
 export async function stopVirtiofsd(runDir: string): Promise<void> {
   const rec = readRecord(runDir);
-  if (rec && isSameProcess(rec.pid, rec.startTime)) {
-    try {
-      process.kill(rec.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const deadline = Date.now() + 5_000;
-    while (isSameProcess(rec.pid, rec.startTime) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    if (isSameProcess(rec.pid, rec.startTime)) {
-      try {
-        process.kill(rec.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
+  if (rec) await terminateProcess(rec.pid, rec.startTime, 5_000);
   rmSync(path.join(runDir, RECORD), { force: true });
   rmSync(virtiofsSocket(runDir), { force: true });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 
 /**
  * Start time of a process in clock ticks since boot (/proc/PID/stat field 22),
@@ -37,5 +38,27 @@ export function readProcUsage(pid: number): { cpuTicks: number; rssBytes: number
     return { cpuTicks: utime + stime, rssBytes: rssPages * 4096 };
   } catch {
     return null;
+  }
+}
+
+/**
+ * Stop our helper process (pid, start time): SIGTERM, up to graceMs for it to
+ * go, then SIGKILL. Nothing is sent to a pid that is no longer ours.
+ */
+export async function terminateProcess(pid: number, startTime: number, graceMs: number, pollMs = 25): Promise<void> {
+  if (!isSameProcess(pid, startTime)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + graceMs;
+  while (isSameProcess(pid, startTime) && Date.now() < deadline) await delay(pollMs);
+  if (isSameProcess(pid, startTime)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
   }
 }

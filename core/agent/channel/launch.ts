@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VesselError } from '../../contract/index.js';
-import { isSameProcess } from '../../util/proc.js';
+import { isSameProcess, terminateProcess } from '../../util/proc.js';
 import { channelAnswers, channelPaths, readClaim, type ChannelClaim } from './owner.js';
 
 export interface ChannelOwnerParams {
@@ -84,22 +84,7 @@ export async function startChannelOwner(p: ChannelOwnerParams): Promise<ChannelC
 export async function stopChannelOwner(runDir: string): Promise<void> {
   const { socket, pidFile } = channelPaths(runDir);
   const claim = readClaim(pidFile);
-  if (claim && isSameProcess(claim.pid, claim.startTime)) {
-    try {
-      process.kill(claim.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const deadline = Date.now() + 3_000;
-    while (isSameProcess(claim.pid, claim.startTime) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    if (isSameProcess(claim.pid, claim.startTime)) {
-      try {
-        process.kill(claim.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
+  if (claim) await terminateProcess(claim.pid, claim.startTime, 3_000, 20);
   rmSync(socket, { force: true });
   rmSync(channelPaths(runDir).ioSocket, { force: true });
   rmSync(pidFile, { force: true });
