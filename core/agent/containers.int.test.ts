@@ -1,7 +1,7 @@
 // Containers in a real VM: boots the guest image under QEMU (TCG) with a
 // virtio-9p share holding a busybox root filesystem, and drives the agent's
 // container RPCs (real crun in the guest) the way the runtime will.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VesselError } from '../contract/index.js';
 import { AgentClient, type AgentStreamName } from './client.js';
 import { guestImageDir, readGuestManifest, type GuestImage } from './manifest.js';
+import { startRawAgentVm } from './testing/raw-vm.js';
 
 const QEMU = 'qemu-system-x86_64';
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -93,24 +94,7 @@ describe.skipIf(reason !== null)('containers in a real VM (crun in the guest, ro
     template = JSON.parse(readFileSync(path.join(specDir, 'config.json'), 'utf8')) as Record<string, unknown>;
 
     const agentSock = path.join(dir, 'agent.sock');
-    qemu = spawn(QEMU, [
-      '-machine', 'q35', '-accel', 'tcg', '-m', '512', '-smp', '1',
-      '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
-      '-kernel', image.kernelPath, '-initrd', image.initrdPath, '-append', image.kernelParams.join(' '),
-      // The stage-1 initrd mounts the read-only root image (virtio-blk here; Vessel maps it with virtio-pmem).
-      ...(image.rootImagePath ? ['-drive', `file=${image.rootImagePath},if=none,id=rootfs,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=rootfs'] : []),
-      '-serial', `file:${serialLog}`,
-      '-device', 'virtio-serial-pci,id=vser0',
-      '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`,
-      '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${image.agentPortName}`,
-      '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
-      '-fsdev', `local,id=vshared,path=${shared},security_model=none,multidevs=remap`,
-      '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    qemu.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<never>((_, reject) => qemu?.on('exit', (code) => reject(new Error(`QEMU exited (${String(code)}): ${stderr}`))));
-    agent = await Promise.race([AgentClient.connect({ kind: 'unix', path: agentSock }, { timeoutMs: 150_000 }), exited]);
+    ({ qemu, agent } = await startRawAgentVm({ image, agentSock, serialLog, sharedDir: shared, }));
     await agent.createSandbox('ctr-int', 'ctr-int');
   });
 

@@ -5,13 +5,14 @@
 // container for the whole file; each probe runs once through the spawner and
 // once through crun exec ("vesselExecVia": "crun"), and the two must match
 // each other and the container's spec.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient } from './client.js';
 import { guestImageDir, readGuestManifest, type GuestImage } from './manifest.js';
+import { startRawAgentVm } from './testing/raw-vm.js';
 
 const QEMU = 'qemu-system-x86_64';
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -121,25 +122,7 @@ describe.skipIf(reason !== null)('exec through the guest spawner matches crun ex
     };
 
     const agentSock = path.join(dir, 'agent.sock');
-    qemu = spawn(QEMU, [
-      '-machine', 'q35', '-accel', 'tcg', '-m', '512', '-smp', '1',
-      '-nodefaults', '-no-user-config', '-no-reboot', '-display', 'none',
-      '-kernel', image.kernelPath, '-initrd', image.initrdPath,
-      // The image's shared root (EROFS) on virtio-blk, as the QEMU driver gives it (cmdline.ts).
-      ...(image.rootImagePath ? ['-drive', `file=${image.rootImagePath},if=none,id=rootfs,format=raw,readonly=on`, '-device', 'virtio-blk-pci,drive=rootfs'] : []),
-      '-append', [...image.kernelParams, ...(image.rootImagePath ? ['root=/dev/vda', 'ro'] : [])].join(' '),
-      '-serial', `file:${serialLog}`,
-      '-device', 'virtio-serial-pci,id=vser0',
-      '-chardev', `socket,id=agent,path=${agentSock},server=on,wait=off`,
-      '-device', `virtserialport,bus=vser0.0,chardev=agent,name=${image.agentPortName}`,
-      '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
-      '-fsdev', `local,id=vshared,path=${shared},security_model=none,multidevs=remap`,
-      '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    qemu.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<never>((_, reject) => qemu?.on('exit', (code) => reject(new Error(`QEMU exited (${String(code)}): ${stderr}`))));
-    agent = await Promise.race([AgentClient.connect({ kind: 'unix', path: agentSock }, { timeoutMs: 150_000 }), exited]);
+    ({ qemu, agent } = await startRawAgentVm({ image, agentSock, serialLog, sharedDir: shared, kernelParams: image.rootImagePath ? ['root=/dev/vda', 'ro'] : [], }));
     await agent.createSandbox('spawner-int', 'spawner-int');
     await agent.createContainer({ containerId: 'box', execId: 'box', spec, rootfs: 'box/rootfs' });
     await agent.startContainer('box');
