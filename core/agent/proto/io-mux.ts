@@ -8,11 +8,13 @@
 // (<= MAX_WINDOW per stream), and a slow consumer slows the sender, which
 // (guest side) stops reading the process's output, which blocks the process.
 import { EventEmitter } from 'node:events';
-import { creditPayload, encodeFrame, FrameDecoder, FrameType, MAX_ERROR_TEXT, MAX_FRAME_PAYLOAD, MAX_WINDOW, type Frame } from './io-frames.js';
+import { creditPayload, encodeFrame, encodeHeader, FrameDecoder, FrameType, MAX_ERROR_TEXT, MAX_FRAME_PAYLOAD, MAX_WINDOW, type Frame } from './io-frames.js';
 
 export const DEFAULT_WINDOW = 1024 * 1024;
 /** Largest batch of consumed bytes granted back in one CREDIT frame. */
 export const GRANT_BATCH = 256 * 1024;
+/** Payloads from this size on are written after their header as they are, not copied into one frame buffer. */
+const SPLIT_PAYLOAD = 4096;
 
 export interface IoStreamEvents {
   data: [Buffer];
