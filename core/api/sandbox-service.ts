@@ -1012,5 +1012,6 @@ function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): Sandb
     stopReason: state.stopReason,
     guest: state.guest,
     ...(state.vmOrigin ? { vmOrigin: state.vmOrigin } : {}),
+    ...(state.checkpoint ? { checkpoint: state.checkpoint } : {}),
   };
 }
