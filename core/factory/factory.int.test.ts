@@ -123,19 +123,19 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
       const ipA = nicA.ips[0]?.split('/')[0] ?? '';
       const ipB = nicB.ips[0]?.split('/')[0] ?? '';
       expect(ipA).not.toBe(ipB);
-      const server = await netContainers.runContainer(a.id, { args: ['sh', '-c', 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'] });
+      const server = await netContainers.runContainer(a.id, { args: ['sh', '-c', 'mkdir -p /tmp/www && echo served-by-a > /tmp/www/index.html && exec httpd -f -p 8080 -h /tmp/www'] });
       const client = await netContainers.runContainer(b.id, { args: ['sleep', '600'] });
       // Each guest has its own MAC and IP on its hot-plugged NIC.
       const seen = await netContainers.execSync(a.id, server.id, ['sh', '-c', 'cat /sys/class/net/*/address; ip -4 -o addr'], { timeoutMs: 60_000 });
       expect(seen.stdout).toContain(nicA.mac);
       expect(seen.stdout).toContain(ipA);
       let got = '';
-      for (let i = 0; i < 20 && !got.includes('net-a'); i++) {
-        const r = await netContainers.execSync(b.id, client.id, ['wget', '-q', '-T', '5', '-O', '-', `http://${ipA}:8080/`], { timeoutMs: 60_000 });
-        got = r.stdout;
-        if (!got.includes('net-a')) await new Promise((res) => setTimeout(res, 500));
+      for (let i = 0; i < 10 && !got.includes('served-by-a'); i++) {
+        const r = await netContainers.execSync(b.id, client.id, ['wget', '-q', '-T', '5', '-O', '-', `http://${ipA}:8080/`], { timeoutMs: 20_000 });
+        got = `${r.stdout}${r.stderr}`;
+        if (!got.includes('served-by-a')) await new Promise((res) => setTimeout(res, 500));
       }
-      expect(got.trim()).toBe('net-a');
+      expect(got.trim()).toBe('served-by-a');
     } finally {
       await Promise.all([a.id, b.id].map((id) => netSandboxes.deleteSandbox(id, { force: true })));
     }
