@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { VesselError, toVesselError, type ProgressPhase, type SandboxEvent, type SandboxState, type SandboxStatus, type VmOrigin } from '../contract/index.js';
 import type { AgentClient } from '../agent/index.js';
@@ -307,13 +307,4 @@ export async function restoreSandbox(ctx: CheckpointContext, dirArg: string, opt
   ctx.progress(id, onProgress, 'done', fork ? `fork ${name} running` : `sandbox ${name} restored`);
   ctx.watch(id);
   return ctx.status(id);
-}
-
-/** For tests and the UI: is this a directory a checkpoint was written to? */
-export function isCheckpointDir(dir: string): boolean {
-  try {
-    return statSync(path.join(dir, 'checkpoint.json')).isFile();
-  } catch {
-    return false;
-  }
 }
