@@ -7,7 +7,7 @@ import { vmPathsIn, type HypervisorConfig, type HypervisorState } from '../hyper
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapshot.js';
 import { templateDirName, templateHash, TemplateStore } from './template.js';
-import { hotplugRefusal, VmFactory } from './vm-factory.js';
+import { VmFactory } from './vm-factory.js';
 import type { AgentAccess } from './factory.js';
 
 // MOCK hypervisor and MOCK snapshot driver: the factory's decisions (which
@@ -118,21 +118,5 @@ describe('VmFactory (MOCK hypervisor)', () => {
     expect(t.driver.isAlive(clones[0] as HypervisorState)).toBe(false);
     expect(t.driver.isAlive(got.vm)).toBe(true);
     await t.driver.stopVM(got.vm, { force: true });
-  });
-});
-
-describe('which NICs a clone can get hot plugged (MOCK hypervisor)', () => {
-  const base = { sandboxId: 's', hypervisorPath: '/q', machineType: 'q35', vcpus: 1, memoryMiB: 256, kernelPath: '/k', kernelParams: [], accel: 'tcg' } as HypervisorConfig;
-  const hotplugDriver = Object.assign(new MockHypervisor(), { hotplugNic: () => Promise.resolve(), unplugNic: () => Promise.resolve() });
-
-  it('no NICs, or tap NICs in a namespace with a driver that hot plugs: a clone', () => {
-    expect(hotplugRefusal({ config: base, driver: new MockHypervisor() })).toBeNull();
-    expect(hotplugRefusal({ config: { ...base, network: { netnsPath: '/run/netns/x', nics: [{ kind: 'tap', id: 'net0', tap: 'tap0', mac: '52:54:00:00:00:01' }] } }, driver: hotplugDriver })).toBeNull();
-  });
-
-  it('user-mode networking, no namespace, or a driver without NIC hot plug: a direct boot with the reason', () => {
-    expect(hotplugRefusal({ config: { ...base, network: { nics: [{ kind: 'user', id: 'net0', mac: '52:54:00:00:00:01', hostForwards: [] }] } }, driver: hotplugDriver })).toMatch(/user-mode networking.*only tap NICs/);
-    expect(hotplugRefusal({ config: { ...base, network: { nics: [{ kind: 'tap', id: 'net0', tap: 'tap0', mac: '52:54:00:00:00:01' }] } }, driver: hotplugDriver })).toMatch(/no network namespace/);
-    expect(hotplugRefusal({ config: { ...base, network: { netnsPath: '/run/netns/x', nics: [{ kind: 'tap', id: 'net0', tap: 'tap0', mac: '52:54:00:00:00:01' }] } }, driver: new MockHypervisor() })).toMatch(/cannot hot plug NICs/);
   });
 });

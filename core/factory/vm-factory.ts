@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { VesselError, toVesselError } from '../contract/index.js';
-import { supportsNicHotplug, type HypervisorConfig, type HypervisorState } from '../hypervisor/hypervisor.js';
+import { toVesselError } from '../contract/index.js';
+import type { HypervisorConfig, HypervisorState } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { FactoryConfig } from './config.js';
@@ -24,36 +24,6 @@ export async function makeUnique(agent: AgentAccess, vm: HypervisorState, timeou
     await client.reseedRandomDev(randomBytes(RESEED_BYTES));
     await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
   }, timeoutMs);
-}
-
-/** The VM as a template or cached VM has it: no NICs (a clone gets the sandbox's hot plugged after the restore). */
-function withoutNics(config: HypervisorConfig): HypervisorConfig {
-  const { network: _nics, ...rest } = config;
-  return rest;
-}
-
-/** Why this request's NICs cannot be hot plugged into a clone (so it boots directly), or null. */
-export function hotplugRefusal(request: Pick<GetVmRequest, 'config' | 'driver'>): string | null {
-  const net = request.config.network;
-  if (!net || net.nics.length === 0) return null;
-  const other = net.nics.find((n) => n.kind !== 'tap');
-  if (other) return `NIC ${other.id} is ${other.kind === 'user' ? 'user-mode networking (QEMU slirp)' : `a ${other.kind} NIC`}, which cannot be hot plugged into a clone after the restore; only tap NICs (bridge networks) can`;
-  if (!net.netnsPath) return 'the sandbox\'s NICs have no network namespace to open their taps in';
-  if (!supportsNicHotplug(request.driver)) return 'this hypervisor driver cannot hot plug NICs into a clone';
-  return null;
-}
-
-/** The sandbox's NICs, hot plugged into the restored clone with their own MACs (the guest configures their IPs at boot's end). */
-async function plugNics(request: GetVmRequest, vm: HypervisorState): Promise<void> {
-  const net = request.config.network;
-  if (!net?.netnsPath || net.nics.length === 0) return;
-  const driver = request.driver;
-  if (!supportsNicHotplug(driver)) throw new VesselError('E_UNSUPPORTED', 'this hypervisor driver cannot hot plug NICs');
-  for (const nic of net.nics) {
-    if (nic.kind !== 'tap') continue;
-    request.onProgress?.(`hot plugging NIC ${nic.id} (${nic.mac}) into the clone`);
-    await driver.hotplugNic(vm, { id: nic.id, netnsPath: net.netnsPath, tap: nic.tap, mac: nic.mac, ...(nic.device ? { device: nic.device } : {}) });
-  }
 }
 
 const FactoryStats = z.object({
@@ -134,10 +104,10 @@ export class VmFactory implements Factory {
     const current = this.currentConfig();
     const enabled = current.enable_template;
     const cacheOn = current.vm_cache_number > 0 && this.options.cache !== undefined;
-    const nicRefusal = hotplugRefusal(request);
-    if ((enabled || cacheOn) && nicRefusal) {
-      // A template or cached VM has no NICs; a clone gets the sandbox's hot plugged after the restore (tap NICs only).
-      reasons.push(nicRefusal);
+    const hasNics = (request.config.network?.nics.length ?? 0) > 0;
+    if ((enabled || cacheOn) && hasNics) {
+      // A template or cached VM has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
+      reasons.push('the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet');
       say(`cold boot: ${reasons[0] ?? ''}`);
     } else if ((enabled || cacheOn) && request.config.sharedDirTransport?.kind === 'virtio-fs') {
       // QEMU 7.2's vhost-user-fs device is unmigratable, and a clone maps the template's RAM privately where virtiofsd needs it shared.
@@ -147,7 +117,7 @@ export class VmFactory implements Factory {
       let hash: string | null = null;
       let spec: Awaited<ReturnType<TemplateStore['specFor']>> | null = null;
       try {
-        spec = await this.options.templates.specFor(withoutNics(request.config));
+        spec = await this.options.templates.specFor(request.config);
         hash = templateHash(spec);
       } catch (err) {
         reasons.push(`cannot key this VM: ${toVesselError(err).message}`);
@@ -210,7 +180,6 @@ export class VmFactory implements Factory {
       await request.driver.resumeVM(vm);
       say('cached VM running; reseeding its RNG, setting its clock and machine-id');
       await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
-      await plugNics(request, vm);
       await this.options.afterRestore?.(vm, request.config);
       return { vm, ...(handout.templateHash ? { templateHash: handout.templateHash } : {}) };
     } catch (err) {
@@ -223,14 +192,13 @@ export class VmFactory implements Factory {
   private async clone(template: TemplateInfo, request: GetVmRequest): Promise<HypervisorState> {
     const say = request.onProgress ?? ((): void => undefined);
     say(`cloning template ${template.meta.hash.slice(0, 12)} (private copy-on-write mapping of its RAM)`);
-    const config: HypervisorConfig = { ...withoutNics(request.config), memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
+    const config: HypervisorConfig = { ...request.config, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
     const vm = await request.driver.startVM(config, request.paths);
     try {
       await this.options.snapshot.loadState(vm, template.stateFile, { ignoreShared: true });
       await request.driver.resumeVM(vm);
       say('clone running; reseeding its RNG, setting its clock and machine-id');
       await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
-      await plugNics(request, vm);
       await this.options.afterRestore?.(vm, request.config);
       return vm;
     } catch (err) {
