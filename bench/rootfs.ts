@@ -22,8 +22,21 @@ import { createRuntime } from '../core/api/index.js';
 import type { RootfsTransport } from '../core/contract/index.js';
 import { transportUnavailable } from '../core/image/rootfs-transport.js';
 
-const FILES = 20_000;
-const READS = 10_000;
+const FILES = Number(process.env.BENCH_ROOTFS_FILES ?? 20_000);
+const READS = Math.min(10_000, Math.floor(FILES / 2));
+/** Experiment variants (temporary). */
+const VARIANTS: Record<string, { transport: RootfsTransport; kernelParams?: string[]; env?: Record<string, string> }> = {
+  '9p': { transport: '9p' },
+  '9p-loose': { transport: '9p', kernelParams: ['vessel.p9opts=trans=virtio,version=9p2000.L,msize=512000,cache=loose'] },
+  '9p-loose-sync': { transport: '9p', kernelParams: ['vessel.p9opts=trans=virtio,version=9p2000.L,msize=512000,cache=loose,sync'] },
+  '9p-mmap': { transport: '9p', kernelParams: ['vessel.p9opts=trans=virtio,version=9p2000.L,msize=512000,cache=mmap'] },
+  '9p-128k': { transport: '9p', kernelParams: ['vessel.p9opts=trans=virtio,version=9p2000.L,msize=131072,cache=none'] },
+  'virtio-fs': { transport: 'virtio-fs' },
+  'virtio-fs-none': { transport: 'virtio-fs', env: { EXP_VFS_CACHE: 'none' } },
+  'virtio-fs-t0': { transport: 'virtio-fs', env: { EXP_VFS_EXTRA: '-o timeout=0' } },
+  'virtio-fs-always': { transport: 'virtio-fs', env: { EXP_VFS_CACHE: 'always' } },
+  block: { transport: 'block' },
+};
 
 async function main(): Promise<void> {
   const missing = registryToolsMissing();
@@ -63,41 +76,58 @@ async function main(): Promise<void> {
     await skopeoPush(b.layout, 'tree', `${reg.host}/bench/tree:1`);
 
     const root = mkdtempSync(path.join(tmpdir(), 'vessel-bench-rfs-'));
-    const rt = createRuntime({ ...process.env, VESSEL_ROOT: root });
+    const rtEnv: NodeJS.ProcessEnv = { ...process.env, VESSEL_ROOT: root };
+    const rt = createRuntime(rtEnv);
     const rows: string[] = [];
     try {
       await rt.images.pull(`${reg.host}/bench/tree:1`, { insecure: true });
-      const wanted = (process.env.BENCH_ROOTFS_TRANSPORTS ?? '9p,virtio-fs,block').split(',') as RootfsTransport[];
-      for (const transport of wanted) {
+      const wanted = (process.env.BENCH_ROOTFS_TRANSPORTS ?? '9p,virtio-fs,block').split(',');
+      for (const name of wanted) {
+        const v = VARIANTS[name];
+        if (!v) throw new Error(`unknown variant ${name}`);
+        const transport = v.transport;
+        delete rtEnv.EXP_VFS_CACHE;
+        delete rtEnv.EXP_VFS_EXTRA;
+        Object.assign(rtEnv, v.env ?? {});
         const why = transportUnavailable(transport);
         if (why) {
           rows.push(`[rootfs] ${transport}: not available here (${why})`);
           continue;
         }
         const t0 = performance.now();
-        const sb = await rt.sandboxes.runSandbox({ vcpus: 1, memoryMiB: 512, network: 'none', rootfsTransport: transport });
-        console.log(`[rootfs] ${transport}: sandbox running in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sb.accel ?? '?'})`);
+        const sb = await rt.sandboxes.runSandbox({ vcpus: 1, memoryMiB: 512, network: 'none', rootfsTransport: transport, kernelParams: v.kernelParams ?? [] });
+        console.log(`[rootfs] ${name}: sandbox running in ${((performance.now() - t0) / 1000).toFixed(1)} s (${sb.accel ?? '?'})`);
         try {
           const tc = performance.now();
           const c = await rt.containers.runContainer(sb.id, { name: 'bench', image: `${reg.host}/bench/tree:1`, args: ['sleep', '3600'] });
           const createS = (performance.now() - tc) / 1000;
-          const limitMs = Number(process.env.BENCH_ROOTFS_STEP_TIMEOUT_MS ?? 900_000);
+          const limitMs = Number(process.env.BENCH_ROOTFS_STEP_TIMEOUT_MS ?? 240_000);
           // A step that fails or runs past the limit is reported with its figure; the run goes on to the next transport.
-          const time = async (label: string, script: string): Promise<string> => {
+          const exec = (script: string, timeoutMs: number) => rt.containers.execSync(sb.id, c.id, ['sh', '-c', script], { timeoutMs }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
+          // After a failed step, how far it got (e.g. files extracted), so the figure says something.
+          const time = async (label: string, script: string, progress?: { script: string; of: number; unit: string }): Promise<string> => {
             const t = performance.now();
-            const r = await rt.containers.execSync(sb.id, c.id, ['sh', '-c', script], { timeoutMs: limitMs }).catch((err: unknown) => ({ exitCode: -1, stdout: '', stderr: String(err) }));
+            const r = await exec(script, limitMs);
             const secs = (performance.now() - t) / 1000;
-            if (r.exitCode !== 0) return `${label} FAILED after ${secs.toFixed(0)} s (exit ${r.exitCode}${secs * 1000 >= limitMs - 1000 ? ', killed at the step limit' : ''}${r.stderr ? `: ${r.stderr.trim().slice(0, 120)}` : ''})`;
-            return `${label} ${secs.toFixed(2)} s${r.stdout.trim() ? ` (${r.stdout.trim()})` : ''}`;
+            if (r.exitCode !== 0) {
+              const killed = secs * 1000 >= limitMs - 1000;
+              let done = '';
+              if (progress) {
+                const n = Number((await exec(progress.script, 120_000)).stdout.trim());
+                if (Number.isFinite(n)) done = `; ${n} of ${progress.of} ${progress.unit} in that time, ${(n / secs).toFixed(1)}/s`;
+              }
+              return `${label} FAILED after ${secs.toFixed(0)} s (exit ${r.exitCode}${killed ? ', killed at the step limit' : ''}${done}${r.stderr ? `: ${r.stderr.trim().slice(0, 160)}` : ''})`;
+            }
+            return `${label} ${secs.toFixed(2)} s${progress ? ` = ${(progress.of / secs).toFixed(0)} ${progress.unit}/s` : ''}${r.stdout.trim() ? ` (${r.stdout.trim()})` : ''}`;
           };
           const results = [
             `container create ${createS.toFixed(2)} s`,
-            await time(`untar ${FILES} files`, 'mkdir -p /work && tar -xf /tree.tar -C /work'),
+            await time(`untar ${FILES} files`, 'mkdir -p /work && tar -xf /tree.tar -C /work', { script: 'find /work -type f | wc -l', of: FILES, unit: 'files' }),
             await time('find', 'find / -xdev | wc -l'),
             await time(`read ${READS} files`, `find /work/tree -type f | head -n ${READS} | xargs cat | wc -l`),
             await time(`read ${READS} image files`, `find /img -type f | head -n ${READS} | xargs cat | wc -l`),
           ];
-          rows.push(`[rootfs] ${transport} (${c.rootfsMode}): ${results.join(', ')}`);
+          rows.push(`[rootfs] ${name} (${c.rootfsMode}): ${results.join(', ')}`);
           console.log(rows[rows.length - 1]);
         } finally {
           await rt.sandboxes.deleteSandbox(sb.id, { force: true });

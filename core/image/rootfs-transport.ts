@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { RootfsTransport, VesselError } from '../contract/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { erofsUnavailable } from './block-rootfs.js';
+import { openFileHardLimit } from './open-files.js';
 import { startVirtiofsd, stopVirtiofsd, virtiofsUnavailable } from './virtiofsd.js';
 
 /**
@@ -88,18 +89,7 @@ export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env
 /** virtiofsd's own default target (min(1e6, file-max)); below it large trees run out of descriptors. */
 export const VIRTIOFSD_MIN_FDS = 1_000_000;
 
-/** The hard open-files limit virtiofsd inherits (it may raise its soft limit up to it), or null if unknown. */
-export function openFileHardLimit(limitsFile = '/proc/self/limits'): number | null {
-  try {
-    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const hard = line?.trim().split(/\s+/)[4];
-    if (hard === 'unlimited') return Number.MAX_SAFE_INTEGER;
-    const n = Number(hard);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
+export { openFileHardLimit };
 
 /** What SandboxService calls: the transport of a new sandbox, and the helpers around its VM. */
 export interface RootfsTransportHooks {

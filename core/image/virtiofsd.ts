@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { openFileHardLimit } from './open-files.js';
 import { isSameProcess, readProcStartTime, terminateProcess } from '../util/proc.js';
 
 /**
@@ -70,8 +71,10 @@ export async function startVirtiofsd(runDir: string, sharedDir: string, env: Nod
   const child = spawn(bin, [
     `--socket-path=${socket}`,
     '-o', `source=${sharedDir.replaceAll(',', ',,')}`,
-    '-o', 'cache=auto',
+    '-o', `cache=${env.EXP_VFS_CACHE ?? 'auto'}`,
+    ...(env.EXP_VFS_EXTRA ? env.EXP_VFS_EXTRA.split(' ') : []),
     '-o', 'sandbox=chroot',
+    ...rlimitArgs(),
     '-o', 'xattr',
   ], { stdio: ['ignore', logFd, logFd], detached: true });
   closeSync(logFd);
@@ -100,6 +103,16 @@ export async function stopVirtiofsd(runDir: string): Promise<void> {
   if (rec) await terminateProcess(rec.pid, rec.startTime, 5_000);
   rmSync(path.join(runDir, RECORD), { force: true });
   rmSync(virtiofsSocket(runDir), { force: true });
+}
+
+/**
+ * virtiofsd raises its soft open-files limit to min(1e6, file-max) by default
+ * and cannot where the hard limit is lower (no CAP_SYS_RESOURCE here): ask for
+ * the hard limit itself, so it gets every descriptor it may have.
+ */
+function rlimitArgs(): string[] {
+  const hard = openFileHardLimit();
+  return hard !== null && hard < 1_000_000 ? [`--rlimit-nofile=${hard}`] : [];
 }
 
 function tailOf(file: string): string {

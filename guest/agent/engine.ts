@@ -384,7 +384,8 @@ export class ContainerEngine {
       return;
     }
     mkdirSync(this.sharedMount, { recursive: true });
-    await runTool(this.busybox, ['mount', '-t', '9p', '-o', 'trans=virtio,version=9p2000.L,msize=512000,cache=none', SHARED_TAG, this.sharedMount]);
+    const exp = /(?:^| )vessel\.p9opts=(\S+)/.exec(readFileSafe('/proc/cmdline'))?.[1];
+    await runTool(this.busybox, ['mount', '-t', '9p', '-o', exp ?? 'trans=virtio,version=9p2000.L,msize=512000,cache=none', SHARED_TAG, this.sharedMount]);
     this.shareReady = true;
     log('info', 'shared directory mounted', { at: this.sharedMount, crun: this.crun });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExposedPort, parsePortFlag, suggestPortForwards } from './exposed-ports.js';
+import { parseExposedPort, parsePortFlag, suggestPortForwards } from '../contract/exposed-ports.js';
 
 describe('ExposedPorts as port-forward suggestions', () => {
   it('suggests the same host port, or +8000 for a privileged one, on 127.0.0.1', () => {
