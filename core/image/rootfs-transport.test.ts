@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { descriptorArgs } from './virtiofsd.js';
-import { chooseDefault, openFileHardLimit, readRootfsDefault, rootfsTransportHooks, VIRTIOFSD_MIN_FDS, writeRootfsDefault } from './rootfs-transport.js';
+import { chooseDefault, factoryKeepsVms, openFileHardLimit, readRootfsDefault, rootfsTransportHooks, VIRTIOFSD_MIN_FDS, writeRootfsDefault } from './rootfs-transport.js';
 
 const roots: string[] = [];
 function root(): string {
@@ -32,7 +32,11 @@ describe('the rootfs transport default and per-sandbox choice', () => {
       if (fds !== null && fds < VIRTIOFSD_MIN_FDS) expect(c.reason).toMatch(new RegExp(`hard open-files limit \\(${fds}\\).*timeout=0`));
     }
     // With VM templates on, virtio-fs (not templatable in QEMU 7.2) is not the automatic pick.
-    expect(chooseDefault(r, withVfs, () => true)).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /templates are enabled/ : /root/) });
+    expect(chooseDefault(r, withVfs, () => true)).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /VM templates or the VM cache are enabled/ : /root/) });
+    // Room for memory hot add: hot-added RAM is private, virtiofsd could not reach it.
+    expect(chooseDefault(r, withVfs, () => false, { memoryHotAdd: true })).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /hot add memory/ : /root/) });
+    expect(factoryKeepsVms({ enable_template: false, vm_cache_number: 1 })).toBe(true);
+    expect(factoryKeepsVms({ enable_template: false, vm_cache_number: 0 })).toBe(false);
   });
 
   it('virtiofsd asks for the hard open-files limit and timeout=0 only where the limit is below its 1e6', () => {

@@ -71,7 +71,18 @@ export interface TransportChoice {
  * block is never the automatic choice: it is fastest for an image but keeps
  * a container's writes in guest RAM and applies to images only.
  */
-export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): TransportChoice {
+/** The VM factory keeps VMs to hand out (templates or a VM cache): neither can carry virtio-fs in QEMU 7.2. */
+export function factoryKeepsVms(f: { enable_template: boolean; vm_cache_number: number }): boolean {
+  return f.enable_template || f.vm_cache_number > 0;
+}
+
+/** What the new sandbox asks for that bears on the choice. */
+export interface TransportContext {
+  /** Room to hot add memory: hot-added RAM is a private backend virtiofsd cannot map. */
+  memoryHotAdd?: boolean;
+}
+
+export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false, ctx: TransportContext = {}): TransportChoice {
   const setting = readRootfsDefault(root);
   if (setting !== 'auto') {
     const why = transportUnavailable(setting, env);
@@ -79,7 +90,8 @@ export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env
   }
   const vfs = virtiofsUnavailable(env);
   // A template cannot carry a vhost-user-fs device (QEMU 7.2 cannot migrate it), so with templates on, 9p keeps clones fast.
-  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates are enabled and virtio-fs cannot be templated (QEMU 7.2 cannot save vhost-user-fs); 9p composes with templates' };
+  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates or the VM cache are enabled and virtio-fs cannot be templated or cached (QEMU 7.2 cannot save vhost-user-fs); 9p composes with the factory' };
+  if (!vfs && ctx.memoryHotAdd) return { transport: '9p', reason: 'auto: the sandbox has room to hot add memory, and hot-added RAM is not shared with virtiofsd; 9p works with it' };
   if (!vfs) {
     const fds = openFileHardLimit();
     const low = fds !== null && fds < VIRTIOFSD_MIN_FDS
@@ -95,7 +107,7 @@ export { openFileHardLimit, VIRTIOFSD_MIN_FDS };
 /** What SandboxService calls: the transport of a new sandbox, and the helpers around its VM. */
 export interface RootfsTransportHooks {
   /** The transport a new sandbox gets (requested or the host default); refused when it cannot work here. */
-  resolve(requested: RootfsTransport | undefined): RootfsTransport;
+  resolve(requested: RootfsTransport | undefined, ctx?: TransportContext): RootfsTransport;
   /** Before QEMU starts: start what the transport needs; returns the HypervisorConfig part for it. */
   beforeBoot(transport: RootfsTransport, runDir: string, sharedDir: string): Promise<{ sharedDirTransport?: { kind: 'virtio-fs'; socketPath: string } }>;
   /** The VM stopped or the sandbox goes: stop and reap helpers (idempotent). */
@@ -104,8 +116,8 @@ export interface RootfsTransportHooks {
 
 export function rootfsTransportHooks(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): RootfsTransportHooks {
   return {
-    resolve(requested) {
-      if (requested === undefined) return chooseDefault(root, env, templatesEnabled).transport;
+    resolve(requested, ctx = {}) {
+      if (requested === undefined) return chooseDefault(root, env, templatesEnabled, ctx).transport;
       const parsed = RootfsTransport.safeParse(requested);
       if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `unknown rootfs transport "${String(requested)}": 9p, virtio-fs or block`);
       const why = transportUnavailable(parsed.data, env);
