@@ -62,12 +62,13 @@ export interface TransportChoice {
 
 /**
  * The host's default by rule, from what bench:rootfs measured here
- * (docs/design/images.md): virtio-fs where virtiofsd can run (untar, find
- * and small-file reads 3-5x faster than 9p, and the shared directory keeps
- * working for every kind of container), unless VM templates are on; else 9p,
- * which needs nothing but QEMU. Where the hard open-files limit is below
- * virtiofsd's 1e6, virtiofsd runs with timeout=0 so that it holds no
- * descriptor per file the guest has seen (virtiofsd.ts: descriptorArgs).
+ * (docs/design/images.md): virtio-fs where virtiofsd can run with its
+ * caches (cache=auto: untar, find and small-file reads 2.6-5x faster than
+ * 9p), unless the VM factory keeps VMs or the sandbox can hot add memory;
+ * else 9p, which needs nothing but QEMU. Where the hard open-files limit is
+ * below virtiofsd's 1e6, virtiofsd must run with timeout=0 to stay within it
+ * (virtiofsd.ts: descriptorArgs), and so run it measured faster than 9p for
+ * untar only, slower for find and reads: 9p there.
  * block is never the automatic choice: it is fastest for an image but keeps
  * a container's writes in guest RAM and applies to images only.
  */
@@ -94,10 +95,10 @@ export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env
   if (!vfs && ctx.memoryHotAdd) return { transport: '9p', reason: 'auto: the sandbox has room to hot add memory, and hot-added RAM is not shared with virtiofsd; 9p works with it' };
   if (!vfs) {
     const fds = openFileHardLimit();
-    const low = fds !== null && fds < VIRTIOFSD_MIN_FDS
-      ? `; this host's hard open-files limit (${fds}) is below virtiofsd's 1,000,000, so it runs with timeout=0 (the guest forgets each file after use and virtiofsd closes its descriptor)`
-      : '';
-    return { transport: 'virtio-fs', reason: `auto: virtiofsd is present and Vessel runs as root; bench:rootfs measured virtio-fs 3-5x faster than 9p for untar, find and small-file reads${low}` };
+    if (fds !== null && fds < VIRTIOFSD_MIN_FDS) {
+      return { transport: '9p', reason: `auto: this host's hard open-files limit (${fds}) is below virtiofsd's 1,000,000, so virtiofsd runs with timeout=0 to hold no descriptor per file, and so bench:rootfs measured it faster than 9p for untar only (1.9x) and slower for find and small-file reads; virtio-fs stays available (--rootfs-transport virtio-fs)` };
+    }
+    return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root; bench:rootfs measured virtio-fs (cache=auto) 2.6-5x faster than 9p for untar, find and small-file reads' };
   }
   return { transport: '9p', reason: `auto: ${vfs}; 9p needs only QEMU` };
 }
