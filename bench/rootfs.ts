@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   if (missing) throw new Error(missing);
   console.log(`[rootfs] load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const work = mkdtempSync(path.join(tmpdir(), 'vessel-bench-rootfs-'));
+  const lateDirs: string[] = [];
   const reg = await startRegistry();
   try {
     // ---- pull throughput
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     await skopeoPush(b.layout, 'tree', `${reg.host}/bench/tree:1`);
 
     const root = mkdtempSync(path.join(tmpdir(), 'vessel-bench-rfs-'));
+    lateDirs.push(root);
     const rt = createRuntime({ ...process.env, VESSEL_ROOT: root });
     const rows: string[] = [];
     try {
@@ -128,6 +130,8 @@ async function main(): Promise<void> {
   } finally {
     await reg.stop();
     rmSync(work, { recursive: true, force: true });
+    // A lock release still in flight after rt.close() can recreate ROOT/locks: remove the root once more at the very end.
+    for (const d of lateDirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
