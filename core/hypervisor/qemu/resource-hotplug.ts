@@ -79,7 +79,13 @@ export async function hotAddMemory(qmp: QmpClient, mib: number): Promise<void> {
   const n = devices.filter((d) => (d.data.id ?? '').startsWith('vessel-dimm-')).length;
   const backend = `vessel-hotmem-${n}`;
   const addr = nextDimmAddress(devices);
-  await qmp.execute('object-add', { 'qom-type': 'memory-backend-ram', id: backend, size: mib * MIB }, QmpEmpty);
+  // Guest RAM shared with another process (virtio-fs's virtiofsd, vhost-user
+  // backends map it) needs the added RAM shared too, or that process cannot
+  // reach buffers the guest places in it.
+  const shared = await qmp.execute('qom-get', { path: '/objects/vessel-ram', property: 'share' }, z.boolean()).catch(() => false);
+  await qmp.execute('object-add', shared
+    ? { 'qom-type': 'memory-backend-memfd', id: backend, size: mib * MIB, share: true }
+    : { 'qom-type': 'memory-backend-ram', id: backend, size: mib * MIB }, QmpEmpty);
   try {
     await qmp.execute('device_add', { driver: 'pc-dimm', id: `vessel-dimm-${n}`, memdev: backend, ...(addr !== undefined ? { addr } : {}) }, QmpEmpty);
   } catch (err) {
