@@ -40,7 +40,8 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   const store = new SandboxStore(root);
   // The VM factory; it follows enable_template in the config file on every create.
   readFactoryConfig(root); // a broken config file is an error at once, not at the first create
-  const factory = createFactory(root, env).factory;
+  const factoryParts = createFactory(root, env);
+  const factory = factoryParts.factory;
   // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
   const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
   const deviceManager = createDeviceManager(store, env);
@@ -50,6 +51,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     env,
     network,
     factory,
+    snapshot: factoryParts.snapshot,
     rootfs: rootfsTransportHooks(root, env, () => factoryKeepsVms(readFactoryConfig(root))),
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.

@@ -314,6 +314,8 @@ export class ContainerEngine {
   private readonly capacity: number;
   private readonly consoleHelper: string;
   private shareReady = false;
+  /** CreateSandbox asked to mount the shared directory only when a container needs it. */
+  private shareDeferred = false;
   private ttyCount = 0;
   private readonly spawners: Spawners;
 
@@ -350,8 +352,18 @@ export class ContainerEngine {
    * vessel-shared) and prepares cgroups. Idempotent. The 9p modules are loaded
    * by /init in the background; wait for them briefly.
    */
-  async prepareSandbox(): Promise<void> {
+  async prepareSandbox(options: { shareOnDemand?: boolean } = {}): Promise<void> {
     this.enableControllers();
+    if (options.shareOnDemand && !this.shareReady && !this.isMounted(this.sharedMount)) {
+      // Mounted when a container needs it (createContainer): until then the VM can be checkpointed.
+      this.shareDeferred = true;
+      return;
+    }
+    await this.mountShare();
+  }
+
+  /** Mount the shared directory (virtio-fs or virtio-9p) if the VM has one. Idempotent. */
+  private async mountShare(): Promise<void> {
     if (this.shareReady || this.isMounted(this.sharedMount)) {
       this.shareReady = true;
       return;
@@ -484,6 +496,7 @@ export class ContainerEngine {
       }
       return;
     }
+    if (!this.shareReady && this.shareDeferred) await this.mountShare();
     if (!this.shareReady) throw new EngineError('precondition', `no shared filesystem in this sandbox (virtio-9p tag ${SHARED_TAG} not mounted; call CreateSandbox, and start the VM with a shared directory)`);
     await this.createWithRoot(req, spec, path.join(this.sharedMount, req.rootfs));
   }
