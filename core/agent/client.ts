@@ -237,8 +237,8 @@ export class AgentClient {
     return { kernelRelease: d.kernelRelease, memoryKiB: d.memTotalKib, cpus: d.cpus, agentVersion: d.agentVersion, uptimeMs: d.uptimeMs };
   }
 
-  async createSandbox(sandboxId: string, hostname: string, dns: string[] = []): Promise<void> {
-    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname, dns }, o, cb));
+  async createSandbox(sandboxId: string, hostname: string, dns: string[] = [], options: { shareOnDemand?: boolean; previousSandboxId?: string } = {}): Promise<void> {
+    await this.call('CreateSandbox', EmptyReply, (o, cb) => this.agent.CreateSandbox({ sandboxId, hostname, dns, ...options }, o, cb));
   }
 
   // ---- network (Kata's RPC names; shapes in network-rpc.ts) ----

@@ -4,7 +4,7 @@ import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
 import { createFactory, readFactoryConfig } from '../factory/index.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
-import { ImageService, rootfsTransportHooks, type ImageUse } from '../image/index.js';
+import { factoryKeepsVms, ImageService, rootfsTransportHooks, type ImageUse } from '../image/index.js';
 import path from 'node:path';
 import { DeviceService } from './device-service.js';
 import { createDeviceManager } from '../device/index.js';
@@ -40,7 +40,8 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
   const store = new SandboxStore(root);
   // The VM factory; it follows enable_template in the config file on every create.
   readFactoryConfig(root); // a broken config file is an error at once, not at the first create
-  const factory = createFactory(root, env).factory;
+  const factoryParts = createFactory(root, env);
+  const factory = factoryParts.factory;
   // VESSEL_RESOLV_CONF: the resolv.conf guests get lines from (tests give their own; default /etc/resolv.conf).
   const network = new CniNetworkManager({ root, ...(env.VESSEL_RESOLV_CONF ? { resolvConfPath: env.VESSEL_RESOLV_CONF } : {}) });
   const deviceManager = createDeviceManager(store, env);
@@ -50,7 +51,8 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     env,
     network,
     factory,
-    rootfs: rootfsTransportHooks(root, env, () => readFactoryConfig(root).enable_template),
+    snapshot: factoryParts.snapshot,
+    rootfs: rootfsTransportHooks(root, env, () => factoryKeepsVms(readFactoryConfig(root))),
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),

@@ -96,5 +96,7 @@ export const SandboxStateRecord = z.object({
   updatedAt: z.string(),
   /** Where the current VM came from (VM factory); absent in older records. */
   vmOrigin: VmOrigin.optional(),
+  /** The last checkpoint taken of it (vessel sandbox checkpoint): a restore of that one into this stopped sandbox is the same sandbox, not a fork. */
+  checkpoint: z.object({ id: z.string(), dir: z.string(), at: z.string() }).optional(),
 });
 export type SandboxStateRecord = z.infer<typeof SandboxStateRecord>;

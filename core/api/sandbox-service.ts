@@ -34,6 +34,8 @@ import { connectNetwork, disconnectNetwork, networkStats, updatePorts, type Netw
 import type { NicStats, PortMapping } from '../contract/index.js';
 import type { SandboxDeviceHooks } from './device-hooks.js';
 import { DEFAULT_PCIE_ROOT_PORTS } from '../hypervisor/qemu/root-ports.js';
+import type { SnapshotDriver } from '../hypervisor/snapshot.js';
+import { checkpointSandbox, restoreSandbox, restoredGuest, type BootRestore, type CheckpointContext, type CheckpointOptions, type CheckpointResult, type RestoreOptions } from './sandbox-checkpoint.js';
 
 export type ProgressListener = (phase: ProgressPhase, message: string) => void;
 
@@ -60,6 +62,8 @@ export interface SandboxServiceOptions {
   network?: NetworkManager;
   /** Root filesystem transports (core/image/rootfs-transport.ts); without it, container roots go over 9p. */
   rootfs?: RootfsTransportHooks;
+  /** Saving and loading VM state (checkpoint/restore, sandbox-checkpoint.ts); without it both are refused. */
+  snapshot?: SnapshotDriver;
 }
 
 const LOG_FILE = 'vessel.log';
@@ -343,6 +347,46 @@ export class SandboxService {
       throw new VesselError('E_INVALID_ID', `"${ref}" is not a valid sandbox ID or name`);
     }
     throw new VesselError('E_NOT_FOUND', `no sandbox with ID or name "${ref}": 'vessel sandbox list' shows them`);
+  }
+
+  // ---- checkpoint and restore (sandbox-checkpoint.ts does the work) --------
+
+  private checkpointOps(): CheckpointContext {
+    return {
+      store: this.store,
+      snapshot: this.options.snapshot,
+      network: this.options.network,
+      hypervisor: (c) => this.hypervisor(c),
+      progress: (id, onProgress, phase, message) => this.progress(id, onProgress, phase, message),
+      emit: (e) => this.emit(e),
+      watch: (id) => this.watchVm(id),
+      unwatch: (id) => this.unwatchVm(id),
+      mutate: (id, fn) => this.mutate(id, fn),
+      bootVm: (config, onProgress, restore) => this.bootVm(config, onProgress, restore),
+      stopVm: async (config, state) => {
+        this.dropAgent(config.id);
+        await this.shutdownVm(config, state, true);
+        await this.options.devices?.vmStopped(config.id);
+      },
+      syncClock: (id, vm) => this.syncGuestClock(id, vm),
+      existingNames: async () => (await this.listSandbox()).map((s) => s.name),
+      sharedDir: (id) => path.join(this.store.sandboxDir(id), SHARED_DIR),
+      status: (id) => this.statusSandbox(id),
+      teardownNetwork: async (id) => {
+        await this.options.network?.teardownSandbox(id);
+      },
+    };
+  }
+
+  /** Save the sandbox's VM (memory and devices) to a directory; stopped afterwards unless leaveRunning. */
+  checkpointSandbox(id: string, options: CheckpointOptions = {}, onProgress?: ProgressListener): Promise<CheckpointResult> {
+    this.validateId(id);
+    return checkpointSandbox(this.checkpointOps(), id, options, onProgress);
+  }
+
+  /** Bring a checkpoint back: the same sandbox when its ID is free (or it is the one checkpointed and stopped), else a fork. */
+  restoreSandbox(dir: string, options: RestoreOptions = {}, onProgress?: ProgressListener): Promise<SandboxStatus> {
+    return restoreSandbox(this.checkpointOps(), dir, options, onProgress);
   }
 
   // ---- networking (network-ops.ts does the work) ---------------------------
@@ -681,7 +725,7 @@ export class SandboxService {
         ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
         ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
         ...(opts.viommu ? { viommu: true } : {}),
-        ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport) } : {}),
+        ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport, { memoryHotAdd: opts.maxMemoryMiB !== undefined && opts.maxMemoryMiB > opts.memoryMiB }) } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };
@@ -692,7 +736,7 @@ export class SandboxService {
   }
 
   /** Boot the VM, wait for the agent, prepare the guest. Caller holds the lock. Returns a ready state record. */
-  private async bootVm(config: SandboxConfigRecord, onProgress?: ProgressListener): Promise<SandboxStateRecord> {
+  private async bootVm(config: SandboxConfigRecord, onProgress?: ProgressListener, restore?: BootRestore): Promise<SandboxStateRecord> {
     const id = config.id;
     const hc = config.hypervisorConfig;
     const driver = this.hypervisor(config);
@@ -703,7 +747,7 @@ export class SandboxService {
     const sharedDir = path.join(this.store.sandboxDir(id), SHARED_DIR);
     mkdirSync(sharedDir, { recursive: true, mode: 0o700 });
     // Devices of an earlier boot (hot plugged ones included) come back by cold plug; block devices do not.
-    if (config.hypervisor !== 'mock') await this.options.devices?.vmStopped(id);
+    if (config.hypervisor !== 'mock' && !restore) await this.options.devices?.vmStopped(id);
     // QEMU exports it over virtio-9p (tag vessel-shared); the guest mounts it at CreateSandbox.
     const vmConfig: HypervisorConfig = {
         sharedDir,
@@ -724,7 +768,9 @@ export class SandboxService {
         ...(hc.sharedMemory ? { memoryBackend: { kind: 'memfd' as const, shared: true } } : {}),
         ...(hc.maxVcpus !== undefined ? { maxVcpus: hc.maxVcpus } : {}),
         ...(hc.maxMemoryMiB !== undefined ? { maxMemoryMiB: hc.maxMemoryMiB } : {}),
-        ...(this.options.devices && config.hypervisor !== 'mock' ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
+        ...(this.options.devices && config.hypervisor !== 'mock' && !restore ? { coldPlugDevices: this.options.devices.coldPlugFor(id) } : {}),
+        // A restore: every device where it was at the checkpoint, RAM named as it was, waiting for the state stream.
+        ...(restore ? restore.vmConfig(hc) : {}),
         ...(hc.viommu || (this.options.devices && config.hypervisor !== 'mock' && this.options.devices.needsViommu(id)) ? { viommu: true } : {}),
     };
     // virtio-fs: virtiofsd serves the shared dir before QEMU connects to it.
@@ -735,7 +781,9 @@ export class SandboxService {
     this.dropAgent(id);
     const bootStarted = Date.now();
     const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;
-    const got = await (factory
+    const got = await (restore
+      ? restore.start(driver, vmConfig, this.vmPaths(id), (message) => this.progress(id, onProgress, 'hypervisor', message))
+      : factory
       ? factory.getVM({
         config: vmConfig,
         paths: this.vmPaths(id),
@@ -764,14 +812,16 @@ export class SandboxService {
         const claim = readChannelClaim(vm.paths.runDir);
         if (claim) agentChannel = { pid: claim.pid, pidStartTime: claim.startTime, socket };
         this.progress(id, onProgress, 'boot', 'waiting for the guest agent (the guest kernel is booting)');
-        guest = await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'));
-        if (netRec && netRec.nics.length) {
+        guest = restore
+          ? await this.withAgent(id, vm, (client) => restoredGuest(client, restore, { id, name: config.name, dns: netRec?.dns ?? [], shareOnDemand: hc.rootfsTransport === 'block' }), this.agentTimeoutMs)
+          : await this.prepareGuest(id, config.name, vm, () => this.progress(id, onProgress, 'agent', 'guest agent answered'), hc.rootfsTransport === 'block');
+        if (netRec && netRec.nics.length && !restore) {
           const net = this.options.network;
           await this.withAgent(id, vm, (client) => configureGuestNetwork(client, net ? net.guestConfig(netRec) : { interfaces: [], routes: [], dns: [] }), this.agentTimeoutMs);
           this.progress(id, onProgress, 'guest', `guest network configured (${netRec.nics.map((n) => n.ips.join(',')).join('; ')})`);
         }
         this.progress(id, onProgress, 'guest', `guest ${guest.kernelRelease} up: ${guest.cpus} CPU(s), agent ${guest.agentVersion}`);
-        if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0) {
+        if (this.options.devices && driver.devices && (vmConfig.coldPlugDevices ?? []).length > 0 && !restore) {
           await this.options.devices.vmBooted(id, vm, driver.devices, (pciPath, bindVfio) => this.withAgent(id, vm, (a) => a.describePciDevice(pciPath, bindVfio), this.agentTimeoutMs));
           this.progress(id, onProgress, 'guest', `${vmConfig.coldPlugDevices?.length ?? 0} cold-plugged device(s) in place`);
         }
@@ -798,13 +848,14 @@ export class SandboxService {
     };
   }
 
-  private async prepareGuest(id: string, name: string, vm: HypervisorState, onAgentReady: () => void): Promise<GuestDetails> {
+  private async prepareGuest(id: string, name: string, vm: HypervisorState, onAgentReady: () => void, shareOnDemand = false): Promise<GuestDetails> {
     return this.withAgent(id, vm, async (client) => {
       onAgentReady();
       // Independent requests: HTTP/2 carries them side by side, saving round trips on a slow (TCG) guest.
       // No SetGuestDateTime here: a fresh guest reads the host's time from its RTC; it is needed after a pause.
       const dns = this.options.network?.read(id)?.dns ?? [];
-      const [, details] = await Promise.all([client.createSandbox(id, name, dns), client.getGuestDetails()]);
+      // Block rootfs: the 9p share is mounted only when a container needs it, so the VM stays checkpointable.
+      const [, details] = await Promise.all([client.createSandbox(id, name, dns, shareOnDemand ? { shareOnDemand } : {}), client.getGuestDetails()]);
       return pickGuestDetails(details);
     }, this.agentTimeoutMs);
   }
@@ -961,5 +1012,6 @@ function toStatus(config: SandboxConfigRecord, state: SandboxStateRecord): Sandb
     stopReason: state.stopReason,
     guest: state.guest,
     ...(state.vmOrigin ? { vmOrigin: state.vmOrigin } : {}),
+    ...(state.checkpoint ? { checkpoint: state.checkpoint } : {}),
   };
 }

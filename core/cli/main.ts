@@ -7,6 +7,7 @@ import { formatHostReport, formatStatus, formatTable } from './format.js';
 import { registerContainerCommands } from './container-commands.js';
 import { registerFactoryCommands } from './factory-commands.js';
 import { registerSandboxResize } from './sandbox-resize-command.js';
+import { registerCheckpointCommands } from './checkpoint-commands.js';
 import { addNetworkOptions, formatNetworkStatus, networkRequestFrom, registerNetworkCommands } from './network-commands.js';
 import { registerImageCommands } from './image-commands.js';
 import { registerDeviceCommands } from './device-commands.js';
@@ -186,6 +187,7 @@ function buildProgram(): Command {
   registerRootfsCommands(program, { rt, print, printJson });
   registerDeviceCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerSandboxResize(sandbox, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
+  registerCheckpointCommands(sandbox, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
   registerFactoryCommands(program, { rt, print, printJson, progress: progressPrinter, setExitCode: (code) => { actionExitCode = code; } });
 
   program

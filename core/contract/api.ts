@@ -61,6 +61,12 @@ export const Methods = {
   'sandbox.pause': { params: Id, result: SandboxStatus },
   'sandbox.resume': { params: Id, result: SandboxStatus },
   'sandbox.delete': { params: Id.extend({ force: z.boolean().optional() }), result: z.object({ id: SandboxId, deleted: z.literal(true) }) },
+  /** Save the VM to STORE/checkpoints/… (stopped afterwards unless leaveRunning); progress comes as the sandbox's progress events. */
+  'sandbox.checkpoint': { params: Id.extend({ leaveRunning: z.boolean().optional() }), result: z.object({ id: SandboxId, dir: z.string(), checkpointId: z.string(), stateBytes: z.number(), pausedMs: z.number(), leftRunning: z.boolean() }) },
+  /** Bring a checkpoint back (the same sandbox, or a fork when its ID is taken). */
+  'sandbox.restore': { params: z.object({ dir: z.string().min(1).max(4096), name: z.string().min(1).max(64).optional() }), result: SandboxStatus },
+  /** Checkpoint with the sandbox left running, then restore that checkpoint as a new sandbox. */
+  'sandbox.fork': { params: Id.extend({ name: z.string().min(1).max(64).optional() }), result: SandboxStatus },
   'sandbox.consoleLog': { params: Id.extend({ maxBytes: z.number().int().positive().max(1 << 20).optional() }), result: z.object({ text: z.string() }) },
   'container.list': { params: z.object({ sandboxId: SandboxId }), result: z.array(ContainerStatus) },
   'container.run': { params: z.object({ sandboxId: SandboxId, request: CreateContainerRequest }), result: ContainerStatus },

@@ -110,6 +110,8 @@ export const SandboxStatus = z.object({
   guest: GuestDetails.nullable(),
   /** Where the VM came from; absent for sandboxes created before the factory. */
   vmOrigin: VmOrigin.optional(),
+  /** The last checkpoint taken of it (vessel sandbox checkpoint). */
+  checkpoint: z.object({ id: z.string(), dir: z.string(), at: z.string() }).optional(),
   /** Its networking (absent on records from before networking, and for the mock hypervisor). */
   network: SandboxNetworkStatus.nullable().optional(),
 });

@@ -18,6 +18,7 @@ const spec: TemplateSpec = {
 const mockSnapshot: SnapshotDriver = {
   saveState: () => Promise.reject(new Error('MOCK: not used')),
   loadState: () => Promise.reject(new Error('MOCK: not used')),
+  checkpointDevices: () => Promise.reject(new Error('MOCK: not used')),
   version: () => Promise.resolve('7.2.22'),
 };
 

@@ -26,7 +26,7 @@ afterEach(() => {
 
 /** A MOCK snapshot driver whose loadState is the test's. */
 function mockSnapshot(loadState: SnapshotDriver['loadState']): SnapshotDriver {
-  return { saveState: () => Promise.reject(new Error('MOCK: not used')), loadState, version: () => Promise.resolve('MOCK 1.0') };
+  return { saveState: () => Promise.reject(new Error('MOCK: not used')), loadState, checkpointDevices: () => Promise.reject(new Error('MOCK: not used')), version: () => Promise.resolve('MOCK 1.0') };
 }
 
 const hvPath = process.execPath; // any real file: it is hashed as "the QEMU binary"

@@ -22,6 +22,7 @@ import { factoryHint, factoryStatus, setTemplates } from '../factory/status.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
+import { checkpointCallHandlers } from './checkpoint-handlers.js';
 import { deviceCallHandlers } from './device-handlers.js';
 import { readProcessMemory } from '../util/pss.js';
 
@@ -93,6 +94,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
     ...networkCallHandlers(rt),
     ...imageCallHandlers(rt),
     ...deviceCallHandlers(rt),
+    ...checkpointCallHandlers(rt),
   };
 }
 

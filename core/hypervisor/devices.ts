@@ -21,10 +21,14 @@ export interface BlockSource {
   readOnly: boolean;
 }
 
-/** A device given to the VM at boot (on the root port pool). */
+/**
+ * A device given to the VM at boot (on the root port pool). `bus` pins it to
+ * a root port (a restored checkpoint must have every device where it was);
+ * without it devices take rp0, rp1, … in order.
+ */
 export type ColdPlugDevice =
-  | { id: string; kind: 'pci'; model: PciModel }
-  | { id: string; kind: 'block'; source: BlockSource };
+  | { id: string; kind: 'pci'; model: PciModel; bus?: string }
+  | { id: string; kind: 'block'; source: BlockSource; bus?: string };
 
 export interface PlugResult {
   /** The root port it sits on (e.g. "rp2"). */

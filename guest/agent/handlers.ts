@@ -31,7 +31,7 @@ const intIn = (min: number, max: number, what: string) =>
   z.number().check(z.refine((n) => Number.isInteger(n) && n >= min && n <= max, `${what} must be an integer in ${min}..${max}`));
 
 export const CheckRequestSchema = z.object({ service: z.string().check(z.maxLength(256, 'service name too long')) });
-export const CreateSandboxRequestSchema = z.object({ sandboxId: SandboxIdField, hostname: Hostname, dns: z.optional(DnsLinesSchema) });
+export const CreateSandboxRequestSchema = z.object({ sandboxId: SandboxIdField, hostname: Hostname, dns: z.optional(DnsLinesSchema), shareOnDemand: z.optional(z.boolean()), previousSandboxId: z.optional(z.string().check(z.maxLength(64))) });
 export const DestroySandboxRequestSchema = z.object({ sandboxId: SandboxIdField });
 export const SetGuestDateTimeRequestSchema = z.object({
   sec: intIn(0, 253_402_300_799, 'sec'), // up to 9999-12-31
@@ -106,15 +106,16 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
 
   const agent: AgentServiceHandlers = {
     CreateSandbox: unary('CreateSandbox', async (req) => {
-      const { sandboxId, hostname, dns } = parse(CreateSandboxRequestSchema, req, 'CreateSandbox');
-      // Idempotent for the same sandbox: a restored host may repeat it.
-      if (state.sandboxId !== null && state.sandboxId !== sandboxId) {
+      const { sandboxId, hostname, dns, shareOnDemand, previousSandboxId } = parse(CreateSandboxRequestSchema, req, 'CreateSandbox');
+      // Idempotent for the same sandbox: a restored host may repeat it. A fork of a checkpoint names the ID it replaces.
+      const forkOf = previousSandboxId !== undefined && previousSandboxId !== '' && previousSandboxId === state.sandboxId;
+      if (state.sandboxId !== null && state.sandboxId !== sandboxId && !forkOf) {
         throw new RpcError(grpc.status.ALREADY_EXISTS, `this guest already runs sandbox ${state.sandboxId}`);
       }
       await system.setHostname(hostname);
       net?.writeSandboxFiles(hostname, dns ?? []);
       await net?.loopbackUp().catch((err: unknown) => log('warn', 'loopback not up', { err: String(err) }));
-      await engine?.prepareSandbox();
+      await engine?.prepareSandbox({ shareOnDemand: shareOnDemand === true });
       state.sandboxId = sandboxId;
       log('info', 'sandbox created', { id: sandboxId });
       return {};

@@ -104,6 +104,9 @@ export function validateVmRequest(config: HypervisorConfig, paths: VmPaths, opti
  * The one place guest RAM's backend is rendered: `-object memory-backend-*`
  * plus the machine's `memory-backend=` property, or nothing for anonymous RAM.
  */
+/** The id of guest RAM's memory backend object when there is one (its RAM block is named after it). */
+export const MEMORY_BACKEND_ID = 'vessel-ram';
+
 export function memoryBackendArgs(config: Pick<HypervisorConfig, 'memoryBackend' | 'memoryMiB'> & Partial<Pick<HypervisorConfig, 'sharedDirTransport'>>): { object: string[]; machineProperty: string } {
   // virtio-fs (vhost-user) needs guest RAM the daemon can map: the same one backend, shared.
   const vhostUser = config.sharedDirTransport?.kind === 'virtio-fs';

@@ -70,8 +70,19 @@ export function coldPlugArgs(rootPorts: number, devices: readonly ColdPlugDevice
     throw new VesselError('E_INVALID_ARGUMENT', `${devices.length} devices to cold plug but only ${rootPorts} PCIe root ports: start the sandbox with more (--pcie-root-ports)`);
   }
   const args = rootPortArgs(rootPorts);
-  devices.forEach((d, i) => {
-    const bus = rootPortId(i);
+  const pinned = new Set(devices.flatMap((d) => (d.bus ? [d.bus] : [])));
+  for (const bus of pinned) {
+    if (!/^rp\d+$/.test(bus) || Number(bus.slice(2)) >= rootPorts) throw new VesselError('E_INVALID_ARGUMENT', `device bus "${bus}" is not one of the ${rootPorts} root ports (rp0…rp${rootPorts - 1})`);
+  }
+  if (pinned.size !== devices.filter((d) => d.bus).length) throw new VesselError('E_INVALID_ARGUMENT', 'two devices pinned to one root port');
+  let next = 0;
+  devices.forEach((d) => {
+    let bus = d.bus;
+    if (!bus) {
+      while (pinned.has(rootPortId(next))) next += 1;
+      bus = rootPortId(next);
+      next += 1;
+    }
     if (d.kind === 'pci') {
       args.push('-device', propsArg(pciDeviceProps(d.id, d.model, bus)));
     } else {

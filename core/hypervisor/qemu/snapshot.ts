@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { VesselError, toVesselError } from '../../contract/index.js';
 import { readTail } from '../../util/file.js';
 import type { HypervisorState } from '../hypervisor.js';
-import type { SaveStateOptions, SnapshotDriver } from '../snapshot.js';
+import type { CheckpointDevices, SaveStateOptions, SnapshotDriver } from '../snapshot.js';
+import { checkpointDevices, explainMigrationRefusal } from './checkpoint-devices.js';
 import { MAX_UNIX_SOCKET_PATH } from './cmdline.js';
 import { QmpEmpty, type QmpClient } from './qmp.js';
 import type { QemuHypervisor } from './qemu.js';
@@ -121,7 +122,14 @@ export class QemuSnapshotDriver implements SnapshotDriver {
     try {
       await this.qemu.withQmp(vm, async (qmp) => {
         await setIgnoreShared(qmp, options.ignoreShared);
-        await qmp.execute('migrate', { uri: `unix:${sock}` }, QmpEmpty);
+        try {
+          await qmp.execute('migrate', { uri: `unix:${sock}` }, QmpEmpty);
+        } catch (err) {
+          const desc = err instanceof VesselError && typeof err.details?.['qmpDesc'] === 'string' ? err.details['qmpDesc'] : '';
+          const why = explainMigrationRefusal(desc);
+          if (why) throw new VesselError('E_UNSUPPORTED', `cannot save this VM: ${why}`, { qemu: desc });
+          throw err;
+        }
         await waitForMigration(qmp, vm, deadline, 'saving', options.onProgress);
       });
       let timer: NodeJS.Timeout | undefined;
@@ -175,6 +183,10 @@ export class QemuSnapshotDriver implements SnapshotDriver {
     } finally {
       rmSync(sock, { force: true });
     }
+  }
+
+  checkpointDevices(vm: HypervisorState): Promise<CheckpointDevices> {
+    return this.qemu.withQmp(vm, (qmp) => checkpointDevices(qmp));
   }
 
   async version(hypervisorPath: string): Promise<string> {

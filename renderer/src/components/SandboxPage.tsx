@@ -8,6 +8,7 @@ import { historyOf, useStatsVersion, watchStats } from '../stats.js';
 import { closeConsole, copySelection, mountConsole, openConsole, paste, reconnect, setActive, titleFor, useConsoles } from '../consoles.js';
 import { Chart } from './Chart.js';
 import { NetworkPanel } from '../features/networks/NetworkPanel.js';
+import { CheckpointButtons } from '../features/checkpoint/CheckpointButtons.js';
 import { StateBadge } from './StateBadge.js';
 import { DevicesPanel } from '../features/devices/DevicesPanel.js';
 
@@ -217,6 +218,7 @@ export function SandboxPage({ id, tab }: { id: string; tab: 'overview' | 'consol
         {s.state === 'running' ? <button onClick={() => lifecycle('Pausing', () => api.call('sandbox.pause', { id }))}>Pause</button> : null}
         {s.state === 'paused' ? <button onClick={() => lifecycle('Resuming', () => api.call('sandbox.resume', { id }))}>Resume</button> : null}
         {s.state === 'running' || s.state === 'paused' ? <button onClick={() => lifecycle('Stopping', () => api.call('sandbox.stop', { id }))}>Stop</button> : null}
+        {status ? <CheckpointButtons sandbox={status} reload={reload} /> : null}
         <button className="danger" onClick={() => void act(`Deleting ${s.name}`, () => api.call('sandbox.delete', { id, force: true })).then((ok) => ok && navigate({ page: 'sandboxes' }))}>Delete</button>
       </header>
       {error ? <p className="error" role="alert">{error}</p> : null}

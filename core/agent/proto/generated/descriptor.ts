@@ -265,11 +265,19 @@ export const agentProtoDescriptor = {
                       "rule": "repeated",
                       "type": "string",
                       "id": 3
+                    },
+                    "shareOnDemand": {
+                      "type": "bool",
+                      "id": 4
+                    },
+                    "previousSandboxId": {
+                      "type": "string",
+                      "id": 5
                     }
                   },
                   "reserved": [
                     [
-                      4,
+                      6,
                       15
                     ]
                   ]

@@ -5,10 +5,14 @@ export interface CreateSandboxRequest {
   'sandboxId'?: (string);
   'hostname'?: (string);
   'dns'?: (string)[];
+  'shareOnDemand'?: (boolean);
+  'previousSandboxId'?: (string);
 }
 
 export interface CreateSandboxRequest__Output {
   'sandboxId': (string);
   'hostname': (string);
   'dns': (string)[];
+  'shareOnDemand': (boolean);
+  'previousSandboxId': (string);
 }
