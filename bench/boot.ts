@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { createRuntime, type Runtime } from '../core/api/index.js';
 import { readGuestManifest } from '../core/agent/index.js';
+import { TCG_CPU_MODEL } from '../core/hypervisor/qemu/cmdline.js';
 import { buildGuestImage } from '../guest/build/image.js';
 import { formatPhases, readConsolePhases, type BootPhases } from './boot-phases.js';
 
@@ -49,7 +50,7 @@ function rawBoot(qemu: string, kernel: string, initrd: string, params: string[])
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const child = spawn(qemu, [
-      '-machine', 'q35,accel=tcg', '-cpu', 'max', '-smp', '1', '-m', String(MEMORY_MIB),
+      '-machine', 'q35,accel=tcg', '-cpu', TCG_CPU_MODEL, '-smp', '1', '-m', String(MEMORY_MIB),
       '-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none', '-no-reboot',
       '-kernel', kernel, '-initrd', initrd, '-append', params.join(' '),
       '-serial', 'stdio',

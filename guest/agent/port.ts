@@ -7,13 +7,18 @@
 // (drivers/char/virtio_console.c, port_fops_release → discard_port_data): a
 // host that connected in the moment between the previous host leaving and a
 // close/reopen lost its HTTP/2 preface and waited forever. Instead, a read
-// that returns 0 (no host connected, nothing buffered) is just polled again.
+// that returns 0 (no host connected, nothing buffered) waits for the host in
+// vessel-portwait (guest/portwait/, an edge-triggered epoll on the port: no
+// CPU while nobody is connected) and reads again; without the helper it is
+// polled every IDLE_POLL_MS.
+import { spawn } from 'node:child_process';
 import { existsSync, openSync, read, readFileSync, readdirSync, write } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const AGENT_PORT_NAME = 'vessel.agent';
-/** How often the port is polled while no host is connected (reads return 0 at once then). */
+/** How often the port is polled while no host is connected and the wait helper is missing (reads return 0 at once then). */
 const IDLE_POLL_MS = 20;
+export const PORTWAIT_HELPER = '/opt/vessel/bin/vessel-portwait';
 /** A port write takes at most this much (the driver's limit per write(2)). */
 const MAX_PORT_WRITE = 32 * 1024;
 
@@ -52,11 +57,36 @@ export async function waitForPortDevice(name: string, onWaiting: () => void): Pr
 export interface PortIo {
   read(fd: number, buf: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   write(fd: number, data: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
+  /** No host is connected: call back once one may be (absent: poll every IDLE_POLL_MS). */
+  waitHost?(fd: number, cb: () => void): void;
+}
+
+/**
+ * Waits in vessel-portwait (the port is its stdin) until a host connects;
+ * falls back to one poll interval when the helper is missing or fails.
+ */
+export function waitHostWithHelper(fd: number, cb: () => void, helper = PORTWAIT_HELPER): void {
+  if (!existsSync(helper)) {
+    setTimeout(cb, IDLE_POLL_MS);
+    return;
+  }
+  let called = false;
+  const once = (ok: boolean): void => {
+    if (called) return;
+    called = true;
+    if (ok) cb();
+    else setTimeout(cb, IDLE_POLL_MS);
+  };
+  const child = spawn(helper, [], { stdio: [fd, 'ignore', 'inherit'] });
+  child.once('error', () => once(false));
+  child.once('exit', (code) => once(code === 0));
 }
 
 const fsIo: PortIo = {
   read: (fd, buf, cb) => { read(fd, buf, 0, buf.length, null, cb); },
   write: (fd, data, cb) => { write(fd, data, cb); },
+  // VESSEL_PORTWAIT=0 (a kernel parameter, which init passes on): poll instead (bench:idle-port compares).
+  ...(process.env.VESSEL_PORTWAIT === '0' ? {} : { waitHost: (fd: number, cb: () => void) => waitHostWithHelper(fd, cb) }),
 };
 
 export interface PortHandlers {
@@ -110,7 +140,8 @@ export class AgentPort {
           this.newEpoch();
           this.handlers.hostGone();
         }
-        setTimeout(() => this.readNext(), IDLE_POLL_MS);
+        if (this.io.waitHost) this.io.waitHost(this.fd, () => this.readNext());
+        else setTimeout(() => this.readNext(), IDLE_POLL_MS);
         return;
       }
       this.sawData = true;

@@ -12,6 +12,7 @@ import { type CpioEntry, writeCpio } from './cpio.js';
 import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
 import { buildReseedHelper, RESEED_HELPER_GUEST_PATH, reseedHelperSource } from './reseed.js';
 import { buildSpawnerHelper, SPAWNER_HELPER_GUEST_PATH, spawnerHelperSource } from './spawner.js';
+import { buildPortwaitHelper, PORTWAIT_HELPER_GUEST_PATH, portwaitHelperSource } from './portwait.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
@@ -186,6 +187,8 @@ interface Inputs {
   reseedHelperSource: string;
   /** Source of the exec spawner, hashed as source. */
   spawnerHelperSource: string;
+  /** Source of the port wait helper, hashed as source. */
+  portwaitHelperSource: string;
   kernelParams: string[];
   initScript: string;
   compression: Compression;
@@ -221,7 +224,7 @@ export function findNodePty(repoRoot: string): NodePtyFiles {
   return { files, addon };
 }
 
-function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'spawnerHelperSource' | 'root'> {
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'spawnerHelperSource' | 'portwaitHelperSource' | 'root'> {
   const kernel = pickKernel();
   progress(`kernel ${kernel.release} (${kernel.path})`);
   const modulesDir = path.join('/lib/modules', kernel.release);
@@ -301,6 +304,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'console-helper', text: inputs.consoleHelperSource },
     { kind: 'text', label: 'reseed-helper', text: inputs.reseedHelperSource },
     { kind: 'text', label: 'spawner-helper', text: inputs.spawnerHelperSource },
+    { kind: 'text', label: 'portwait-helper', text: inputs.portwaitHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
@@ -346,7 +350,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null, portwaitHelper: Buffer | null = null): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -399,6 +403,10 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   if (spawnerHelper) {
     dir(path.dirname(SPAWNER_HELPER_GUEST_PATH).slice(1));
     entries.push({ type: 'data', path: SPAWNER_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: spawnerHelper });
+  }
+  if (portwaitHelper) {
+    dir(path.dirname(PORTWAIT_HELPER_GUEST_PATH).slice(1));
+    entries.push({ type: 'data', path: PORTWAIT_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: portwaitHelper });
   }
   for (const f of inputs.nodePty.files) {
     const p = `${AGENT_DIR.slice(1)}/node_modules/node-pty/${f.rel}`;
@@ -469,7 +477,7 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     nodeFlags: opts.nodeFlags ?? [],
   });
-  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8') };
+  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8'), portwaitHelperSource: readFileSync(portwaitHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 
@@ -490,7 +498,8 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
     const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);
     const spawnerHelper = buildSpawnerHelper(opts.repoRoot, path.join(tmpDir, 'vessel-spawner'), progress);
-    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper);
+    const portwaitHelper = buildPortwaitHelper(opts.repoRoot, path.join(tmpDir, 'vessel-portwait'), progress);
+    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper, portwaitHelper);
     let rootImage: { file: string; format: 'erofs'; sizeBytes: number } | undefined;
     if (inputs.root === 'image') {
       progress(`writing the shared root image (EROFS, ${ROOT_IMAGE_FILE}) and the stage-1 initramfs`);

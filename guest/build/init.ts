@@ -29,7 +29,8 @@ mkdir -p /dev/pts /dev/shm /sys/fs/cgroup
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t tmpfs -o mode=755 tmpfs /run
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# favordynmods (Linux >= 6.0): moving a process into a cgroup (crun run / crun exec) then waits for no RCU grace period.
+mount -t cgroup2 -o favordynmods cgroup2 /sys/fs/cgroup 2>/dev/null || mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # crun on a read-only mount runs without first copying itself to a memfd (see guest/agent/engine.ts);
 # on the read-only root image /usr/bin/crun already is; there the writable places get a tmpfs.
 if [ -n "$VESSEL_ROOT_RO" ]; then

@@ -32,12 +32,17 @@ export interface Frame {
 }
 
 export function encodeFrame(type: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  if (payload.length > MAX_FRAME_PAYLOAD) throw new RangeError(`frame payload of ${payload.length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
+  return Buffer.concat([encodeHeader(type, stream, payload.length), payload]);
+}
+
+/** A frame's header alone: its payload of `length` bytes follows on the channel. */
+export function encodeHeader(type: number, stream: number, length: number): Buffer {
+  if (length > MAX_FRAME_PAYLOAD) throw new RangeError(`frame payload of ${length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
   const header = Buffer.alloc(FRAME_HEADER_BYTES);
   header.writeUInt8(type, 0);
   header.writeUInt32BE(stream >>> 0, 1);
-  header.writeUInt32BE(payload.length, 5);
-  return Buffer.concat([header, payload]);
+  header.writeUInt32BE(length, 5);
+  return header;
 }
 
 export function creditPayload(n: number): Buffer {

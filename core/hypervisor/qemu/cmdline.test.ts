@@ -77,7 +77,7 @@ function expectInvalid(fn: () => unknown, code: 'E_INVALID_ARGUMENT' | 'E_INVALI
 
 describe('buildQemuArgs', () => {
   it('q35 under TCG: max CPU model, PCI virtio, sockets for QMP/console/agent, daemonized', () => {
-    expect(buildQemuArgs(config(), paths)).toEqual([...head('q35,accel=tcg', 'max'), ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
+    expect(buildQemuArgs(config(), paths)).toEqual([...head('q35,accel=tcg', 'max,-erms,-fsrm'), ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
   });
 
   it('q35 under KVM uses the host CPU model', () => {
@@ -85,13 +85,13 @@ describe('buildQemuArgs', () => {
   });
 
   it('pc under TCG and KVM', () => {
-    expect(buildQemuArgs(config({ machineType: 'pc' }), paths)).toEqual([...head('pc,accel=tcg', 'max'), ...tail, ...agentAndRest('pci')]);
+    expect(buildQemuArgs(config({ machineType: 'pc' }), paths)).toEqual([...head('pc,accel=tcg', 'max,-erms,-fsrm'), ...tail, ...agentAndRest('pci')]);
     expect(buildQemuArgs(config({ machineType: 'pc', accel: 'kvm' }), paths)).toEqual([...head('pc,accel=kvm', 'host'), ...tail, ...agentAndRest('pci')]);
   });
 
   it('microvm: no option ROMs, ISA serial, RTC, virtio-mmio devices', () => {
     expect(buildQemuArgs(config({ machineType: 'microvm' }), paths)).toEqual([
-      ...head('microvm,accel=tcg,x-option-roms=off,isa-serial=on,rtc=on', 'max'), ...tail, ...agentAndRest('device'),
+      ...head('microvm,accel=tcg,x-option-roms=off,isa-serial=on,rtc=on', 'max,-erms,-fsrm'), ...tail, ...agentAndRest('device'),
     ]);
     expect(buildQemuArgs(config({ machineType: 'microvm', accel: 'kvm' }), paths)).toEqual([
       ...head('microvm,accel=kvm,x-option-roms=off,isa-serial=on,rtc=on', 'host'), ...tail, ...agentAndRest('device'),
@@ -131,7 +131,7 @@ describe('buildQemuArgs', () => {
   it('a shared directory becomes a virtio-9p device tagged vessel-shared (PCI, or MMIO on microvm)', () => {
     const fsdev = ['-fsdev', 'local,id=vshared,path=/var/lib/vessel/sb1/shared,security_model=none,multidevs=remap'];
     const q35 = buildQemuArgs(config({ sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
-    expect(q35).toEqual([...head('q35,accel=tcg', 'max'), ...fsdev, '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared', ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
+    expect(q35).toEqual([...head('q35,accel=tcg', 'max,-erms,-fsrm'), ...fsdev, '-device', 'virtio-9p-pci,fsdev=vshared,mount_tag=vessel-shared', ...q35RootPorts, ...tail, ...agentAndRest('pci')]);
     const micro = buildQemuArgs(config({ machineType: 'microvm', sharedDir: '/var/lib/vessel/sb1/shared' }), paths);
     expect(micro.join(' ')).toContain(`${fsdev.join(' ')} -device virtio-9p-device,fsdev=vshared,mount_tag=vessel-shared`);
     expect(buildQemuArgs(config(), paths)).not.toContain('-fsdev');
