@@ -1,12 +1,13 @@
 /**
  * Network benchmark (`npm run bench:net`): TCP throughput host → container
- * and container → container through the tcfilter model (bridge network) and
- * through user-mode networking, and the time to hot plug (and unplug) a NIC,
+ * and container → container through the tcfilter model (bridge network), the
+ * macvtap model and user-mode networking, and the time to hot plug (and unplug) a NIC,
  * measured side by side in one run on the same machine. Traffic goes only to
  * loopback and to the namespaces this benchmark makes. Not a test: it prints
  * figures and asserts nothing. Needs root (namespaces) and a built guest.
  *
- * The macvtap model runs on its own network (network create --model macvtap).
+ * The macvtap model runs on its own network (network create --model macvtap);
+ * user mode twice: QEMU's slirp and passt (--network user:slirp|user:passt).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -85,51 +86,94 @@ function mbps(ms: number): string {
   return ms > 0 ? `${((MIB * 8 * 1024 * 1024) / (ms / 1000) / 1e6).toFixed(1)} Mbit/s` : '?';
 }
 
+/** Time for `dd COUNT×64 KiB | nc IP PORT` from inside `from` to toIp:toPort, which reaches a fresh one-shot sink in `to` listening on sinkPort. */
+function c2cOnce(from: string, to: string, toIp: string, toPort: number, sinkPort: number, blocks: number): number {
+  vessel('exec', to, 'sink', '--', 'sh', '-c', `(nc -l -p ${sinkPort} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
+  const start = performance.now();
+  vessel('exec', from, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc ${toIp} ${toPort}`);
+  return performance.now() - start;
+}
+
+/**
+ * Container → container: the time of an exec that sends MIB MiB, minus the
+ * time of the same exec sending nothing (the exec round trip and the connect),
+ * both alternated per round. to:port is where the sender reaches the sink
+ * (its IP on the network, or 10.0.2.2:HOSTPORT for user mode, which reaches
+ * the host's loopback and from there the sink's forwarded port).
+ */
+function containerToContainer(from: string, to: string, toIp: string, toPort: number, sinkPort: number): { data: number; empty: number } {
+  const empty = c2cOnce(from, to, toIp, toPort, sinkPort, 0);
+  const data = c2cOnce(from, to, toIp, toPort, sinkPort, MIB * 16);
+  return { data, empty };
+}
+
+interface Created { id: string; network: { nics: { ips: string[] }[]; datapath: string } }
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench:net needs root (network namespaces, bridges)');
   const tag = randomBytes(2).toString('hex');
   const net = `bench${tag}`;
   const rows: [string, string][] = [];
   const created: string[] = [];
+  const load = [spawnSync('uptime', { encoding: 'utf8' }).stdout.trim()];
+  const run = (name: string, network: string, port?: number): Created => {
+    const s = JSON.parse(vessel('sandbox', 'run', '--name', `${name}${tag}`, '--network', network, ...(port ? ['-p', `${port}:5001`] : []), '--json')) as Created;
+    created.push(s.id);
+    vessel('container', 'run', s.id, '--name', 'sink', '--', 'sleep', '3600');
+    return s;
+  };
+  const ipOf = (s: Created): string => s.network.nics[0]?.ips[0]?.split('/')[0] ?? '';
   try {
     vessel('network', 'create', net);
     vessel('network', 'create', `${net}m`, '--model', 'macvtap');
-    const pM = await freePort();
     const pA = await freePort();
+    const a = run('ba', net, pA); // tcfilter, receiver
+    const b = run('bb', net); // tcfilter, sender (also the sender for user mode through the host)
+    const pM = await freePort();
+    const m = run('bm', `${net}m`, pM); // macvtap, receiver
+    const m2 = run('bn', `${net}m`); // macvtap, sender
     const pU = await freePort();
-    const a = (JSON.parse(vessel('sandbox', 'run', '--name', `ba${tag}`, '--network', net, '-p', `${pA}:5001`, '--json')) as { id: string; network: { nics: { ips: string[] }[] } });
-    created.push(a.id);
-    const b = (JSON.parse(vessel('sandbox', 'run', '--name', `bb${tag}`, '--network', net, '--json')) as { id: string });
-    created.push(b.id);
-    const mv = (JSON.parse(vessel('sandbox', 'run', '--name', `bm${tag}`, '--network', `${net}m`, '-p', `${pM}:5001`, '--json')) as { id: string });
-    created.push(mv.id);
-    const u = (JSON.parse(vessel('sandbox', 'run', '--name', `bu${tag}`, '--network', 'user', '-p', `${pU}:5001`, '--json')) as { id: string });
-    created.push(u.id);
-    for (const id of created) vessel('container', 'run', id, '--name', 'sink', '--', 'sleep', '3600');
-
-    const tc: number[] = [];
-    const us: number[] = [];
-    const mt: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternating, so load changes hit all three the same way.
-      tc.push(await hostToContainer(a.id, pA, 5001));
-      mt.push(await hostToContainer(mv.id, pM, 5001));
-      us.push(await hostToContainer(u.id, pU, 5001));
+    const u = run('bu', 'user:slirp', pU);
+    const pP = await freePort();
+    let p: Created | null = null;
+    try {
+      p = run('bp', 'user:passt', pP);
+    } catch (err) {
+      rows.push(['passt', `not measured: ${err instanceof Error ? err.message : String(err)}`]);
     }
-    rows.push([`host → container, tcfilter (bridge, plain tap), ${MIB} MiB`, `${mbps(median(tc))} (median of ${ROUNDS})`]);
-    rows.push([`host → container, user-mode (QEMU slirp hostfwd), ${MIB} MiB`, `${mbps(median(us))} (median of ${ROUNDS})`]);
-    rows.push([`host → container, macvtap model (bridge network), ${MIB} MiB`, `${mbps(median(mt))} (median of ${ROUNDS})`]);
+    load.push(spawnSync('uptime', { encoding: 'utf8' }).stdout.trim());
 
-    // Container → container over the bridge: B sends to a sink in A, timed inside the guest by the exec.
-    const aIp = a.network.nics[0]?.ips[0]?.split('/')[0] ?? '';
-    const c2c: number[] = [];
+    const h: Record<string, number[]> = { tc: [], mt: [], us: [], pa: [] };
     for (let i = 0; i < ROUNDS; i++) {
-      vessel('exec', a.id, 'sink', '--', 'sh', '-c', '(nc -l -p 5002 > /dev/null 2>&1 < /dev/null &) ; sleep 1');
-      const start = performance.now();
-      vessel('exec', b.id, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${MIB * 16} 2>/dev/null | nc ${aIp} 5002`);
-      c2c.push(performance.now() - start);
+      // Alternating, so load changes hit all of them the same way.
+      h.tc?.push(await hostToContainer(a.id, pA, 5001));
+      h.mt?.push(await hostToContainer(m.id, pM, 5001));
+      h.us?.push(await hostToContainer(u.id, pU, 5001));
+      if (p) h.pa?.push(await hostToContainer(p.id, pP, 5001));
     }
-    rows.push([`container → container, tcfilter, ${MIB} MiB (incl. one exec round trip)`, `${mbps(median(c2c))} (median of ${ROUNDS})`]);
+    const of = (xs: number[] | undefined): string => `${mbps(median(xs ?? []))} (median of ${xs?.length ?? 0})`;
+    rows.push([`host → container, tcfilter model (bridge network, plain tap), ${MIB} MiB`, of(h.tc)]);
+    rows.push([`host → container, macvtap model (bridge network), ${MIB} MiB`, of(h.mt)]);
+    rows.push([`host → container, user mode: QEMU slirp (hostfwd), ${MIB} MiB`, of(h.us)]);
+    if (p) rows.push([`host → container, user mode: passt (-t), ${MIB} MiB`, of(h.pa)]);
+
+    const c: Record<string, number[]> = { tc: [], mt: [], us: [], pa: [], tcE: [], mtE: [], usE: [], paE: [] };
+    const push = (k: string, r: { data: number; empty: number }): void => {
+      c[k]?.push(Math.max(1, r.data - r.empty));
+      c[`${k}E`]?.push(r.empty);
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+      push('tc', containerToContainer(b.id, a.id, ipOf(a), 5002, 5002));
+      push('mt', containerToContainer(m2.id, m.id, ipOf(m), 5002, 5002));
+      // User mode has no path between two guests but the host: 10.0.2.2 is the host's loopback, where the receiver's forward listens.
+      push('us', containerToContainer(u.id, a.id, '10.0.2.2', pA, 5001));
+      if (p) push('pa', containerToContainer(p.id, a.id, '10.0.2.2', pA, 5001));
+    }
+    const ofC = (k: string): string => `${mbps(median(c[k] ?? []))} (median of ${c[k]?.length ?? 0}; exec overhead ${(median(c[`${k}E`] ?? []) / 1000).toFixed(2)} s subtracted)`;
+    rows.push([`container → container, tcfilter ↔ tcfilter (one bridge), ${MIB} MiB`, ofC('tc')]);
+    rows.push([`container → container, macvtap ↔ macvtap (one bridge), ${MIB} MiB`, ofC('mt')]);
+    rows.push([`container → container, slirp guest → host loopback → tcfilter guest (its -p), ${MIB} MiB`, ofC('us')]);
+    if (p) rows.push([`container → container, passt guest → host loopback → tcfilter guest (its -p), ${MIB} MiB`, ofC('pa')]);
 
     const plug: number[] = [];
     const unplug: number[] = [];
@@ -143,20 +187,25 @@ async function main(): Promise<void> {
       vessel('network', 'disconnect', b.id, side);
       unplug.push(performance.now() - t);
     }
+    const t0 = performance.now();
+    vessel('sandbox', 'status', b.id);
+    const cliMs = performance.now() - t0;
     vessel('network', 'delete', side);
     rows.push(['hot plug a NIC (CNI ADD + getfd + netdev_add + device_add + guest config), CLI end to end', `${(median(plug) / 1000).toFixed(2)} s (median of ${ROUNDS})`]);
     rows.push(['hot unplug a NIC (device_del + DEVICE_DELETED + netdev_del + CNI DEL), CLI end to end', `${(median(unplug) / 1000).toFixed(2)} s (median of ${ROUNDS})`]);
+    rows.push(['  of which a vessel CLI start (sandbox status, for scale)', `${(cliMs / 1000).toFixed(2)} s`]);
   } finally {
     for (const id of created) spawnSync(process.execPath, [cli, 'sandbox', 'delete', '--force', id], { env });
     spawnSync(process.execPath, [cli, 'network', 'delete', net], { env });
     spawnSync(process.execPath, [cli, 'network', 'delete', `${net}m`], { env });
     rmSync(root, { recursive: true, force: true });
   }
+  load.push(spawnSync('uptime', { encoding: 'utf8' }).stdout.trim());
   const w = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(`bench:net (TCG guests; ${MIB} MiB per transfer)\n`);
+  process.stdout.write(`bench:net (TCG guests, 1 vCPU each; ${MIB} MiB per transfer; busybox nc sinks)\n`);
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(w)}  ${v}\n`);
+  process.stdout.write(`load: start ${load[0] ?? ''}\n      after boots ${load[1] ?? ''}\n      end ${load[2] ?? ''}\n`);
 }
-
 
 main().catch((err: unknown) => {
   process.stderr.write(`bench:net: ${err instanceof Error ? err.message : String(err)}\n`);
