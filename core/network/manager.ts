@@ -134,6 +134,8 @@ export interface CniNetworkManagerOptions {
   privileged?: boolean;
   /** The resolv.conf whose non-loopback lines a guest gets when its network gives no DNS (tests give their own). */
   resolvConfPath?: string;
+  /** The passt binary user mode would use (default VESSEL_PASST or /usr/bin/passt; tests give a missing one to get slirp). */
+  passtPath?: string;
 }
 
 const USER_GUEST_IP = USER_NET.guestIp;
@@ -304,7 +306,7 @@ export class CniNetworkManager implements NetworkManager {
   private async setupUser(base: SandboxNetRecord, ports: PortMapping[], mode: string): Promise<SandboxNetRecord> {
     const asked = mode.slice('user:'.length);
     if (mode !== 'user' && asked !== 'passt' && asked !== 'slirp') throw new VesselError('E_INVALID_ARGUMENT', `unknown user-mode backend "${asked}": use --network user, user:passt or user:slirp`);
-    const found = await userBackend();
+    const found = asked === 'slirp' ? { backend: 'slirp' as const, reason: '' } : await userBackend(this.options.passtPath ? { ...process.env, VESSEL_PASST: this.options.passtPath } : process.env);
     let backend: UserBackend = found.backend;
     let why = found.reason;
     if (mode !== 'user') {
@@ -504,7 +506,9 @@ export class CniNetworkManager implements NetworkManager {
   }
 
   async beforeBoot(rec: SandboxNetRecord, runDir: string): Promise<VmNetworkConfig | undefined> {
-    if (rec.userBackend === 'passt' && rec.nics.some((n) => n.model === 'user' && n.complete)) await startPasst(runDir, rec.ports);
+    if (rec.userBackend === 'passt' && rec.nics.some((n) => n.model === 'user' && n.complete)) {
+      await startPasst(runDir, rec.ports, this.options.passtPath ? { ...process.env, VESSEL_PASST: this.options.passtPath } : process.env);
+    }
     return this.vmNetwork(rec, runDir);
   }
 
