@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const MIB = Number(process.env.BENCH_NET_MIB ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const STALL_MS = 30_000;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(repo, 'dist', 'core', 'cli', 'main.js');
 const root = mkdtempSync(path.join(tmpdir(), 'vsl-bench-'));
@@ -27,7 +28,12 @@ writeFileSync(resolv, 'nameserver 10.255.255.254\n');
 const env = { ...process.env, VESSEL_ROOT: root, VESSEL_RESOLV_CONF: resolv };
 
 function vessel(...args: string[]): string {
-  const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8', timeout: 600_000 });
+  return vesselWithin(600_000, ...args);
+}
+
+function vesselWithin(timeoutMs: number, ...args: string[]): string {
+  const r = spawnSync(process.execPath, [cli, ...args], { env, encoding: 'utf8', timeout: timeoutMs });
+  if (r.error) throw new Error(`vessel ${args.join(' ')}: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`vessel ${args.join(' ')}: ${r.stderr.trim()}`);
   return r.stdout;
 }
@@ -48,12 +54,31 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Send MIB MiB to host:port (a sink in the container: nc -l > /dev/null) and time it until the peer closes. */
-function sendTo(host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Send MIB MiB to host:port (a sink in the container: nc -l > /dev/null) and
+ * time it until the peer closes. Bounded: a transfer that makes no progress
+ * for STALL_MS, or that the peer closes before it got everything, resolves
+ * with how far it got instead of a time.
+ */
+function sendTo(host: string, port: number): Promise<{ ms: number } | { stalled: string }> {
+  return new Promise((resolve) => {
     const chunk = Buffer.alloc(64 * 1024);
-    let left = (MIB * 1024 * 1024) / chunk.length;
+    const total = (MIB * 1024 * 1024) / chunk.length;
+    let left = total;
+    let done = false;
     const start = performance.now();
+    const finish = (r: { ms: number } | { stalled: string }): void => {
+      if (done) return;
+      done = true;
+      clearInterval(watchdog);
+      sock.destroy();
+      resolve(r);
+    };
+    let lastWritten = -1;
+    const watchdog = setInterval(() => {
+      if (sock.bytesWritten === lastWritten) finish({ stalled: `no progress for ${STALL_MS / 1000} s after ${(sock.bytesWritten / 1048576).toFixed(1)} MiB` });
+      lastWritten = sock.bytesWritten;
+    }, STALL_MS);
     const sock = connect({ host, port }, () => {
       const pump = (): void => {
         while (left > 0) {
@@ -64,8 +89,11 @@ function sendTo(host: string, port: number): Promise<number> {
       };
       pump();
     });
-    sock.on('close', () => resolve(performance.now() - start));
-    sock.on('error', reject);
+    sock.on('end', () => {
+      if (left > 0) finish({ stalled: `the receiver closed after ${(sock.bytesWritten / 1048576).toFixed(1)} of ${MIB} MiB` });
+    });
+    sock.on('close', () => finish(left > 0 ? { stalled: `closed after ${(sock.bytesWritten / 1048576).toFixed(1)} of ${MIB} MiB` } : { ms: performance.now() - start }));
+    sock.on('error', (err) => finish({ stalled: err.message }));
     sock.resume();
   });
 }
@@ -75,7 +103,7 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /** Host → container: a sink container behind a forwarded port, one round per port. */
-async function hostToContainer(sandbox: string, port: number, cport: number): Promise<number> {
+async function hostToContainer(sandbox: string, port: number, cport: number): Promise<{ ms: number } | { stalled: string }> {
   // One-shot sink: busybox nc -l exits after the connection closes, so each round starts a fresh one.
   vessel('exec', sandbox, 'sink', '--', 'sh', '-c', `(nc -l -p ${cport} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
   await sleep(500);
@@ -90,7 +118,7 @@ function mbps(ms: number): string {
 function c2cOnce(from: string, to: string, toIp: string, toPort: number, sinkPort: number, blocks: number): number {
   vessel('exec', to, 'sink', '--', 'sh', '-c', `(nc -l -p ${sinkPort} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
   const start = performance.now();
-  vessel('exec', from, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc ${toIp} ${toPort}`);
+  vesselWithin(180_000, 'exec', from, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc ${toIp} ${toPort}`);
   return performance.now() - start;
 }
 
@@ -144,32 +172,50 @@ async function main(): Promise<void> {
     load.push(spawnSync('uptime', { encoding: 'utf8' }).stdout.trim());
 
     const h: Record<string, number[]> = { tc: [], mt: [], us: [], pa: [] };
-    for (let i = 0; i < ROUNDS; i++) {
-      // Alternating, so load changes hit all of them the same way.
-      h.tc?.push(await hostToContainer(a.id, pA, 5001));
-      h.mt?.push(await hostToContainer(m.id, pM, 5001));
-      h.us?.push(await hostToContainer(u.id, pU, 5001));
-      if (p) h.pa?.push(await hostToContainer(p.id, pP, 5001));
-    }
-    const of = (xs: number[] | undefined): string => `${mbps(median(xs ?? []))} (median of ${xs?.length ?? 0})`;
-    rows.push([`host → container, tcfilter model (bridge network, plain tap), ${MIB} MiB`, of(h.tc)]);
-    rows.push([`host → container, macvtap model (bridge network), ${MIB} MiB`, of(h.mt)]);
-    rows.push([`host → container, user mode: QEMU slirp (hostfwd), ${MIB} MiB`, of(h.us)]);
-    if (p) rows.push([`host → container, user mode: passt (-t), ${MIB} MiB`, of(h.pa)]);
-
-    const c: Record<string, number[]> = { tc: [], mt: [], us: [], pa: [], tcE: [], mtE: [], usE: [], paE: [] };
-    const push = (k: string, r: { data: number; empty: number }): void => {
-      c[k]?.push(Math.max(1, r.data - r.empty));
-      c[`${k}E`]?.push(r.empty);
+    const stalls: Record<string, string[]> = { tc: [], mt: [], us: [], pa: [] };
+    const record = (k: string, r: { ms: number } | { stalled: string }): void => {
+      if ('ms' in r) h[k]?.push(r.ms);
+      else stalls[k]?.push(r.stalled);
     };
     for (let i = 0; i < ROUNDS; i++) {
-      push('tc', containerToContainer(b.id, a.id, ipOf(a), 5002, 5002));
-      push('mt', containerToContainer(m2.id, m.id, ipOf(m), 5002, 5002));
-      // User mode has no path between two guests but the host: 10.0.2.2 is the host's loopback, where the receiver's forward listens.
-      push('us', containerToContainer(u.id, a.id, '10.0.2.2', pA, 5001));
-      if (p) push('pa', containerToContainer(p.id, a.id, '10.0.2.2', pA, 5001));
+      // Alternating, so load changes hit all of them the same way.
+      record('tc', await hostToContainer(a.id, pA, 5001));
+      record('mt', await hostToContainer(m.id, pM, 5001));
+      record('us', await hostToContainer(u.id, pU, 5001));
+      if (p) record('pa', await hostToContainer(p.id, pP, 5001));
     }
-    const ofC = (k: string): string => `${mbps(median(c[k] ?? []))} (median of ${c[k]?.length ?? 0}; exec overhead ${(median(c[`${k}E`] ?? []) / 1000).toFixed(2)} s subtracted)`;
+    const of = (k: string): string => {
+      const xs = h[k] ?? [];
+      const st = stalls[k] ?? [];
+      return `${xs.length ? `${mbps(median(xs))} (median of ${xs.length})` : 'no complete transfer'}${st.length ? `; ${st.length} of ${ROUNDS} stalled: ${st.join('; ')}` : ''}`;
+    };
+    rows.push([`host → container, tcfilter model (bridge network, plain tap), ${MIB} MiB`, of('tc')]);
+    rows.push([`host → container, macvtap model (bridge network), ${MIB} MiB`, of('mt')]);
+    rows.push([`host → container, user mode: QEMU slirp (hostfwd), ${MIB} MiB`, of('us')]);
+    if (p) rows.push([`host → container, user mode: passt (-t), ${MIB} MiB`, of('pa')]);
+
+    const c: Record<string, number[]> = { tc: [], mt: [], us: [], pa: [], tcE: [], mtE: [], usE: [], paE: [] };
+    const c2cFail: Record<string, string> = {};
+    const push = (k: string, f: () => { data: number; empty: number }): void => {
+      if (c2cFail[k]) return;
+      try {
+        const r = f();
+        c[k]?.push(Math.max(1, r.data - r.empty));
+        c[`${k}E`]?.push(r.empty);
+      } catch (err) {
+        c2cFail[k] = err instanceof Error ? err.message.slice(0, 200) : String(err);
+      }
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+      push('tc', () => containerToContainer(b.id, a.id, ipOf(a), 5002, 5002));
+      push('mt', () => containerToContainer(m2.id, m.id, ipOf(m), 5002, 5002));
+      // User mode has no path between two guests but the host: 10.0.2.2 is the host's loopback, where the receiver's forward listens.
+      push('us', () => containerToContainer(u.id, a.id, '10.0.2.2', pA, 5001));
+      if (p) push('pa', () => containerToContainer(p.id, a.id, '10.0.2.2', pA, 5001));
+    }
+    const ofC = (k: string): string => (c[k]?.length
+      ? `${mbps(median(c[k] ?? []))} (median of ${c[k]?.length ?? 0}; exec overhead ${(median(c[`${k}E`] ?? []) / 1000).toFixed(2)} s subtracted)`
+      : 'not measured') + (c2cFail[k] ? `; failed: ${c2cFail[k]}` : '');
     rows.push([`container → container, tcfilter ↔ tcfilter (one bridge), ${MIB} MiB`, ofC('tc')]);
     rows.push([`container → container, macvtap ↔ macvtap (one bridge), ${MIB} MiB`, ofC('mt')]);
     rows.push([`container → container, slirp guest → host loopback → tcfilter guest (its -p), ${MIB} MiB`, ofC('us')]);

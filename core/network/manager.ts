@@ -316,7 +316,8 @@ export class CniNetworkManager implements NetworkManager {
     }
     await assertPortsFree(ports, this.all().flatMap((r) => r.ports));
     const nic: NicRecord = {
-      id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: 1500, ips: [`${USER_GUEST_IP}/24`],
+      // passt's own MTU (65520, as Podman's pasta uses): its stream socket has no 1500-byte limit; slirp stays at 1500.
+      id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: backend === 'passt' ? 65520 : 1500, ips: [`${USER_GUEST_IP}/24`],
       gateway: USER_GATEWAY, routes: [{ dest: 'default', gateway: USER_GATEWAY }], endpointType: 'user', model: 'user', hotplugged: false, complete: true, device: null,
     };
     const rec: SandboxNetRecord = {

@@ -262,6 +262,7 @@ describe.skipIf(reason !== null)('user-mode networking in real VMs (--network us
     expect(st.network.datapath).toBe('user-mode (passt)');
     const helper = runningPasst(path.join(root, 'sandboxes', passt));
     expect(helper?.pid).toBeGreaterThan(0);
+    expect(ok(await cli(['exec', passt, 'web', '--', 'cat', '/sys/class/net/eth0/mtu']), 'mtu').trim()).toBe('65520');
     const out = ok(await cli(['exec', passt, 'web', '--', 'sh', '-c', `wget -q -O - http://10.0.2.2:${hostPort}/`]), 'wget');
     expect(out).toBe('hello from the host loopback\n');
     expect(await httpGet(`http://127.0.0.1:${passtPort}/`)).toBe('page-from-user\n');
