@@ -102,10 +102,19 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * A one-shot sink in the container. busybox nc ends the connection when its
+ * stdin ends, so stdin is a pipe that stays open (a sleep), not /dev/null:
+ * then it reads until the sender closes.
+ */
+function sinkScript(port: number): string {
+  return `(sleep 900 | nc -l -p ${port} > /dev/null 2>&1 &) ; sleep 1`;
+}
+
 /** Host → container: a sink container behind a forwarded port, one round per port. */
 async function hostToContainer(sandbox: string, port: number, cport: number): Promise<{ ms: number } | { stalled: string }> {
   // One-shot sink: busybox nc -l exits after the connection closes, so each round starts a fresh one.
-  vessel('exec', sandbox, 'sink', '--', 'sh', '-c', `(nc -l -p ${cport} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
+  vessel('exec', sandbox, 'sink', '--', 'sh', '-c', sinkScript(cport));
   await sleep(500);
   return sendTo('127.0.0.1', port);
 }
@@ -116,9 +125,9 @@ function mbps(ms: number): string {
 
 /** Time for `dd COUNT×64 KiB | nc IP PORT` from inside `from` to toIp:toPort, which reaches a fresh one-shot sink in `to` listening on sinkPort. */
 function c2cOnce(from: string, to: string, toIp: string, toPort: number, sinkPort: number, blocks: number): number {
-  vessel('exec', to, 'sink', '--', 'sh', '-c', `(nc -l -p ${sinkPort} > /dev/null 2>&1 < /dev/null &) ; sleep 1`);
+  vessel('exec', to, 'sink', '--', 'sh', '-c', sinkScript(sinkPort));
   const start = performance.now();
-  vesselWithin(180_000, 'exec', from, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc ${toIp} ${toPort}`);
+  vesselWithin(180_000, 'exec', from, 'sink', '--', 'sh', '-c', `dd if=/dev/zero bs=65536 count=${blocks} 2>/dev/null | nc -w 30 ${toIp} ${toPort}`);
   return performance.now() - start;
 }
 
