@@ -11,7 +11,8 @@ import { registryToolsMissing, skopeoPush, startProxy, startRegistry, type TestP
  * The Images page against the real core, a real registry on 127.0.0.1 (its
  * own random port) and a real QEMU sandbox: pull with per-layer progress
  * (through a slow loopback proxy) and cancel, pull, pick the image in the
- * create dialog, delete refused while in use, import an archive.
+ * create dialog (its ExposedPorts offered as a port forward), delete refused
+ * while in use, import an archive.
  */
 
 test.describe.configure({ mode: 'serial' });
@@ -79,6 +80,16 @@ test('the create dialog runs the image; delete is refused while a container uses
   await dialog.getByLabel('Name').fill('imgbox');
   await dialog.locator('#create-image').selectOption({ label: `${reg.host}/test/two:latest` });
   await expect(dialog.getByLabel('Command')).toHaveValue('');
+  // The image's ExposedPorts (80/tcp) are offered as a port forward, one click to add.
+  const suggested = dialog.getByRole('group', { name: 'suggested port forwards' });
+  await expect(suggested).toContainText('the image exposes 80/tcp');
+  await suggested.getByRole('button', { name: '+ 8080:80/tcp' }).click();
+  await expect(dialog.getByLabel('Port forwards')).toHaveValue('8080:80/tcp');
+  await expect(suggested).toHaveCount(0);
+  await shot(page, 'create-dialog-port-suggestion');
+  // Not kept: host port 8080 may be taken on a shared machine.
+  await dialog.getByLabel('Port forwards').fill('');
+  await expect(suggested.getByRole('button', { name: '+ 8080:80/tcp' })).toBeVisible();
   await dialog.getByLabel('Command').fill('sleep 600');
   await dialog.getByLabel('TTY').uncheck();
   await dialog.getByRole('button', { name: 'Create' }).click();

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { guestImageDir, readGuestManifest } from './manifest.js';
 
 const valid = {
@@ -20,6 +20,7 @@ const valid = {
 
 function imageDir(manifest: unknown): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-manifest-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'vmlinuz'), 'k');
   writeFileSync(path.join(dir, 'initrd.img'), 'i');
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));

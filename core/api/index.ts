@@ -4,7 +4,7 @@ import { SandboxService } from './sandbox-service.js';
 import { ContainerService } from './container-service.js';
 import { createFactory, readFactoryConfig } from '../factory/index.js';
 import { CniNetworkManager, type NetworkManager } from '../network/index.js';
-import { ImageService, rootfsTransportHooks, type ImageUse } from '../image/index.js';
+import { factoryKeepsVms, ImageService, rootfsTransportHooks, type ImageUse } from '../image/index.js';
 import path from 'node:path';
 import { DeviceService } from './device-service.js';
 import { createDeviceManager } from '../device/index.js';
@@ -50,7 +50,7 @@ export function createRuntime(env: NodeJS.ProcessEnv = process.env, options: Run
     env,
     network,
     factory,
-    rootfs: rootfsTransportHooks(root, env, () => readFactoryConfig(root).enable_template),
+    rootfs: rootfsTransportHooks(root, env, () => factoryKeepsVms(readFactoryConfig(root))),
     allowMockHypervisor: Boolean(options.allowMockHypervisor),
     // The KVM probe result is cached in the store root, once per host boot.
     resolveAccel: (requested, kernelPath, qemuPath) => resolveAccel(requested, { kernelPath, qemuPath, cacheDir: root, env }),

@@ -45,10 +45,8 @@ export async function resizeSandbox(sandboxes: SandboxService, store: SandboxSto
     if (memoryMiB > (hc.maxMemoryMiB ?? hc.memoryMiB)) {
       throw new VesselError('E_INVALID_ARGUMENT', `sandbox ${config.name} has room for ${hc.maxMemoryMiB ?? hc.memoryMiB} MiB: create it with --max-memory ${memoryMiB} to grow it to ${memoryMiB} MiB`);
     }
-    if (memoryMiB > hc.memoryMiB) {
-      // QEMU takes the pc-dimm (resource-hotplug.ts), but the guest image does not bring hot-added memory online yet
-      // (MemTotal stays put): refused rather than left plugged and unused.
-      throw new VesselError('E_UNSUPPORTED', `memory hot add is not finished: the guest does not online hot-added memory yet; stop the sandbox and start it with more --memory instead`);
+    if ((memoryMiB - hc.memoryMiB) % 128 !== 0) {
+      throw new VesselError('E_INVALID_ARGUMENT', `memory grows in steps of 128 MiB (the guest's memory block): ${hc.memoryMiB} MiB + a multiple of 128, e.g. ${hc.memoryMiB + Math.max(128, Math.round((memoryMiB - hc.memoryMiB) / 128) * 128)} MiB`);
     }
     const driver = sandboxes.hypervisorOf(config);
     if (!supportsResourceHotplug(driver)) throw new VesselError('E_UNSUPPORTED', `the ${config.hypervisor} driver cannot hot add vCPUs or memory`);

@@ -684,7 +684,7 @@ export class SandboxService {
         ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
         ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
         ...(opts.viommu ? { viommu: true } : {}),
-        ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport) } : {}),
+        ...(this.options.rootfs && useGuestImage ? { rootfsTransport: this.options.rootfs.resolve(opts.rootfsTransport, { memoryHotAdd: opts.maxMemoryMiB !== undefined && opts.maxMemoryMiB > opts.memoryMiB }) } : {}),
       },
       agent: { transport: 'virtio-serial' },
     };

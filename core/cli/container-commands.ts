@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { VesselError, type ContainerStatus, type CreateContainerRequest, type ProcessExit } from '../contract/index.js';
 import { parseSignal, type ProcessIo, type Runtime } from '../api/index.js';
+import { exposedPortsHint } from './port-hints.js';
 import { addNetworkOptions, networkRequestFrom } from './network-commands.js';
 import { formatContainerStatus, formatContainerTable, formatProcessList, formatSandboxStats } from './format.js';
 import { pullProgressPrinter } from './image-commands.js';
@@ -180,6 +181,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
     const cmd = split.cmd;
     if (split.image !== null) opts.image = split.image;
     if (opts.image !== undefined) await ensureImage(ctx, opts.image, Boolean(opts.insecure));
+    if (opts.image !== undefined) process.stderr.write((await exposedPortsHint(ctx.rt(), opts.image, networkRequestFrom(opts).ports ?? [], { kind: 'run' })) ?? '');
     const request = containerRequest(opts, cmd);
     let sandboxId: string | null = null;
     let creating = false;
@@ -249,6 +251,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const c = verb === 'run' ? await ctx.rt().containers.runContainer(id, request) : await ctx.rt().containers.createContainer(id, request);
       if (opts.json) ctx.printJson(c);
       else ctx.print(formatContainerStatus(c));
+      if (opts.image !== undefined) process.stderr.write((await exposedPortsHint(ctx.rt(), opts.image, (await ctx.rt().sandboxes.fetchSandbox(id)).network?.ports ?? [], { kind: 'sandbox', sandbox: ref })) ?? '');
     });
   }
 

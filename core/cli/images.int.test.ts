@@ -53,7 +53,8 @@ describe.skipIf(skip !== null)('vessel run IMAGE on real QEMU, from a loopback r
     expect(images.map((i) => i.name)).toEqual([ref]);
 
     const r = await runCli(root, ['run', ref]);
-    expect(r.stderr).toBe('');
+    // The image's ExposedPorts (80/tcp) come back as the -p to use.
+    expect(r.stderr).toBe(`hint: image ${ref} exposes 80/tcp; to reach it from the host: -p 8080:80/tcp\n`);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('hello from layer two\nG=from-image\n/second\n');
     expect(readdirSync(path.join(root, 'sandboxes'))).toEqual([]);
@@ -63,7 +64,7 @@ describe.skipIf(skip !== null)('vessel run IMAGE on real QEMU, from a loopback r
   it('command-line options override the image: command, -e, -w, --user; whiteouts hold in the guest', async () => {
     const script = 'echo "G=$GREETING"; pwd; id -u; cat /second/link.txt; ls -A /data/dir | wc -l; test -e /data/gone.txt && echo gone-is-back || echo gone-is-gone; cat /data/keep.txt';
     const r = await runCli(root, ['run', '-e', 'GREETING=from-cli', '-w', '/data', '--user', '1000:1000', ref, '--', 'sh', '-c', script]);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toMatch(/^hint: image .* exposes 80\/tcp; to reach it from the host: -p 8080:80\/tcp\n$/);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')).toEqual(['G=from-cli', '/data', '1000', 'hello from layer two', '0', 'gone-is-gone', 'kept', '']);
     // rm is free once no container uses it; the store is empty afterwards.

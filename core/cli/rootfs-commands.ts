@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { chooseDefault, readRootfsDefault, writeRootfsDefault } from '../image/index.js';
+import { chooseDefault, factoryKeepsVms, readRootfsDefault, writeRootfsDefault } from '../image/index.js';
 import { readFactoryConfig } from '../factory/index.js';
 import type { RootfsTransport } from '../contract/index.js';
 import type { CliContext } from './container-commands.js';
@@ -25,7 +25,7 @@ export function registerRootfsCommands(program: Command, ctx: Pick<CliContext, '
       const root = ctx.rt().root;
       if (value !== undefined) await writeRootfsDefault(root, value);
       const setting = readRootfsDefault(root);
-      const choice = chooseDefault(root, process.env, () => readFactoryConfig(root).enable_template);
+      const choice = chooseDefault(root, process.env, () => factoryKeepsVms(readFactoryConfig(root)));
       if (opts.json) ctx.printJson({ setting, ...choice });
       else ctx.print(`setting: ${setting}\nnew sandboxes get: ${choice.transport} (${choice.reason})`);
     });

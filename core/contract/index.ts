@@ -6,3 +6,4 @@ export * from './device.js';
 export * from './api.js';
 export * from './factory.js';
 export * from './network.js';
+export * from './exposed-ports.js';

@@ -1,6 +1,6 @@
 import type { HostCheck } from './report.js';
 import { readFactoryConfig } from '../factory/config.js';
-import { chooseDefault, transportUnavailable } from '../image/rootfs-transport.js';
+import { chooseDefault, factoryKeepsVms, transportUnavailable } from '../image/rootfs-transport.js';
 
 /** `host check`: which rootfs transports work here and which one new sandboxes get, and why. */
 export function rootfsTransportChecks(root: string | undefined, env: NodeJS.ProcessEnv): HostCheck[] {
@@ -10,7 +10,7 @@ export function rootfsTransportChecks(root: string | undefined, env: NodeJS.Proc
   });
   let choice: { transport: string; reason: string };
   try {
-    choice = root ? chooseDefault(root, env, () => readFactoryConfig(root).enable_template) : { transport: '9p', reason: 'no store root given' };
+    choice = root ? chooseDefault(root, env, () => factoryKeepsVms(readFactoryConfig(root))) : { transport: '9p', reason: 'no store root given' };
   } catch (err) {
     return [{ name: 'rootfs transport', status: 'fail', detail: err instanceof Error ? err.message : String(err) }];
   }

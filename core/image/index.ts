@@ -3,6 +3,6 @@ export { parseReference, formatReference, shortName, isLoopbackRegistry, type Im
 export { imageProcess, resolveUser, type ImageProcess, type ImageProcessOverrides } from './image-spec.js';
 export { placeImageRootfs } from './rootfs.js';
 export { ImageStore } from './store.js';
-export { rootfsTransportHooks, chooseDefault, readRootfsDefault, writeRootfsDefault, transportUnavailable, type RootfsTransportHooks, type TransportChoice } from './rootfs-transport.js';
+export { rootfsTransportHooks, chooseDefault, factoryKeepsVms, readRootfsDefault, writeRootfsDefault, transportUnavailable, type RootfsTransportHooks, type TransportChoice } from './rootfs-transport.js';
 export { ensureBlockImage } from './block-rootfs.js';
 export { runningVirtiofsd, stopVirtiofsd, virtiofsUnavailable } from './virtiofsd.js';

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,6 +228,39 @@ d('image pull from a loopback registry', () => {
     const gone = await images.remove(twoRef);
     expect(gone.freed.blobsRemoved).toBe(before);
     expect(images.store.allBlobs()).toEqual([]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('shares one unpacked tree between images with the same layers (a config-only change); GC keeps it while either image or a container of it lives', async () => {
+    // Same two layers, another config (Env): another manifest, the same layer stack.
+    execFileSync('/usr/bin/umoci', ['config', '--image', `${layout}:two`, '--tag', 'two-env', '--config.env', 'EXTRA=1']);
+    const envRef = `${reg.host}/test/two-env:latest`;
+    await skopeoPush(layout, 'two-env', envRef);
+    const root = mkdtempSync(path.join(os.tmpdir(), 'vessel-i11-share-'));
+    const uses: ImageUse[] = [];
+    const images = service(root, uses);
+    const a = await images.pull(twoRef, { insecure: true });
+    const b = await images.pull(envRef, { insecure: true });
+    expect(a.digest).not.toBe(b.digest);
+    const ra = (await images.prepare(twoRef)).rootfsDir;
+    expect(existsSync(path.join(ra, 'second', 'hello.txt'))).toBe(true);
+    const rb = (await images.prepare(envRef)).rootfsDir;
+    expect(rb).toBe(ra);
+    expect(readdirSync(images.store.rootfsDir).filter((n) => !n.startsWith('.'))).toHaveLength(1);
+    expect((await images.inspect(envRef)).unpacked).toBe(true);
+    // A container of the second image keeps the tree after both names are gone.
+    uses.push({ digest: b.digest, sandboxId: 's1', sandboxName: 'box', containerId: 'c1', containerName: 'web' });
+    // A tree named by its manifest (a store from before trees were shared) is kept while that manifest lives.
+    const legacy = path.join(images.store.rootfsDir, b.digest.slice('sha256:'.length), 'rootfs');
+    mkdirSync(legacy, { recursive: true });
+    expect((await images.remove(twoRef)).freed.unpackedRemoved).toBe(0);
+    expect(existsSync(ra)).toBe(true);
+    expect(existsSync(legacy)).toBe(true);
+    uses.length = 0;
+    const last = await images.remove(envRef);
+    expect(last.freed.unpackedRemoved).toBe(2);
+    expect(existsSync(ra)).toBe(false);
+    expect(existsSync(legacy)).toBe(false);
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseDefault, openFileHardLimit, readRootfsDefault, rootfsTransportHooks, VIRTIOFSD_MIN_FDS, writeRootfsDefault } from './rootfs-transport.js';
+import { descriptorArgs } from './virtiofsd.js';
+import { chooseDefault, factoryKeepsVms, openFileHardLimit, readRootfsDefault, rootfsTransportHooks, VIRTIOFSD_MIN_FDS, writeRootfsDefault } from './rootfs-transport.js';
 
 const roots: string[] = [];
 function root(): string {
@@ -24,9 +25,24 @@ describe('the rootfs transport default and per-sandbox choice', () => {
     expect(readRootfsDefault(r)).toBe('auto');
     expect(chooseDefault(r, noVfs)).toEqual({ transport: '9p', reason: expect.stringMatching(/^auto: virtiofsd not found at \/nonexistent\/virtiofsd/) });
     const fds = openFileHardLimit();
-    if (asRoot) expect(chooseDefault(r, withVfs).transport).toBe(fds !== null && fds < VIRTIOFSD_MIN_FDS ? '9p' : 'virtio-fs');
+    if (asRoot) {
+      const c = chooseDefault(r, withVfs);
+      // Below virtiofsd's 1e6 descriptors it must run with timeout=0, measured slower than 9p for reads: 9p, said why.
+      if (fds !== null && fds < VIRTIOFSD_MIN_FDS) expect(c).toMatchObject({ transport: '9p', reason: expect.stringMatching(new RegExp(`hard open-files limit \\(${fds}\\).*timeout=0`)) });
+      else expect(c.transport).toBe('virtio-fs');
+    }
     // With VM templates on, virtio-fs (not templatable in QEMU 7.2) is not the automatic pick.
-    expect(chooseDefault(r, withVfs, () => true)).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /templates are enabled/ : /root/) });
+    expect(chooseDefault(r, withVfs, () => true)).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /VM templates or the VM cache are enabled/ : /root/) });
+    // Room for memory hot add: hot-added RAM is private, virtiofsd could not reach it.
+    expect(chooseDefault(r, withVfs, () => false, { memoryHotAdd: true })).toMatchObject({ transport: '9p', reason: expect.stringMatching(asRoot ? /hot add memory/ : /root/) });
+    expect(factoryKeepsVms({ enable_template: false, vm_cache_number: 1 })).toBe(true);
+    expect(factoryKeepsVms({ enable_template: false, vm_cache_number: 0 })).toBe(false);
+  });
+
+  it('virtiofsd asks for the hard open-files limit and timeout=0 only where the limit is below its 1e6', () => {
+    expect(descriptorArgs(20_000)).toEqual(['--rlimit-nofile=20000', '-o', 'timeout=0']);
+    expect(descriptorArgs(1_048_576)).toEqual([]);
+    expect(descriptorArgs(null)).toEqual([]);
   });
 
   it('a persisted default survives and wins over auto; unknown values are refused', async () => {

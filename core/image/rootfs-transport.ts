@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { RootfsTransport, VesselError } from '../contract/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { erofsUnavailable } from './block-rootfs.js';
-import { startVirtiofsd, stopVirtiofsd, virtiofsUnavailable } from './virtiofsd.js';
+import { openFileHardLimit } from './open-files.js';
+import { startVirtiofsd, stopVirtiofsd, VIRTIOFSD_MIN_FDS, virtiofsUnavailable } from './virtiofsd.js';
 
 /**
  * How container root filesystems reach the guest, per sandbox (Kata's
@@ -60,15 +61,29 @@ export interface TransportChoice {
 }
 
 /**
- * The host's default by rule, from what bench:rootfs measured (docs/design/images.md):
- * virtio-fs where virtiofsd can run (the shared directory keeps working for
- * every kind of container, and metadata-heavy work such as untar and find is
- * several times faster than 9p), unless VM templates are on; else 9p,
- * which needs nothing but QEMU.
- * block is never the automatic choice: it is fastest to read an image but
- * keeps a container's writes in guest RAM and applies to images only.
+ * The host's default by rule, from what bench:rootfs measured here
+ * (docs/design/images.md): virtio-fs where virtiofsd can run with its
+ * caches (cache=auto: untar, find and small-file reads 2.6-5x faster than
+ * 9p), unless the VM factory keeps VMs or the sandbox can hot add memory;
+ * else 9p, which needs nothing but QEMU. Where the hard open-files limit is
+ * below virtiofsd's 1e6, virtiofsd must run with timeout=0 to stay within it
+ * (virtiofsd.ts: descriptorArgs), and so run it measured faster than 9p for
+ * untar only, slower for find and reads: 9p there.
+ * block is never the automatic choice: it is fastest for an image but keeps
+ * a container's writes in guest RAM and applies to images only.
  */
-export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): TransportChoice {
+/** The VM factory keeps VMs to hand out (templates or a VM cache): neither can carry virtio-fs in QEMU 7.2. */
+export function factoryKeepsVms(f: { enable_template: boolean; vm_cache_number: number }): boolean {
+  return f.enable_template || f.vm_cache_number > 0;
+}
+
+/** What the new sandbox asks for that bears on the choice. */
+export interface TransportContext {
+  /** Room to hot add memory: hot-added RAM is a private backend virtiofsd cannot map. */
+  memoryHotAdd?: boolean;
+}
+
+export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false, ctx: TransportContext = {}): TransportChoice {
   const setting = readRootfsDefault(root);
   if (setting !== 'auto') {
     const why = transportUnavailable(setting, env);
@@ -76,35 +91,24 @@ export function chooseDefault(root: string, env: NodeJS.ProcessEnv = process.env
   }
   const vfs = virtiofsUnavailable(env);
   // A template cannot carry a vhost-user-fs device (QEMU 7.2 cannot migrate it), so with templates on, 9p keeps clones fast.
-  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates are enabled and virtio-fs cannot be templated (QEMU 7.2 cannot save vhost-user-fs); 9p composes with templates' };
-  const fds = openFileHardLimit();
-  if (!vfs && fds !== null && fds < VIRTIOFSD_MIN_FDS) {
-    return { transport: '9p', reason: `auto: virtiofsd keeps one descriptor per file the guest has seen and cannot raise its limit past this host's hard RLIMIT_NOFILE (${fds}); bench:rootfs saw a 20,000-file untar fail with "Too many open files" over virtio-fs here` };
+  if (!vfs && templatesEnabled()) return { transport: '9p', reason: 'auto: VM templates or the VM cache are enabled and virtio-fs cannot be templated or cached (QEMU 7.2 cannot save vhost-user-fs); 9p composes with the factory' };
+  if (!vfs && ctx.memoryHotAdd) return { transport: '9p', reason: 'auto: the sandbox has room to hot add memory, and hot-added RAM is not shared with virtiofsd; 9p works with it' };
+  if (!vfs) {
+    const fds = openFileHardLimit();
+    if (fds !== null && fds < VIRTIOFSD_MIN_FDS) {
+      return { transport: '9p', reason: `auto: this host's hard open-files limit (${fds}) is below virtiofsd's 1,000,000, so virtiofsd runs with timeout=0 to hold no descriptor per file, and so bench:rootfs measured it faster than 9p for untar only (1.9x) and slower for find and small-file reads; virtio-fs stays available (--rootfs-transport virtio-fs)` };
+    }
+    return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root; bench:rootfs measured virtio-fs (cache=auto) 2.6-5x faster than 9p for untar, find and small-file reads' };
   }
-  if (!vfs) return { transport: 'virtio-fs', reason: 'auto: virtiofsd is present and Vessel runs as root (virtio-fs measured fastest for untar/find/reads on a shared directory)' };
   return { transport: '9p', reason: `auto: ${vfs}; 9p needs only QEMU` };
 }
 
-/** virtiofsd's own default target (min(1e6, file-max)); below it large trees run out of descriptors. */
-export const VIRTIOFSD_MIN_FDS = 1_000_000;
-
-/** The hard open-files limit virtiofsd inherits (it may raise its soft limit up to it), or null if unknown. */
-export function openFileHardLimit(limitsFile = '/proc/self/limits'): number | null {
-  try {
-    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-    const hard = line?.trim().split(/\s+/)[4];
-    if (hard === 'unlimited') return Number.MAX_SAFE_INTEGER;
-    const n = Number(hard);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
+export { openFileHardLimit, VIRTIOFSD_MIN_FDS };
 
 /** What SandboxService calls: the transport of a new sandbox, and the helpers around its VM. */
 export interface RootfsTransportHooks {
   /** The transport a new sandbox gets (requested or the host default); refused when it cannot work here. */
-  resolve(requested: RootfsTransport | undefined): RootfsTransport;
+  resolve(requested: RootfsTransport | undefined, ctx?: TransportContext): RootfsTransport;
   /** Before QEMU starts: start what the transport needs; returns the HypervisorConfig part for it. */
   beforeBoot(transport: RootfsTransport, runDir: string, sharedDir: string): Promise<{ sharedDirTransport?: { kind: 'virtio-fs'; socketPath: string } }>;
   /** The VM stopped or the sandbox goes: stop and reap helpers (idempotent). */
@@ -113,8 +117,8 @@ export interface RootfsTransportHooks {
 
 export function rootfsTransportHooks(root: string, env: NodeJS.ProcessEnv = process.env, templatesEnabled: () => boolean = () => false): RootfsTransportHooks {
   return {
-    resolve(requested) {
-      if (requested === undefined) return chooseDefault(root, env, templatesEnabled).transport;
+    resolve(requested, ctx = {}) {
+      if (requested === undefined) return chooseDefault(root, env, templatesEnabled, ctx).transport;
       const parsed = RootfsTransport.safeParse(requested);
       if (!parsed.success) throw new VesselError('E_INVALID_ARGUMENT', `unknown rootfs transport "${String(requested)}": 9p, virtio-fs or block`);
       const why = transportUnavailable(parsed.data, env);

@@ -7,7 +7,7 @@ import { ImageConfig, Manifest, parseJson, type Descriptor } from './media.js';
 import { pullImage, type PullOptions } from './pull.js';
 import { DIGEST, formatReference, parseReference, shortName } from './reference.js';
 import { digestHex, ImageStore, type StoredImage } from './store.js';
-import { ensureUnpacked, unpackedDir } from './unpack.js';
+import { ensureUnpacked, layerStackId, unpackedDir } from './unpack.js';
 import { exportArchive, importArchive, type ArchiveFormat } from './archive.js';
 
 /**
@@ -143,7 +143,7 @@ export class ImageService implements ImageProvider {
         labels: c.Labels ?? {},
       },
       layerDigests: m.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
-      unpacked: existsSync(path.join(unpackedDir(this.store, img.manifest.digest), 'rootfs')),
+      unpacked: existsSync(path.join(unpackedDir(this.store, m.layers), 'rootfs')),
     };
   }
 
@@ -185,14 +185,19 @@ export class ImageService implements ImageProvider {
           // corrupt: its blobs are not protected
         }
       }
+      // Unpacked trees are named by layer stack; a tree named by its manifest
+      // (stores written before trees were shared) stays while that manifest lives.
+      const liveTrees = new Set<string>();
       // A container's manifest is protected even if its name was removed elsewhere.
       for (const d of liveManifests) {
+        liveTrees.add(digestHex(d));
         if (!this.store.hasBlob(d)) continue;
         live.add(d);
         try {
           const m = parseJson(Manifest, this.store.readBlob(d).toString('utf8'), 'manifest');
           live.add(m.config.digest);
           for (const l of m.layers) live.add(l.digest);
+          liveTrees.add(layerStackId(m.layers));
         } catch {
           // nothing more to protect
         }
@@ -213,7 +218,7 @@ export class ImageService implements ImageProvider {
             if (isDeadTemp(n)) await rm(full, { recursive: true, force: true });
             continue;
           }
-          if (!/^[a-f0-9]{64}$/.test(n) || liveManifests.has(`sha256:${n}`)) continue;
+          if (!/^[a-f0-9]{64}$/.test(n) || liveTrees.has(n)) continue;
           await rm(full, { recursive: true, force: true });
           unpackedRemoved++;
         }
@@ -236,7 +241,7 @@ export class ImageService implements ImageProvider {
     const m = this.manifestOf(img);
     const config = this.configOf(m);
     const desc: Descriptor = { mediaType: img.manifest.mediaType, digest: img.manifest.digest, size: img.manifest.size };
-    const rootfsDir = await ensureUnpacked(this.store, desc, this.env);
+    const rootfsDir = await ensureUnpacked(this.store, desc, m.layers, this.env);
     return { name: img.name, digest: img.manifest.digest, rootfsDir, config };
   }
 

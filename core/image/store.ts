@@ -15,7 +15,7 @@ import { DIGEST } from './reference.js';
  * each pointing at the platform manifest that was pulled. Downloads land in
  * `ingest/` (kept across interrupted pulls, so the next pull resumes) and are
  * renamed into `blobs/` only once their digest is verified. Unpacked root
- * filesystems are cached in `rootfs/<manifest>/` (see unpack.ts).
+ * filesystems are cached in `rootfs/<layer stack id>/` (see unpack.ts).
  */
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';

@@ -11,7 +11,7 @@ import { LayoutBuilder } from './test-registry.js';
  * "two": layer 1 = busybox + /data/gone.txt + /data/dir/{a,b} + /data/keep.txt;
  * layer 2 deletes gone.txt, empties data/dir, adds /second/hello.txt with a
  * hard link (/second/hard.txt) and a symlink (/second/link.txt -> hello.txt).
- * Config: Env GREETING=from-image, WorkingDir /second, Cmd sh -c 'cat hello.txt (relative: needs the WorkingDir); echo G=$GREETING; pwd'.
+ * Config: Env GREETING=from-image, WorkingDir /second, Cmd sh -c 'cat hello.txt (relative: needs the WorkingDir); echo G=$GREETING; pwd'; ExposedPorts 80/tcp.
  */
 export function buildTwoLayerImage(dir: string, busybox: string, tag = 'two'): LayoutBuilder {
   const b = new LayoutBuilder(dir, tag);
@@ -30,7 +30,7 @@ export function buildTwoLayerImage(dir: string, busybox: string, tag = 'two'): L
   linkSync(path.join(b.rootfs, 'second', 'hello.txt'), path.join(b.rootfs, 'second', 'hard.txt'));
   symlinkSync('hello.txt', path.join(b.rootfs, 'second', 'link.txt'));
   b.layer();
-  b.config(['--config.env', 'GREETING=from-image', '--config.workingdir', '/second', '--config.cmd', 'sh', '--config.cmd', '-c', '--config.cmd', 'cat hello.txt; echo "G=$GREETING"; pwd', '--config.stopsignal', 'SIGINT']);
+  b.config(['--config.env', 'GREETING=from-image', '--config.workingdir', '/second', '--config.cmd', 'sh', '--config.cmd', '-c', '--config.cmd', 'cat hello.txt; echo "G=$GREETING"; pwd', '--config.stopsignal', 'SIGINT', '--config.exposedports', '80/tcp']);
   b.done();
   return b;
 }

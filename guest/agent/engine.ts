@@ -384,6 +384,8 @@ export class ContainerEngine {
       return;
     }
     mkdirSync(this.sharedMount, { recursive: true });
+    // cache=none on purpose: cache=loose measured 2.6x faster for untar (docs/design/images.md) but keeps
+    // writes in the guest's page cache (lost if the VM is killed) and never sees host-side edits of a bind-mounted --rootfs.
     await runTool(this.busybox, ['mount', '-t', '9p', '-o', 'trans=virtio,version=9p2000.L,msize=512000,cache=none', SHARED_TAG, this.sharedMount]);
     this.shareReady = true;
     log('info', 'shared directory mounted', { at: this.sharedMount, crun: this.crun });

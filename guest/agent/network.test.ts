@@ -1,7 +1,7 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { GuestNetwork, hostsFile, networkFileMounts, orderRoutes, parseProcNetDev, routeArgs, type GuestRoute } from './network.js';
 
 const PROC_NET_DEV = `Inter-|   Receive                                                |  Transmit
@@ -25,6 +25,7 @@ describe('guest network', () => {
   });
   it('finds the NIC by MAC, renames it, sets MTU and addresses, brings it up', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vessel-guestnet-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const sys = path.join(dir, 'sys');
     mkdirSync(path.join(sys, 'enp0s3'), { recursive: true });
     writeFileSync(path.join(sys, 'enp0s3', 'address'), 'aa:bb:cc:dd:ee:01\n');

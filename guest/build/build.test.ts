@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { readCpio, writeCpio, type CpioEntry } from './cpio.js';
 import { renderDescriptorModule } from './gen-proto.js';
 import { hashInputs } from './hash.js';
@@ -21,6 +21,7 @@ function archive(entries: CpioEntry[]): Buffer {
 describe('cpio newc writer', () => {
   it('round-trips files, directories, symlinks and device nodes with 4-byte alignment', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cpio-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const src = path.join(dir, 'f');
     writeFileSync(src, 'abcde'); // odd length exercises padding
     const buf = archive([
@@ -109,6 +110,7 @@ describe('input hashing', () => {
 
   it('hashes real file contents', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hash-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const f = path.join(dir, 'f');
     writeFileSync(f, 'one');
     const h1 = hashInputs([{ kind: 'file', label: 'f', path: f }]);

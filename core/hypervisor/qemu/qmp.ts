@@ -94,6 +94,13 @@ function hypervisorError(message: string, details?: Record<string, unknown>, cau
   return new VesselError('E_HYPERVISOR', message, details, cause === undefined ? undefined : { cause });
 }
 
+/** QEMU dropped a new QMP connection before its greeting (it still held another one). */
+function isRefusedSession(err: unknown): boolean {
+  if (!(err instanceof VesselError)) return false;
+  const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+  return cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE' || /closed before its greeting/.test(err.message);
+}
+
 export class QmpClient extends EventEmitter<QmpClientEvents> {
   readonly socketPath: string;
   private readonly socket: Socket;
@@ -119,8 +126,26 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     socket.on('close', () => this.onClose());
   }
 
-  /** Connect, read the greeting and enter command mode. */
+  /**
+   * Connect, read the greeting and enter command mode. QEMU serves one QMP
+   * client at a time and drops a connection that arrives while it still
+   * holds the previous one (a session closed a moment ago, or another
+   * process's): the client sees ECONNRESET or a close before the greeting.
+   * Such a connection is retried until the timeout; any other error is not.
+   */
   static async connect(socketPath: string, options: QmpConnectOptions = {}): Promise<QmpClient> {
+    const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await QmpClient.connectOnce(socketPath, { ...options, timeoutMs: Math.max(100, deadline - Date.now()) });
+      } catch (err) {
+        if (!isRefusedSession(err) || Date.now() + 50 >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
+      }
+    }
+  }
+
+  private static async connectOnce(socketPath: string, options: QmpConnectOptions): Promise<QmpClient> {
     const timeoutMs = options.timeoutMs ?? 5_000;
     const socket = createConnection({ path: socketPath });
     const client = new QmpClient(socketPath, socket, options.commandTimeoutMs ?? 10_000);

@@ -15,12 +15,31 @@ const HotpluggableCpus = z.array(z.object({
   'qom-path': z.string().optional(),
 }).loose());
 
-const MemoryDevices = z.array(z.object({
+export const MemoryDevices = z.array(z.object({
   type: z.string(),
-  data: z.object({ id: z.string().optional(), size: z.number().optional() }).loose(),
+  data: z.object({ id: z.string().optional(), size: z.number().optional(), addr: z.number().optional(), memaddr: z.number().optional() }).loose(),
 }).loose());
 
 const MIB = 1048576;
+/** The guest kernel adds memory in whole blocks (x86-64: 128 MiB, aligned to their size). */
+const GUEST_MEMORY_BLOCK = 128 * MIB;
+
+/**
+ * Where the next DIMM goes: after every memory device already there
+ * (virtio-pmem/nvdimm images, earlier DIMMs), rounded up to a guest memory
+ * block. QEMU would put it right after the image, which a 104 MiB image leaves
+ * unaligned, and the guest then refuses the whole range ("unaligned hotplug
+ * range", add_memory failed). Undefined when nothing is there: QEMU starts the
+ * device region on a 1 GiB boundary.
+ */
+export function nextDimmAddress(devices: z.infer<typeof MemoryDevices>): number | undefined {
+  let end = 0;
+  for (const d of devices) {
+    const start = d.data.addr ?? d.data.memaddr;
+    if (start !== undefined && d.data.size !== undefined) end = Math.max(end, start + d.data.size);
+  }
+  return end === 0 ? undefined : Math.ceil(end / GUEST_MEMORY_BLOCK) * GUEST_MEMORY_BLOCK;
+}
 
 /** The RAM the VM booted with (-m), in MiB. */
 export async function bootMemoryMiB(qmp: QmpClient): Promise<number> {
@@ -59,9 +78,16 @@ export async function hotAddMemory(qmp: QmpClient, mib: number): Promise<void> {
   const devices = MemoryDevices.parse(await qmp.execute('query-memory-devices', undefined, z.unknown()));
   const n = devices.filter((d) => (d.data.id ?? '').startsWith('vessel-dimm-')).length;
   const backend = `vessel-hotmem-${n}`;
-  await qmp.execute('object-add', { 'qom-type': 'memory-backend-ram', id: backend, size: mib * MIB }, QmpEmpty);
+  const addr = nextDimmAddress(devices);
+  // Guest RAM shared with another process (virtio-fs's virtiofsd, vhost-user
+  // backends map it) needs the added RAM shared too, or that process cannot
+  // reach buffers the guest places in it.
+  const shared = await qmp.execute('qom-get', { path: '/objects/vessel-ram', property: 'share' }, z.boolean()).catch(() => false);
+  await qmp.execute('object-add', shared
+    ? { 'qom-type': 'memory-backend-memfd', id: backend, size: mib * MIB, share: true }
+    : { 'qom-type': 'memory-backend-ram', id: backend, size: mib * MIB }, QmpEmpty);
   try {
-    await qmp.execute('device_add', { driver: 'pc-dimm', id: `vessel-dimm-${n}`, memdev: backend }, QmpEmpty);
+    await qmp.execute('device_add', { driver: 'pc-dimm', id: `vessel-dimm-${n}`, memdev: backend, ...(addr !== undefined ? { addr } : {}) }, QmpEmpty);
   } catch (err) {
     await qmp.execute('object-del', { id: backend }, QmpEmpty).catch(() => undefined);
     throw new VesselError('E_HYPERVISOR', `QEMU refused the memory hot add: ${err instanceof Error ? err.message : String(err)} (the sandbox needs --max-memory room, set at create)`);

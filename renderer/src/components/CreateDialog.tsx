@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
-import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, type CreateProgress, type NetworkInfo, type VesselError } from '../../../core/contract/index.js';
+import { CreateSandboxRequest, CreateContainerRequest, HypervisorType, parsePortFlag, type CreateProgress, type NetworkInfo, type PortMapping, type VesselError } from '../../../core/contract/index.js';
 import { api, type StreamHandle } from '../api/client.js';
 import { useStore } from '../store.js';
 import { ImagePicker } from '../features/images/ImagePicker.js';
+import { PortSuggestions } from '../features/images/PortSuggestions.js';
 import { SourceHint } from '../features/factory/SourceHint.js';
 
 interface Form {
@@ -18,9 +19,11 @@ interface Form {
   network: string;
   /** '' = the built-in busybox. */
   image: string;
+  /** -p values, space separated: [hostip:]hostport:containerport[/tcp|/udp]. */
+  ports: string;
 }
 
-const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true, network: '', image: '' };
+const INITIAL: Form = { name: '', vcpus: '1', memory: '512', hypervisor: 'qemu', kernel: '', withContainer: true, command: 'sh', tty: true, network: '', image: '', ports: '' };
 
 type Errors = Partial<Record<keyof Form, string>>;
 
@@ -29,8 +32,22 @@ function toNumber(v: string): number {
 }
 
 /** Validate with the contract's own schemas, so the dialog and the core agree. */
+/** The typed -p values as mappings, and the first one that is not one. */
+function portsOf(text: string): { ports: PortMapping[]; error?: string } {
+  const ports: PortMapping[] = [];
+  for (const word of text.split(/[\s,]+/).filter(Boolean)) {
+    const p = parsePortFlag(word);
+    if (typeof p === 'string') return { ports, error: p };
+    ports.push(p);
+  }
+  return { ports };
+}
+
 function validate(f: Form) {
   const errors: Errors = {};
+  const typed = portsOf(f.ports);
+  if (typed.error) errors.ports = typed.error;
+  else if (typed.ports.length && f.network === 'none') errors.ports = 'port forwards need a network (not none)';
   const sandbox = {
     ...(f.name.trim() ? { name: f.name.trim() } : {}),
     vcpus: toNumber(f.vcpus),
@@ -38,6 +55,7 @@ function validate(f: Form) {
     hypervisor: f.hypervisor,
     ...(f.kernel.trim() ? { kernel: f.kernel.trim() } : {}),
     ...(f.network ? { network: f.network } : {}),
+    ...(typed.ports.length ? { ports: typed.ports } : {}),
   };
   const parsed = CreateSandboxRequest.safeParse(sandbox);
   if (!parsed.success) {
@@ -153,6 +171,12 @@ export function CreateDialog() {
               <option value="user:slirp">user-mode: QEMU slirp (live port changes)</option>
               <option value="none">none (loopback only)</option>
             </select>
+          </Field>
+          <Field id="create-ports" label="Port forwards" error={shown.ports} hint="-p values, e.g. 8080:80 (host 127.0.0.1)">
+            <input {...aria('ports')} value={form.ports} onChange={(e) => set('ports', e.target.value)} placeholder="8080:80/tcp" disabled={busy} />
+            {form.withContainer && form.image ? (
+              <PortSuggestions image={form.image} forwarded={portsOf(form.ports).ports} disabled={busy} onAdd={(flag) => setForm((f) => ({ ...f, ports: [f.ports.trim(), flag].filter(Boolean).join(' ') }))} />
+            ) : null}
           </Field>
           <Field id="create-kernel" label="Kernel" error={shown.kernel} hint="empty: the built guest kernel">
             <input {...aria('kernel')} value={form.kernel} onChange={(e) => set('kernel', e.target.value)} placeholder="/path/to/vmlinuz" disabled={busy} />
