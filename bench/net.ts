@@ -108,7 +108,8 @@ async function sleep(ms: number): Promise<void> {
  * then it reads until the sender closes.
  */
 function sinkScript(port: number): string {
-  return `(sleep 900 | nc -l -p ${port} > /dev/null 2>&1 &) ; sleep 1`;
+  // Every stdio of the background pair away from the exec's, or the exec waits for the sleep.
+  return `(sleep 900 < /dev/null 2> /dev/null | nc -l -p ${port} > /dev/null 2>&1 &) ; sleep 1`;
 }
 
 /** Host → container: a sink container behind a forwarded port, one round per port. */
