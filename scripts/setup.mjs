@@ -33,6 +33,7 @@ const PACKAGES = [
   ['pci.ids', 'PCI vendor and device names for the Devices page (/usr/share/misc/pci.ids)'],
   ['qemu-system-common', 'qemu-storage-daemon, the vhost-user-blk backend'],
   ['e2fsprogs', 'mkfs.ext4, for block-device images in tests'],
+  ['passt', 'user-mode networking (--network user) as a helper per sandbox; QEMU slirp when absent'],
 ];
 
 function log(msg) {

@@ -3,7 +3,7 @@
 // NetworkManager, the guest side through the agent), port forwards, and
 // per-NIC counters. Each step is undone when a later one fails.
 import { VesselError, type NicStats, type PortMapping, type SandboxStatus } from '../contract/index.js';
-import { supportsNicHotplug, type Hypervisor } from '../hypervisor/hypervisor.js';
+import { supportsNicHotplug, supportsUserNetForwards, type Hypervisor, type UserHostForward } from '../hypervisor/hypervisor.js';
 import type { NetworkManager } from '../network/index.js';
 import type { ProgressListener, SandboxService } from './sandbox-service.js';
 import type { SandboxConfigRecord } from './records.js';
@@ -80,13 +80,18 @@ export async function disconnectNetwork(ctx: NetworkOpsContext, id: string, netw
 
 export async function updatePorts(ctx: NetworkOpsContext, id: string, verb: 'add' | 'remove', port: PortMapping): Promise<SandboxStatus> {
   const net = need(ctx);
-  await ctx.service.withSandbox(id, async () => {
+  await ctx.service.withSandbox(id, async (config, state) => {
     const rec = net.read(id);
     if (!rec) throw new VesselError('E_NOT_FOUND', `sandbox ${id} has no network`);
+    const vm = state.state === 'stopped' ? null : state.hypervisorState;
+    const driver = vm ? ctx.hypervisor(config) : null;
+    const live = vm && driver && supportsUserNetForwards(driver)
+      ? { add: (nicId: string, f: UserHostForward) => driver.addUserForward(vm, nicId, f), remove: (nicId: string, f: UserHostForward) => driver.removeUserForward(vm, nicId, f) }
+      : undefined;
     const same = (p: PortMapping): boolean => p.hostPort === port.hostPort && p.protocol === port.protocol;
     if (verb === 'add' && rec.ports.some(same)) throw new VesselError('E_ALREADY_EXISTS', `host port ${port.hostPort}/${port.protocol} is already forwarded to this sandbox`);
     if (verb === 'remove' && !rec.ports.some(same)) throw new VesselError('E_NOT_FOUND', `host port ${port.hostPort}/${port.protocol} is not forwarded to this sandbox`);
-    await net.setPorts(id, verb === 'add' ? [...rec.ports, port] : rec.ports.filter((p) => !same(p)));
+    await net.setPorts(id, verb === 'add' ? [...rec.ports, port] : rec.ports.filter((p) => !same(p)), { vmRunning: Boolean(vm), ...(live ? { live } : {}) });
     return { result: undefined };
   });
   return ctx.service.statusSandbox(id);

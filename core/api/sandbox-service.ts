@@ -276,6 +276,7 @@ export class SandboxService {
       }
       await stopChannelOwner(this.store.sandboxDir(id));
       await this.options.rootfs?.vmGone(this.store.sandboxDir(id));
+      await this.options.network?.vmGone?.(this.store.sandboxDir(id));
       // Bind-mounted root filesystems must be unmounted first, or deleting the
       // directory would delete the user's files through the mount.
       await releaseSharedDir(path.join(this.store.sandboxDir(id), SHARED_DIR));
@@ -604,6 +605,8 @@ export class SandboxService {
         if (state.state === 'stopped' || state.hypervisorState?.pid !== vm.pid || state.hypervisorState.pidStartTime !== vm.pidStartTime) return;
         from = state.state;
         await this.store.writeState(id, deadState(state, reason));
+        // passt leaves by itself when QEMU's connection closes (--one-off); this makes sure.
+        await this.options.network?.vmGone?.(vm.paths.runDir).catch(() => undefined);
       });
       if (from) {
         this.logger(id).warn('hypervisor', 'VM exited unexpectedly', { reason });
@@ -776,7 +779,9 @@ export class SandboxService {
     // virtio-fs: virtiofsd serves the shared dir before QEMU connects to it.
     if (this.options.rootfs && hc.rootfsTransport) Object.assign(vmConfig, await this.options.rootfs.beforeBoot(hc.rootfsTransport, this.store.sandboxDir(id), sharedDir));
     const netRec = this.options.network?.read(id) ?? null;
-    const vmNetwork = netRec ? this.options.network?.vmNetwork(netRec) : undefined;
+    const net = this.options.network;
+    // beforeBoot starts what the NICs need first (passt for user mode); vmGone stops it.
+    const vmNetwork = netRec && net ? await (net.beforeBoot ? net.beforeBoot(netRec, this.store.sandboxDir(id)) : net.vmNetwork(netRec)) : undefined;
     if (vmNetwork) vmConfig.network = vmNetwork;
     this.dropAgent(id);
     const bootStarted = Date.now();
@@ -794,6 +799,7 @@ export class SandboxService {
       : driver.startVM(vmConfig, this.vmPaths(id), (phase, message) => this.progress(id, onProgress, phase, message)).then((v) => ({ vm: v, origin: null })))
       .catch(async (err: unknown) => {
         await this.options.rootfs?.vmGone(this.store.sandboxDir(id)).catch(() => undefined);
+        await this.options.network?.vmGone?.(this.store.sandboxDir(id)).catch(() => undefined);
         throw err;
       });
     const vm: HypervisorState = got.vm;
@@ -831,6 +837,7 @@ export class SandboxService {
       await driver.stopVM(vm, { force: true }).catch(() => undefined);
       await stopChannelOwner(vm.paths.runDir).catch(() => undefined);
       await this.options.rootfs?.vmGone(vm.paths.runDir).catch(() => undefined);
+      await this.options.network?.vmGone?.(vm.paths.runDir).catch(() => undefined);
       throw err;
     }
     return {
@@ -890,6 +897,7 @@ export class SandboxService {
     // The owner leaves by itself when QEMU exits; this makes sure before the state says stopped.
     if (config.hypervisor !== 'mock') await stopChannelOwner(vm.paths.runDir);
     await this.options.rootfs?.vmGone(vm.paths.runDir);
+    await this.options.network?.vmGone?.(vm.paths.runDir);
   }
 }
 

@@ -18,7 +18,7 @@ function collect(value: string, prev: string[] | undefined): string[] {
 /** Adds --network and -p to a sandbox-creating command. */
 export function addNetworkOptions(cmd: Command): Command {
   return cmd
-    .option('--network <mode>', "a network name, 'none', 'user' (user-mode, rootless) or 'ns:PATH' (join a namespace); default: vessel as root, user otherwise")
+    .option('--network <mode>', "a network name, 'none', 'user' (user-mode, rootless: passt if it works here, else QEMU slirp), 'user:passt', 'user:slirp' or 'ns:PATH' (join a namespace); default: vessel as root, user otherwise")
     .option('-p, --publish <[hostip:]hostport:containerport[/proto]>', 'forward a host port (default host IP 127.0.0.1; repeatable)', collect);
 }
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { networkChecks } from './network-check.js';
+import { userBackend } from '../network/passt.js';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { arch, availableParallelism, release } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -286,7 +287,7 @@ export async function checkHost(options: CheckHostOptions = {}): Promise<HostRep
     ? { name: 'IOMMU', status: 'ok', detail: `${groups} IOMMU group(s)` }
     : { name: 'IOMMU', status: 'warn', detail: 'no IOMMU groups: VFIO device passthrough unavailable' });
 
-  checks.push(...networkChecks(root));
+  checks.push(...networkChecks(root, process.getuid?.() ?? -1, await userBackend({ ...process.env, VESSEL_PASST: process.env.VESSEL_PASST ?? join(root, 'usr/bin/passt') })));
 
   const probeKernel = options.probeKernel ?? guest.kernel ?? hostKernelImage(root);
   let accel: AccelDecision;

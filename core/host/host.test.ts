@@ -187,10 +187,12 @@ describe('checkHost / resolveAccel on a fixture host (fake /proc, /sys, /dev; fa
       qemu: 'ok', 'guest image': 'ok', '/dev/kvm': 'ok', 'CPU virtualization': 'ok', 'KVM modules': 'ok',
       'vhost modules': 'warn', vsock: 'warn', IOMMU: 'ok', acceleration: 'ok', 'VM templates': 'ok',
       // The fixture has no CNI plugins: as root the default network is unavailable; otherwise user-mode.
-      network: process.getuid?.() === 0 ? 'warn' : 'ok',
+      network: process.getuid?.() === 0 ? 'warn' : 'ok', 'user-mode network': 'ok',
       // Image tools are looked up on the real host (core/host/image-tools.ts), not in the fixture root.
       umoci: existsSync('/usr/bin/umoci') ? 'ok' : 'warn', skopeo: existsSync('/usr/bin/skopeo') ? 'ok' : 'warn', 'rootfs transport': 'ok',
     });
+    // No passt in the fixture root: user mode says it falls back to slirp, and why.
+    expect(report.checks.find((c) => c.name === 'user-mode network')?.detail).toMatch(/uses QEMU slirp: passt is not installed/);
     const again = await checkHost({ root, cacheDir, guestDir, qemuPath });
     expect(again.accel.probe.cached).toBe(true);
     expect(await resolveAccel('kvm', { root, cacheDir, kernelPath: join(guestDir, 'vmlinuz'), qemuPath })).toMatchObject({ accel: 'kvm' });

@@ -70,11 +70,28 @@ export interface HypervisorConfig {
 export type VmNic =
   /** device: the macvtap character device to open instead of the tap by name (macvtap model). */
   | { kind: 'tap'; id: string; tap: string; mac: string; device?: string }
-  | { kind: 'user'; id: string; mac: string; hostForwards: { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }[] }
+  | { kind: 'user'; id: string; mac: string; hostForwards: UserHostForward[] }
+  /** User-mode networking by a passt process already listening on socketPath (QEMU ≥ 7.2: -netdev stream); its forwards are passt's own. */
+  | { kind: 'stream'; id: string; mac: string; socketPath: string }
   /** A vhost-user-net backend's socket (needs guest RAM shared with the backend: a memfd memory backend). Not wired to an endpoint yet. */
   | { kind: 'vhost-user'; id: string; mac: string; socketPath: string }
   /** A physical NIC handed over whole with VFIO (its PCI address). Not wired to an endpoint yet: no VFIO here. */
   | { kind: 'vfio'; id: string; mac: string; pciAddress: string };
+
+/** A host port forwarded into the guest by user-mode networking. */
+export interface UserHostForward { protocol: 'tcp' | 'udp'; hostIp: string; hostPort: number; guestPort: number }
+
+/** Optional driver capability: change the forwards of a running VM's user-mode NIC (QEMU slirp: HMP hostfwd_add/remove). */
+export interface UserNetForwards {
+  /** Fails with E_BUSY naming the port when the host port cannot be bound; nothing changes then. */
+  addUserForward(state: HypervisorState, nicId: string, forward: UserHostForward): Promise<void>;
+  /** Idempotent: a forward already gone is not an error. */
+  removeUserForward(state: HypervisorState, nicId: string, forward: UserHostForward): Promise<void>;
+}
+
+export function supportsUserNetForwards(h: Hypervisor): h is Hypervisor & UserNetForwards {
+  return typeof (h as Partial<UserNetForwards>).addUserForward === 'function' && typeof (h as Partial<UserNetForwards>).removeUserForward === 'function';
+}
 
 export interface VmNetworkConfig {
   /** The network namespace QEMU runs in (required when a NIC is a tap). */

@@ -104,13 +104,28 @@ export async function setupMacvtap(netnsName: string, nsPath: string, link: Scan
   await ip(nsPath, ['link', 'set', 'dev', name, 'address', link.mac, 'mtu', String(link.mtu), 'up']);
   await ip(nsPath, ['addr', 'flush', 'dev', link.name]);
   await ip(nsPath, ['link', 'set', 'dev', link.name, 'up']);
+  await makeMacvtapDevice(`/run/netns/${netnsName}`, name, devPath);
+}
+
+/**
+ * The character device QEMU opens for a macvtap link: its numbers are in the
+ * namespace's own sysfs (/sys/class/net/NAME/macvtap/tap<ifindex>/dev), which
+ * `ip netns exec` mounts for a named namespace; any other namespace path is
+ * entered with nsenter and a private mount of sysfs.
+ */
+export async function makeMacvtapDevice(nsPath: string, name: string, devPath: string): Promise<void> {
   const info = z.array(z.object({ ifindex: z.number() }).loose()).parse(JSON.parse(await ip(nsPath, ['-j', 'link', 'show', 'dev', name])));
   const index = info[0]?.ifindex;
   if (index === undefined) throw new VesselError('E_NETWORK', `macvtap ${name} vanished`);
-  // `ip netns exec` mounts the namespace's own sysfs, where the macvtap's tap<ifindex> is listed.
-  const dev = (await mustRun(IP, ['netns', 'exec', netnsName, 'cat', `/sys/class/net/${name}/macvtap/tap${index}/dev`])).trim();
+  const file = `/sys/class/net/${name}/macvtap/tap${index}/dev`;
+  const named = /^\/run\/netns\/([A-Za-z0-9_.-]+)$/.exec(nsPath)?.[1];
+  const dev = (named
+    ? await mustRun(IP, ['netns', 'exec', named, 'cat', file])
+    // The file travels as $1, never inside the script text.
+    : await mustRun('/usr/bin/nsenter', [`--net=${nsPath}`, '--', '/usr/bin/unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount -t sysfs sysfs /sys && cat "$1"', 'sh', file])).trim();
   const m = /^(\d+):(\d+)$/.exec(dev);
   if (!m?.[1] || !m[2]) throw new VesselError('E_NETWORK', `cannot read the device numbers of macvtap ${name} (got "${dev}")`);
+  rmSync(devPath, { force: true });
   await mustRun('/usr/bin/mknod', ['-m', '600', devPath, 'c', m[1], m[2]]);
 }
 
@@ -132,8 +147,9 @@ export async function linkCounters(nsPath: string, name: string): Promise<{ rx: 
   }
 }
 
-export function assertEndpointSupported(link: ScannedLink): void {
-  if (link.kind === 'other' || link.kind === 'macvtap') {
-    throw new VesselError('E_UNSUPPORTED', `link ${link.name} in the namespace is a ${link.kind === 'other' ? 'kind Vessel cannot attach' : 'macvtap (not supported here yet)'}: veth, macvlan and tap links are`);
+/** macvtap links are accepted where asked for (a joined namespace: the macvtap endpoint); CNI ADD never makes one. */
+export function assertEndpointSupported(link: ScannedLink, allowMacvtap = false): void {
+  if (link.kind === 'other' || (link.kind === 'macvtap' && !allowMacvtap)) {
+    throw new VesselError('E_UNSUPPORTED', `link ${link.name} in the namespace is a ${link.kind === 'other' ? 'kind Vessel cannot attach' : 'macvtap, which CNI does not make'}: veth, macvlan, macvtap and tap links are`);
   }
 }

@@ -13,12 +13,13 @@ import {
 } from '../contract/index.js';
 import { writeFileAtomic } from '../store/index.js';
 import { readProcStartTime } from '../util/proc.js';
-import type { VmNetworkConfig, VmNic } from '../hypervisor/hypervisor.js';
+import type { UserHostForward, VmNetworkConfig, VmNic } from '../hypervisor/hypervisor.js';
 import { CniResult, CniRunner, type CniInvocation } from './cni.js';
 import { ip, mustRun } from './exec.js';
-import { assertEndpointSupported, linkCounters, removeMacvtap, removeTcFilter, scanNamespace, setupMacvtap, setupTcFilter, tapName } from './endpoint.js';
+import { assertEndpointSupported, linkCounters, makeMacvtapDevice, removeMacvtap, removeTcFilter, scanNamespace, setupMacvtap, setupTcFilter, tapName } from './endpoint.js';
 import { confList, DEFAULT_NETWORK, NetworkStore, toNetworkInfo, type NetworkRecord } from './networks.js';
 import { assertPortsFree } from './ports.js';
+import { passtSocket, startPasst, stopPasst, USER_NET, userBackend, type UserBackend } from './passt.js';
 
 const NicRecord = z.object({
   id: z.string(),
@@ -57,6 +58,8 @@ export const SandboxNetRecord = z.object({
   nics: z.array(NicRecord),
   ports: z.array(PortMapping),
   dns: z.array(z.string()),
+  /** User-mode networking: which backend serves it (absent in records made before passt: slirp). */
+  userBackend: z.enum(['passt', 'slirp']).optional(),
 });
 export type SandboxNetRecord = z.infer<typeof SandboxNetRecord>;
 
@@ -72,12 +75,28 @@ export interface NetworkRequest {
   ports?: PortMapping[];
 }
 
+/** Changes a running VM's user-mode forwards (the hypervisor driver's, given by the caller). */
+export interface LiveUserForwards {
+  add(nicId: string, forward: UserHostForward): Promise<void>;
+  remove(nicId: string, forward: UserHostForward): Promise<void>;
+}
+
+export interface SetPortsOptions {
+  /** Whether the sandbox's VM is up (user-mode forwards then change in it live, or not at all). */
+  vmRunning: boolean;
+  /** How to change them in the VM (absent: the driver cannot). */
+  live?: LiveUserForwards;
+}
+
 /** The interface SandboxService depends on (tests may give another). */
 export interface NetworkManager {
   setupSandbox(sandboxId: string, request: NetworkRequest): Promise<SandboxNetRecord>;
   teardownSandbox(sandboxId: string): Promise<void>;
   read(sandboxId: string): SandboxNetRecord | null;
   vmNetwork(rec: SandboxNetRecord): VmNetworkConfig | undefined;
+  /** What the VM gets at boot, after starting the helpers it needs (passt, in runDir); vmGone stops them. */
+  beforeBoot?(rec: SandboxNetRecord, runDir: string): Promise<VmNetworkConfig | undefined>;
+  vmGone?(runDir: string): Promise<void>;
   guestConfig(rec: SandboxNetRecord, nics?: NicRecord[]): GuestNetConfig;
   status(rec: SandboxNetRecord): SandboxNetworkStatus;
   /** Plans and makes the host side of a second NIC (CNI ADD + tap); commit/abort after the hot plug. */
@@ -85,8 +104,12 @@ export interface NetworkManager {
   commitNic(sandboxId: string, id: string): Promise<void>;
   releaseNic(sandboxId: string, id: string): Promise<void>;
   hostCounters(rec: SandboxNetRecord): Promise<Map<string, NicStats['host']>>;
-  /** Replace the sandbox's port forwards live (portmap DEL + ADD); a port in use fails before anything changes. */
-  setPorts(sandboxId: string, ports: PortMapping[]): Promise<SandboxNetRecord>;
+  /**
+   * Replace the sandbox's port forwards live (bridge: portmap DEL + ADD;
+   * user mode with slirp: the driver's live forwards; passt: only while the
+   * VM is down); a port in use fails before anything changes.
+   */
+  setPorts(sandboxId: string, ports: PortMapping[], options?: SetPortsOptions): Promise<SandboxNetRecord>;
   recover(isSandboxAlive: (id: string) => boolean): Promise<string[]>;
   /**
    * Before a sandbox boots again (CNI's CHECK on restore): the namespace is
@@ -111,11 +134,13 @@ export interface CniNetworkManagerOptions {
   privileged?: boolean;
   /** The resolv.conf whose non-loopback lines a guest gets when its network gives no DNS (tests give their own). */
   resolvConfPath?: string;
+  /** The passt binary user mode would use (default VESSEL_PASST or /usr/bin/passt; tests give a missing one to get slirp). */
+  passtPath?: string;
 }
 
-const USER_GUEST_IP = '10.0.2.15';
-const USER_GATEWAY = '10.0.2.2';
-const USER_DNS = '10.0.2.3';
+const USER_GUEST_IP = USER_NET.guestIp;
+const USER_GATEWAY = USER_NET.gateway;
+const USER_DNS = USER_NET.dns;
 
 /** resolv.conf lines a guest can use: the loopback resolvers of the host (systemd-resolved, dnsmasq) are unreachable from it. */
 export function guestResolvLines(text: string): string[] {
@@ -129,6 +154,15 @@ export function guestResolvLines(text: string): string[] {
  */
 function crashPoint(name: string): void {
   if (process.env.VESSEL_TEST_CRASH_AT === name) process.kill(process.pid, 'SIGKILL');
+}
+
+/** The fields of a joined NIC recorded before its device node is made (so a crash leaves a record that removes it). */
+const PENDING_JOINED = {
+  cniResult: null, mtu: 1500, ips: [], gateway: null, routes: [], endpointType: 'macvtap', model: 'none', hotplugged: false, complete: false,
+} as const satisfies Partial<NicRecord>;
+
+function toForward(p: PortMapping): UserHostForward {
+  return { protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, guestPort: p.containerPort };
 }
 
 function randomMac(): string {
@@ -230,7 +264,7 @@ export class CniNetworkManager implements NetworkManager {
     let reason = 'asked for with --network';
     if (mode === undefined) {
       mode = this.privileged ? DEFAULT_NETWORK : 'user';
-      reason = this.privileged ? 'default as root: the vessel bridge network' : 'default without root: user-mode networking (QEMU slirp; passt is not installed)';
+      reason = this.privileged ? 'default as root: the vessel bridge network' : 'default without root: user-mode networking';
     }
     const base: SandboxNetRecord = {
       schemaVersion: 1, sandboxId, phase: 'setup', owner: this.owner(), mode, reason, netnsName: null, netnsPath: null, ownNetns: false,
@@ -243,7 +277,7 @@ export class CniNetworkManager implements NetworkManager {
       await this.write(rec);
       return rec;
     }
-    if (mode === 'user') return this.setupUser(base, ports);
+    if (mode === 'user' || mode.startsWith('user:')) return this.setupUser(base, ports, mode);
     if (mode.startsWith('ns:')) return this.setupJoined(base, mode.slice(3));
     if (!this.privileged) throw new VesselError('E_PERMISSION', `network "${mode}" needs root (namespaces, bridges): use --network user`);
     const net = mode === DEFAULT_NETWORK ? await this.store.ensureDefault() : this.store.get(mode);
@@ -269,13 +303,27 @@ export class CniNetworkManager implements NetworkManager {
     }
   }
 
-  private async setupUser(base: SandboxNetRecord, ports: PortMapping[]): Promise<SandboxNetRecord> {
+  private async setupUser(base: SandboxNetRecord, ports: PortMapping[], mode: string): Promise<SandboxNetRecord> {
+    const asked = mode.slice('user:'.length);
+    if (mode !== 'user' && asked !== 'passt' && asked !== 'slirp') throw new VesselError('E_INVALID_ARGUMENT', `unknown user-mode backend "${asked}": use --network user, user:passt or user:slirp`);
+    const found = asked === 'slirp' ? { backend: 'slirp' as const, reason: '' } : await userBackend(this.options.passtPath ? { ...process.env, VESSEL_PASST: this.options.passtPath } : process.env);
+    let backend: UserBackend = found.backend;
+    let why = found.reason;
+    if (mode !== 'user') {
+      if (asked === 'passt' && found.backend !== 'passt') throw new VesselError('E_MISSING_DEPENDENCY', `--network user:passt: ${found.reason.replace(/: QEMU's built-in slirp$/, '')}; use --network user or user:slirp`);
+      backend = asked === 'passt' ? 'passt' : 'slirp';
+      why = `${backend} asked for (${mode})`;
+    }
     await assertPortsFree(ports, this.all().flatMap((r) => r.ports));
     const nic: NicRecord = {
-      id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: 1500, ips: [`${USER_GUEST_IP}/24`],
+      // passt's own MTU (65520, as Podman's pasta uses): its stream socket has no 1500-byte limit; slirp stays at 1500.
+      id: 'net0', network: 'user', ifName: 'eth0', cniResult: null, tap: null, mac: randomMac(), mtu: backend === 'passt' ? 65520 : 1500, ips: [`${USER_GUEST_IP}/24`],
       gateway: USER_GATEWAY, routes: [{ dest: 'default', gateway: USER_GATEWAY }], endpointType: 'user', model: 'user', hotplugged: false, complete: true, device: null,
     };
-    const rec: SandboxNetRecord = { ...base, phase: 'ready', nics: [nic], dns: this.options.resolvConfPath ? this.dnsFor(null) : [`nameserver ${USER_DNS}`] };
+    const rec: SandboxNetRecord = {
+      ...base, mode: 'user', reason: `${base.reason}; backend ${backend}: ${why}`, userBackend: backend, phase: 'ready', nics: [nic],
+      dns: this.options.resolvConfPath ? this.dnsFor(null) : [`nameserver ${USER_DNS}`],
+    };
     await this.write(rec);
     return rec;
   }
@@ -291,15 +339,24 @@ export class CniNetworkManager implements NetworkManager {
       if (links.length === 0) throw new VesselError('E_NETWORK', `namespace ${nsPath} has no link with an IPv4 address to give the sandbox`);
       const nics: NicRecord[] = [];
       for (const [i, link] of links.entries()) {
-        assertEndpointSupported(link);
-        const tap = link.kind === 'tap' ? link.name : tapName(i);
-        if (link.kind !== 'tap') await setupTcFilter(nsPath, link, tap);
+        assertEndpointSupported(link, true);
+        // A macvtap link (Kata's macvtap endpoint): QEMU opens its character device; the link itself is left as it is.
+        const device = link.kind === 'macvtap' ? path.join(this.devDir(), `${rec.sandboxId.slice(0, 20)}-j${i}`) : null;
+        const tap = link.kind === 'tap' || link.kind === 'macvtap' ? link.name : tapName(i);
+        if (device) {
+          mkdirSync(this.devDir(), { recursive: true, mode: 0o700 });
+          rec = { ...rec, nics: [...nics, { ...PENDING_JOINED, id: `net${i}`, network: `ns:${nsPath}`, ifName: link.name, tap, mac: link.mac, device }] };
+          await this.write(rec); // journal: the device node is about to exist
+          await makeMacvtapDevice(nsPath, link.name, device);
+        } else if (link.kind !== 'tap') {
+          await setupTcFilter(nsPath, link, tap);
+        }
         nics.push({
           id: `net${i}`, network: `ns:${nsPath}`, ifName: link.name, cniResult: null, tap, mac: link.mac, mtu: link.mtu,
           ips: link.addresses.map((a) => `${a.address}/${a.prefix}`),
           gateway: scan.routes.find((r) => r.dest === 'default' && r.device === link.name)?.gateway ?? null,
           routes: scan.routes.filter((r) => r.device === link.name && r.gateway).map((r) => ({ dest: r.dest, gateway: r.gateway })),
-          endpointType: link.kind === 'other' ? 'veth' : link.kind, model: link.kind === 'tap' ? 'none' : 'tcfilter', hotplugged: false, complete: true, device: null,
+          endpointType: link.kind === 'other' ? 'veth' : link.kind, model: link.kind === 'tap' || link.kind === 'macvtap' ? 'none' : 'tcfilter', hotplugged: false, complete: true, device,
         });
       }
       rec = { ...rec, phase: 'ready', nics, dns: this.dnsFor(null) };
@@ -413,6 +470,11 @@ export class CniNetworkManager implements NetworkManager {
   private async detachHost(rec: SandboxNetRecord, nic: NicRecord): Promise<void> {
     if (nic.model === 'user') return;
     const nsPath = rec.netnsPath;
+    if (nic.network.startsWith('ns:') && nic.model === 'none') {
+      // A joined namespace's tap or macvtap is not ours: only the device node we made goes.
+      if (nic.device) rmSync(nic.device, { force: true });
+      return;
+    }
     if (nsPath && nic.tap && nic.model === 'tcfilter' && existsSync(nsPath)) await removeTcFilter(nsPath, nic.ifName, nic.tap);
     if (nic.model === 'macvtap' && nic.device) {
       rmSync(nic.device, { force: true });
@@ -431,12 +493,28 @@ export class CniNetworkManager implements NetworkManager {
 
   // ---- what the VM and the guest get ------------------------------------
 
-  vmNetwork(rec: SandboxNetRecord): VmNetworkConfig | undefined {
-    const nics: VmNic[] = rec.nics.filter((n) => n.complete).map((n) => (n.model === 'user'
-      ? { kind: 'user', id: n.id, mac: n.mac, hostForwards: rec.ports.map((p) => ({ protocol: p.protocol, hostIp: p.hostIp, hostPort: p.hostPort, guestPort: p.containerPort })) }
-      : { kind: 'tap', id: n.id, tap: n.tap ?? '', mac: n.mac, ...(n.device ? { device: n.device } : {}) }));
+  vmNetwork(rec: SandboxNetRecord, runDir?: string): VmNetworkConfig | undefined {
+    const nics: VmNic[] = rec.nics.filter((n) => n.complete).map((n): VmNic => {
+      if (n.model !== 'user') return { kind: 'tap', id: n.id, tap: n.tap ?? '', mac: n.mac, ...(n.device ? { device: n.device } : {}) };
+      if (rec.userBackend === 'passt') {
+        if (!runDir) throw new VesselError('E_INTERNAL', `sandbox ${rec.sandboxId} uses passt: its VM needs beforeBoot (which starts passt)`);
+        return { kind: 'stream', id: n.id, mac: n.mac, socketPath: passtSocket(runDir) };
+      }
+      return { kind: 'user', id: n.id, mac: n.mac, hostForwards: rec.ports.map(toForward) };
+    });
     if (nics.length === 0 && !rec.netnsPath) return undefined;
     return { ...(rec.netnsPath ? { netnsPath: rec.netnsPath } : {}), nics };
+  }
+
+  async beforeBoot(rec: SandboxNetRecord, runDir: string): Promise<VmNetworkConfig | undefined> {
+    if (rec.userBackend === 'passt' && rec.nics.some((n) => n.model === 'user' && n.complete)) {
+      await startPasst(runDir, rec.ports, this.options.passtPath ? { ...process.env, VESSEL_PASST: this.options.passtPath } : process.env);
+    }
+    return this.vmNetwork(rec, runDir);
+  }
+
+  async vmGone(runDir: string): Promise<void> {
+    await stopPasst(runDir);
   }
 
   guestConfig(rec: SandboxNetRecord, only?: NicRecord[]): GuestNetConfig {
@@ -453,7 +531,7 @@ export class CniNetworkManager implements NetworkManager {
     const hasTap = rec.nics.some((n) => n.model !== 'user');
     const datapath = rec.nics.length === 0 ? 'none' : hasTap
       ? (existsSync('/dev/vhost-net') ? 'tap (vhost-net available but not used yet)' : 'plain tap (no /dev/vhost-net on this host)')
-      : 'user-mode (QEMU slirp)';
+      : rec.userBackend === 'passt' ? 'user-mode (passt)' : 'user-mode (QEMU slirp)';
     return {
       mode: rec.mode, reason: rec.phase === 'ready' ? rec.reason : `${rec.reason} (${rec.phase} interrupted: the next vessel command cleans it up)`,
       netns: rec.netnsPath, datapath, ports: rec.ports, dns: rec.dns,
@@ -478,10 +556,11 @@ export class CniNetworkManager implements NetworkManager {
     return out;
   }
 
-  async setPorts(sandboxId: string, ports: PortMapping[]): Promise<SandboxNetRecord> {
+  async setPorts(sandboxId: string, ports: PortMapping[], options: SetPortsOptions = { vmRunning: false }): Promise<SandboxNetRecord> {
     const rec = this.read(sandboxId);
     if (!rec) throw new VesselError('E_NOT_FOUND', `sandbox ${sandboxId} has no network record`);
     const nic = rec.nics.find((n) => n.id === 'net0');
+    if (nic?.model === 'user') return this.setUserPorts(rec, nic, ports, options);
     const net = nic ? this.store.read(nic.network) : null;
     if (!nic || !net || net.driver !== 'bridge' || !nic.cniResult || !rec.netnsPath) {
       throw new VesselError('E_UNSUPPORTED', `live port forwards need a sandbox on a bridge network; this one uses ${rec.mode}`);
@@ -500,6 +579,40 @@ export class CniNetworkManager implements NetworkManager {
       await this.write(rec);
       throw err;
     }
+    return next;
+  }
+
+  /**
+   * User mode: the record holds the forwards the VM gets at its next boot.
+   * While it runs, slirp's are changed live (added ones first, each undone
+   * when a later one fails); passt's cannot be (passt of 2023 has no way to
+   * change them at run time), so that is refused with the alternatives.
+   */
+  private async setUserPorts(rec: SandboxNetRecord, nic: NicRecord, ports: PortMapping[], options: SetPortsOptions): Promise<SandboxNetRecord> {
+    const same = (a: PortMapping, b: PortMapping): boolean => a.hostPort === b.hostPort && a.protocol === b.protocol && a.hostIp === b.hostIp && a.containerPort === b.containerPort;
+    const added = ports.filter((p) => !rec.ports.some((o) => same(o, p)));
+    const removed = rec.ports.filter((o) => !ports.some((p) => same(o, p)));
+    await assertPortsFree(added, this.all().filter((r) => r.sandboxId !== rec.sandboxId).flatMap((r) => r.ports));
+    if (options.vmRunning && (added.length || removed.length)) {
+      if (rec.userBackend === 'passt') {
+        throw new VesselError('E_UNSUPPORTED', `sandbox ${rec.sandboxId} runs user-mode networking on passt, whose forwards are fixed when it starts (Debian's passt of 2023 cannot change them at run time): stop the sandbox, change the ports, start it (forwards are kept), or create it with --network user:slirp for live port changes`);
+      }
+      const live = options.live;
+      if (!live) throw new VesselError('E_UNSUPPORTED', `this hypervisor driver cannot change user-mode port forwards of a running VM: stop the sandbox first`);
+      const done: PortMapping[] = [];
+      try {
+        for (const p of added) {
+          await live.add(nic.id, toForward(p));
+          done.push(p);
+        }
+      } catch (err) {
+        for (const p of done.reverse()) await live.remove(nic.id, toForward(p)).catch(() => undefined);
+        throw err;
+      }
+      for (const p of removed) await live.remove(nic.id, toForward(p));
+    }
+    const next = { ...rec, ports };
+    await this.write(next);
     return next;
   }
 

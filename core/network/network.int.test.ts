@@ -1,7 +1,7 @@
 // Networks and sandbox namespaces on the real host tools, without a VM: CNI
 // plugins from Debian, iproute2, tc, iptables. Bad input, clean-up that
 // leaves nothing, and recovery from a vessel process SIGKILLed at each step.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -130,6 +130,39 @@ describe.skipIf(reason !== null)('networks and sandbox namespaces (real CNI plug
       expect(await ip(nsPath, ['-o', 'link', 'show'])).not.toContain('tap0_vsl');
       expect(await code(mgr.setupSandbox(sandboxId(), { network: 'ns:/run/netns/does-not-exist' }))).toMatch(/^E_NOT_FOUND: network namespace/);
     } finally {
+      await ip(null, ['netns', 'delete', ns]).catch(() => undefined);
+    }
+  });
+
+  it('ns:PATH with a macvtap link (the macvtap endpoint): QEMU gets its character device, by name or by /proc/PID/ns/net; teardown keeps the link', async () => {
+    const ns = `vsltm-${tag}`;
+    await ip(null, ['netns', 'add', ns]);
+    const holder = spawn('/usr/sbin/ip', ['netns', 'exec', ns, 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      const nsPath = `/run/netns/${ns}`;
+      // No dummy links in this kernel: a veth is the macvtap's parent.
+      await ip(nsPath, ['link', 'add', 'vpar0', 'type', 'veth', 'peer', 'name', 'vpar1']);
+      await ip(nsPath, ['link', 'add', 'link', 'vpar0', 'name', 'mvt0', 'type', 'macvtap', 'mode', 'bridge']);
+      await ip(nsPath, ['addr', 'add', '192.168.78.5/24', 'dev', 'mvt0']);
+      for (const l of ['vpar0', 'vpar1', 'mvt0']) await ip(nsPath, ['link', 'set', l, 'up']);
+      const mac = /link\/ether ([0-9a-f:]+)/.exec(await ip(nsPath, ['link', 'show', 'dev', 'mvt0']))?.[1];
+      const rdevs: number[] = [];
+      for (const where of [nsPath, `/proc/${holder.pid ?? 0}/ns/net`]) {
+        const id = sandboxId();
+        const rec = await mgr.setupSandbox(id, { network: `ns:${where}` });
+        const nic = rec.nics.find((n) => n.ifName === 'mvt0');
+        expect([nic?.endpointType, nic?.model, nic?.mac, nic?.ips[0], nic?.tap]).toEqual(['macvtap', 'none', mac, '192.168.78.5/24', 'mvt0']);
+        expect(nic?.device && statSync(nic.device).isCharacterDevice()).toBe(true);
+        rdevs.push(statSync(nic?.device ?? '/').rdev);
+        expect(mgr.vmNetwork(rec)?.nics).toContainEqual(expect.objectContaining({ kind: 'tap', device: nic?.device, mac }));
+        await mgr.teardownSandbox(id);
+        expect(existsSync(nic?.device ?? '/')).toBe(false);
+        expect(await ip(nsPath, ['link', 'show', 'dev', 'mvt0'])).toContain('mvt0');
+      }
+      // Both ways of reading the namespace's sysfs find the same device.
+      expect(rdevs[0]).toBe(rdevs[1]);
+    } finally {
+      holder.kill('SIGKILL');
       await ip(null, ['netns', 'delete', ns]).catch(() => undefined);
     }
   });

@@ -96,7 +96,8 @@ describe('rootless default (no host changes)', () => {
     const root = mkdtempSync(pathMod.join(tmpdir(), 'vessel-rootless-'));
     try {
       writeFileSync(pathMod.join(root, 'resolv.conf'), 'nameserver 127.0.0.53\nnameserver 10.9.9.9\n');
-      const mgr = new CniNetworkManager({ root, privileged: false, resolvConfPath: pathMod.join(root, 'resolv.conf') });
+      // No passt (a path that does not exist): user mode falls back to QEMU's slirp.
+      const mgr = new CniNetworkManager({ root, privileged: false, resolvConfPath: pathMod.join(root, 'resolv.conf'), passtPath: pathMod.join(root, 'no-passt') });
       const hostPort = 40000 + Math.floor(Math.random() * 9999);
       const rec = await mgr.setupSandbox('sb1', { ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 80, protocol: 'tcp' }] });
       expect(rec).toMatchObject({ mode: 'user', netnsPath: null, dns: ['nameserver 10.9.9.9'] });
@@ -105,10 +106,10 @@ describe('rootless default (no host changes)', () => {
       await expect(mgr.setupSandbox('sb4', { ports: [{ hostIp: '127.0.0.1', hostPort, containerPort: 81, protocol: 'tcp' }] })).rejects.toThrow(new RegExp(`host port ${hostPort}/tcp is already forwarded`));
       const plain = await mgr.setupSandbox('sb2', {});
       expect(plain.mode).toBe('user');
-      expect(plain.reason).toMatch(/without root/);
+      expect(plain.reason).toMatch(/without root.*backend slirp: passt is not installed/);
       expect(mgr.vmNetwork(plain)?.nics[0]).toMatchObject({ kind: 'user', id: 'net0' });
       expect(mgr.guestConfig(plain).interfaces[0]?.ips).toEqual([{ address: '10.0.2.15', prefix: 24 }]);
-      expect(mgr.status(plain).datapath).toMatch(/user-mode/);
+      expect(mgr.status(plain).datapath).toBe('user-mode (QEMU slirp)');
       await expect(mgr.setupSandbox('sb3', { network: 'vessel' })).rejects.toThrow(/needs root/);
       await mgr.teardownSandbox('sb2');
       expect(mgr.read('sb2')).toBeNull();

@@ -15,6 +15,8 @@ import { ip } from './exec.js';
 import { networkLeftovers } from './leftovers.js';
 import { confList, NetworkRecord } from './networks.js';
 import { readFileSync } from 'node:fs';
+import { readProcStartTime } from '../util/proc.js';
+import { runningPasst } from './passt.js';
 
 function skipReason(): string | null {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, bridges, iptables)';
@@ -190,13 +192,19 @@ describe.skipIf(reason !== null)('sandbox networking in real VMs (bridge network
   });
 });
 
-describe.skipIf(reason !== null)('user-mode networking in a real VM (--network user, as a rootless user gets)', () => {
+const passtReason = reason ?? (existsSync('/usr/bin/passt') ? null : 'passt is not installed (apt-get install passt)');
+if (passtReason && !reason) console.log(`[sandbox-network.int] passt sandbox skipped: ${passtReason}`);
+
+describe.skipIf(reason !== null)('user-mode networking in real VMs (--network user:slirp and user:passt, as a rootless user gets)', () => {
   let root: string;
-  let id = '';
+  let slirp = '';
+  let passt = '';
   let host: Server;
   let hostPort = 0;
   let fwdPort = 0;
+  let passtPort = 0;
   const cli = (args: string[]): Promise<CliResult> => runCli(root, args);
+  const web = 'mkdir -p /www && echo page-from-user > /www/index.html && exec httpd -f -p 80 -h /www';
 
   beforeAll(async () => {
     root = makeRoot('vsl-usr-');
@@ -207,24 +215,62 @@ describe.skipIf(reason !== null)('user-mode networking in a real VM (--network u
     await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
     hostPort = (host.address() as { port: number }).port;
     fwdPort = await freePort();
-    const st = JSON.parse(ok(await cli(['sandbox', 'run', '--network', 'user', '-p', `${fwdPort}:80`, '--json']), 'sandbox run')) as Status;
-    id = st.id;
-    ok(await cli(['container', 'run', id, '--name', 'web', '--', 'sh', '-c', 'mkdir -p /www && echo page-from-user > /www/index.html && exec httpd -f -p 80 -h /www']), 'web');
-  }, 400_000);
+    slirp = (JSON.parse(ok(await cli(['sandbox', 'run', '--network', 'user:slirp', '-p', `${fwdPort}:80`, '--json']), 'sandbox run slirp')) as Status).id;
+    ok(await cli(['container', 'run', slirp, '--name', 'web', '--', 'sh', '-c', web]), 'web');
+    if (!passtReason) {
+      passtPort = await freePort();
+      passt = (JSON.parse(ok(await cli(['sandbox', 'run', '--network', 'user:passt', '-p', `${passtPort}:80`, '--json']), 'sandbox run passt')) as Status).id;
+      ok(await cli(['container', 'run', passt, '--name', 'web', '--', 'sh', '-c', web]), 'web');
+    }
+  }, 600_000); // two TCG boots
 
   afterAll(async () => {
-    if (id) await cli(['sandbox', 'delete', '--force', id]);
+    for (const id of [slirp, passt].filter(Boolean)) await cli(['sandbox', 'delete', '--force', id]);
     host.close();
     delete process.env.VESSEL_RESOLV_CONF;
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('reaches a server on the host loopback through the user-mode gateway, and serves a forwarded port', async () => {
-    const st = JSON.parse(ok(await cli(['sandbox', 'status', id, '--json']), 'status')) as Status;
+  it('slirp: reaches a server on the host loopback through the user-mode gateway, and serves a forwarded port', async () => {
+    const st = JSON.parse(ok(await cli(['sandbox', 'status', slirp, '--json']), 'status')) as Status;
     expect(st.network.mode).toBe('user');
-    expect(st.network.datapath).toMatch(/user-mode/);
-    const out = ok(await cli(['exec', id, 'web', '--', 'sh', '-c', `wget -q -O - http://10.0.2.2:${hostPort}/`]), 'wget');
+    expect(st.network.datapath).toBe('user-mode (QEMU slirp)');
+    const out = ok(await cli(['exec', slirp, 'web', '--', 'sh', '-c', `wget -q -O - http://10.0.2.2:${hostPort}/`]), 'wget');
     expect(out).toBe('hello from the host loopback\n');
     expect(await httpGet(`http://127.0.0.1:${fwdPort}/`)).toBe('page-from-user\n');
+  });
+
+  it('slirp: a port is forwarded live (hostfwd_add), a host port in use is refused by name with nothing changed, and removed live', async () => {
+    const live = await freePort();
+    ok(await cli(['port', 'add', slirp, `${live}:80`]), 'port add');
+    expect(await httpGet(`http://127.0.0.1:${live}/`)).toBe('page-from-user\n');
+    // The test's own server holds hostPort on 127.0.0.1.
+    const busy = await cli(['port', 'add', slirp, `${hostPort}:80`]);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr).toMatch(new RegExp(`E_BUSY: host port 127\\.0\\.0\\.1:${hostPort}/tcp is already in use`));
+    expect(ok(await cli(['port', 'list', slirp]), 'list').trim().split('\n').sort()).toEqual([`127.0.0.1:${fwdPort}->80/tcp`, `127.0.0.1:${live}->80/tcp`].sort());
+    ok(await cli(['port', 'remove', slirp, `${live}:80`]), 'port remove');
+    await expect(httpGet(`http://127.0.0.1:${live}/`)).rejects.toThrow();
+    expect(ok(await cli(['port', 'list', slirp]), 'list').trim()).toBe(`127.0.0.1:${fwdPort}->80/tcp`);
+    // The store keeps what the next boot gets: the forward given at create, not the removed one.
+    const rec = JSON.parse(readFileSync(path.join(root, 'network', 'sandboxes', `${slirp}.json`), 'utf8')) as { ports: { hostPort: number }[] };
+    expect(rec.ports.map((p) => p.hostPort)).toEqual([fwdPort]);
+  });
+
+  it.skipIf(passtReason !== null)('passt: a helper process per sandbox reaches the host loopback, serves its forwarded port, refuses live port changes and is reaped on delete', async () => {
+    const st = JSON.parse(ok(await cli(['sandbox', 'status', passt, '--json']), 'status')) as Status;
+    expect(st.network.datapath).toBe('user-mode (passt)');
+    const helper = runningPasst(path.join(root, 'sandboxes', passt));
+    expect(helper?.pid).toBeGreaterThan(0);
+    expect(ok(await cli(['exec', passt, 'web', '--', 'cat', '/sys/class/net/eth0/mtu']), 'mtu').trim()).toBe('65520');
+    const out = ok(await cli(['exec', passt, 'web', '--', 'sh', '-c', `wget -q -O - http://10.0.2.2:${hostPort}/`]), 'wget');
+    expect(out).toBe('hello from the host loopback\n');
+    expect(await httpGet(`http://127.0.0.1:${passtPort}/`)).toBe('page-from-user\n');
+    const liveAdd = await cli(['port', 'add', passt, `${await freePort()}:80`]);
+    expect(liveAdd.stderr).toMatch(/E_UNSUPPORTED: .*passt.*stop the sandbox.*--network user:slirp/);
+    expect(ok(await cli(['port', 'list', passt]), 'list').trim()).toBe(`127.0.0.1:${passtPort}->80/tcp`);
+    ok(await cli(['sandbox', 'delete', '--force', passt]), 'delete');
+    passt = '';
+    expect(helper && readProcStartTime(helper.pid) === helper.startTime).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VesselError } from '../../contract/index.js';
 import { networkArgs, tapsToOpen } from './net-args.js';
+import { hostfwdAddCommand, hostfwdRemoveCommand } from './user-forwards.js';
 import { freeRootPort, rootPortArgs } from './root-ports.js';
 import { wrapInNetns } from './tapfd.js';
 
@@ -20,6 +21,21 @@ describe('NIC arguments', () => {
   it('user-mode networking carries the host forwards', () => {
     const args = networkArgs({ nics: [{ kind: 'user', id: 'net0', mac: '52:54:00:00:00:01', hostForwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80 }] }] }, 'q35');
     expect(args[1]).toBe('user,id=net0,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:8080-:80');
+  });
+  it('a passt NIC is a stream netdev on passt\'s unix socket (QEMU ≥ 7.2); a path with a comma is refused', () => {
+    expect(networkArgs({ nics: [{ kind: 'stream', id: 'net0', mac: '52:54:00:00:00:01', socketPath: '/run/x/passt.sock' }] }, 'q35')).toEqual([
+      '-netdev', 'stream,id=net0,server=off,addr.type=unix,addr.path=/run/x/passt.sock',
+      '-device', 'virtio-net-pci,netdev=net0,id=net0-dev,mac=52:54:00:00:00:01,romfile=',
+    ]);
+    expect(() => networkArgs({ nics: [{ kind: 'stream', id: 'net0', mac: '52:54:00:00:00:01', socketPath: '/run/a,b/passt.sock' }] }, 'q35')).toThrow(/invalid passt socket path/);
+  });
+  it('live user-mode forwards are HMP hostfwd_add/hostfwd_remove lines; bad input never reaches the monitor', () => {
+    const f = { protocol: 'tcp' as const, hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80 };
+    expect(hostfwdAddCommand('net0', f)).toBe('hostfwd_add net0 tcp:127.0.0.1:8080-:80');
+    expect(hostfwdRemoveCommand('net0', { ...f, protocol: 'udp' })).toBe('hostfwd_remove net0 udp:127.0.0.1:8080');
+    expect(() => hostfwdAddCommand('net0; quit', f)).toThrow(/invalid NIC id/);
+    expect(() => hostfwdAddCommand('net0', { ...f, hostIp: '1.2.3.4 quit' })).toThrow(/invalid host IP/);
+    expect(() => hostfwdAddCommand('net0', { ...f, guestPort: 70000 })).toThrow(/invalid port/);
   });
   it('vhost-user and physical (VFIO) NICs: their arguments exist though no endpoint uses them here yet', () => {
     expect(networkArgs({ nics: [{ kind: 'vhost-user', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', socketPath: '/run/vu,0.sock' }] }, 'q35')).toEqual([

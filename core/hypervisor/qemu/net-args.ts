@@ -41,6 +41,11 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
       if (!net.netnsPath) throw new VesselError('E_INVALID_ARGUMENT', `NIC ${nic.id} is a tap but no network namespace was given`);
       // vhost=off: this host has no /dev/vhost-net (DESIGN facts); the tap carries vnet headers either way.
       args.push('-netdev', `tap,id=${nic.id},fd=${fd++}`);
+    } else if (nic.kind === 'stream') {
+      // eslint-disable-next-line no-control-regex
+      if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f,]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid passt socket path for ${nic.id}`);
+      // passt's protocol (QEMU ≥ 7.2): a stream of frames on a unix socket passt listens on.
+      args.push('-netdev', `stream,id=${nic.id},server=off,addr.type=unix,addr.path=${nic.socketPath}`);
     } else {
       const fwds = nic.hostForwards.map((f) => {
         if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostIp)) throw new VesselError('E_INVALID_ARGUMENT', `invalid host IP ${f.hostIp}`);

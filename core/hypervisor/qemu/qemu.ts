@@ -4,13 +4,14 @@ import { basename, join } from 'node:path';
 import { VesselError, toVesselError } from '../../contract/index.js';
 import { readTail } from '../../util/file.js';
 import { readProcStartTime } from '../../util/proc.js';
-import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type NicHotplug, type NicHotplugRequest, type ResourceHotplug, type ProgressFn, type VmPaths } from '../hypervisor.js';
+import { consoleLogPath, type Hypervisor, type HypervisorConfig, type HypervisorState, type NicHotplug, type NicHotplugRequest, type ResourceHotplug, type UserHostForward, type UserNetForwards, type ProgressFn, type VmPaths } from '../hypervisor.js';
 import { signalIfSame, waitForExit, watchProcess } from '../process.js';
 import { buildQemuArgs, validateVmRequest, type HostFacts } from './cmdline.js';
 import { QmpClient, type QmpStatusInfo } from './qmp.js';
 import { tapsToOpen } from './net-args.js';
 import { tapHelperPath, wrapInNetns } from './tapfd.js';
 import { hotplugNic, unplugNic } from './nic-hotplug.js';
+import { addUserForward, removeUserForward } from './user-forwards.js';
 import { QemuDeviceDriver } from './hotplug.js';
 import { bootMemoryMiB, hotAddedMemoryMiB, hotAddMemory, hotAddVcpus } from './resource-hotplug.js';
 
@@ -120,7 +121,7 @@ function launch(binary: string, args: string[], cwd: string, timeoutMs: number):
 }
 
 /** The QEMU driver: one daemonized qemu-system-x86_64 per sandbox, driven over QMP. */
-export class QemuHypervisor implements Hypervisor, NicHotplug, ResourceHotplug {
+export class QemuHypervisor implements Hypervisor, NicHotplug, ResourceHotplug, UserNetForwards {
   readonly type = 'qemu' as const;
   private readonly launchTimeoutMs: number;
   private readonly qmpTimeoutMs: number;
@@ -256,6 +257,14 @@ export class QemuHypervisor implements Hypervisor, NicHotplug, ResourceHotplug {
 
   unplugNic(state: HypervisorState, id: string, timeoutMs = 30_000): Promise<void> {
     return unplugNic(this, state, id, timeoutMs);
+  }
+
+  addUserForward(state: HypervisorState, nicId: string, forward: UserHostForward): Promise<void> {
+    return addUserForward(this, state, nicId, forward);
+  }
+
+  removeUserForward(state: HypervisorState, nicId: string, forward: UserHostForward): Promise<void> {
+    return removeUserForward(this, state, nicId, forward);
   }
 
   /**

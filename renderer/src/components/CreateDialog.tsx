@@ -166,7 +166,9 @@ export function CreateDialog() {
             <select id="create-network" value={form.network} onChange={(e) => set('network', e.target.value)} disabled={busy}>
               <option value="">default</option>
               {networks.map((n) => <option key={n.name} value={n.name}>{n.name} ({n.subnet})</option>)}
-              <option value="user">user-mode</option>
+              <option value="user">user-mode (passt if it works here, else slirp)</option>
+              <option value="user:passt">user-mode: passt (ports fixed while running)</option>
+              <option value="user:slirp">user-mode: QEMU slirp (live port changes)</option>
               <option value="none">none (loopback only)</option>
             </select>
           </Field>

@@ -39,7 +39,13 @@ export function NetworkPanel({ sandbox, reload }: { sandbox: SandboxStatus; relo
   };
   const parsed = parsePortForm(port);
   const portErr = portTouched ? parsed.errors : {};
-  const canEditPorts = live && net.nics.some((n) => n.model === 'tcfilter') && Boolean(net.netns);
+  // slirp changes forwards live; passt only while the VM is down (they apply at the next start); bridge networks through CNI portmap.
+  const passt = net.datapath.includes('passt');
+  const slirp = net.datapath.includes('slirp');
+  const canEditPorts = passt ? sandbox.state === 'stopped' : slirp || (net.nics.some((n) => n.model === 'tcfilter' || n.model === 'macvtap') && Boolean(net.netns));
+  const portsHint = passt && sandbox.state !== 'stopped'
+    ? "passt fixes its forwards when it starts: stop the sandbox to change them (they are kept for the next start), or create it with --network user:slirp for live changes"
+    : !canEditPorts ? 'Port forwards need a bridge network or user-mode networking.' : null;
   return (
     <section aria-labelledby="network-title">
       <h2 id="network-title">Network <span className="sub">{net.mode} · {net.datapath}</span></h2>
@@ -81,6 +87,7 @@ export function NetworkPanel({ sandbox, reload }: { sandbox: SandboxStatus; relo
       {busy ? <div className="progress" role="status" aria-live="polite" aria-label="network progress"><div className="bar" aria-hidden="true"><div /></div>{busy}…</div> : null}
       {failure ? <p className="error" role="alert">{failure}</p> : null}
       <h3>Forwarded ports</h3>
+      {portsHint ? <p className="sub" data-testid="ports-hint">{portsHint}</p> : null}
       {net.ports.length === 0 ? <p className="sub">None.</p> : (
         <ul className="ports" aria-label="forwarded ports">
           {net.ports.map((p) => (
