@@ -1,11 +1,9 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
 import { openFileHardLimit } from './open-files.js';
-import { isSameProcess, readProcStartTime, terminateProcess } from '../util/proc.js';
+import { recordHelper, runningHelper, stopHelper, waitForSocket, type SocketHelperRecord } from '../util/socket-helper.js';
 
 /**
  * QEMU's virtiofsd (Debian qemu-system-common) serving a sandbox's shared
@@ -24,8 +22,7 @@ const SOCKET = 'virtiofs.sock';
 const RECORD = 'virtiofsd.json';
 const LOG = 'virtiofsd.log';
 
-const VirtiofsdRecord = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative(), socket: z.string() });
-export type VirtiofsdRecord = z.infer<typeof VirtiofsdRecord>;
+export type VirtiofsdRecord = SocketHelperRecord;
 
 export function virtiofsdPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.VESSEL_VIRTIOFSD ?? VIRTIOFSD;
@@ -43,19 +40,9 @@ export function virtiofsSocket(runDir: string): string {
   return path.join(runDir, SOCKET);
 }
 
-function readRecord(runDir: string): VirtiofsdRecord | null {
-  try {
-    const parsed = VirtiofsdRecord.safeParse(JSON.parse(readFileSync(path.join(runDir, RECORD), 'utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
 /** The recorded daemon, if it is still the process we started. */
 export function runningVirtiofsd(runDir: string): VirtiofsdRecord | null {
-  const rec = readRecord(runDir);
-  return rec && isSameProcess(rec.pid, rec.startTime) ? rec : null;
+  return runningHelper(path.join(runDir, RECORD));
 }
 
 /** Start virtiofsd for sharedDir; resolves once its socket exists. Any earlier daemon of this run dir is stopped first. */
@@ -77,31 +64,18 @@ export async function startVirtiofsd(runDir: string, sharedDir: string, env: Nod
     '-o', 'xattr',
   ], { stdio: ['ignore', logFd, logFd], detached: true });
   closeSync(logFd);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const failed = new Promise<Error>((resolve) => child.once('error', (err) => resolve(err)));
   child.unref();
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (existsSync(socket)) break;
-    const done = await Promise.race([exited.then((c) => `exited with ${String(c)}`), failed.then((e) => e.message), new Promise<null>((r) => setTimeout(() => r(null), 25))]);
-    if (done !== null || Date.now() > deadline) {
-      if (child.pid) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw new VesselError('E_HYPERVISOR', `virtiofsd did not start (${done ?? 'no socket after 10 s'}): ${tailOf(path.join(runDir, LOG))}`);
-    }
+  const failure = await waitForSocket(socket, child, 10_000);
+  if (failure !== null) {
+    if (child.pid && child.exitCode === null) try { process.kill(child.pid, 'SIGKILL'); } catch { /* gone */ }
+    throw new VesselError('E_HYPERVISOR', `virtiofsd did not start (${failure}): ${tailOf(path.join(runDir, LOG))}`);
   }
-  const pid = child.pid ?? 0;
-  const startTime = readProcStartTime(pid) ?? 0;
-  const rec = { pid, startTime, socket };
-  await writeFileAtomic(path.join(runDir, RECORD), JSON.stringify(rec));
-  return rec;
+  return recordHelper(path.join(runDir, RECORD), child.pid ?? 0, socket);
 }
 
 /** Stop the sandbox's virtiofsd (only the process we recorded) and remove its files. Idempotent. */
 export async function stopVirtiofsd(runDir: string): Promise<void> {
-  const rec = readRecord(runDir);
-  if (rec) await terminateProcess(rec.pid, rec.startTime, 5_000);
-  rmSync(path.join(runDir, RECORD), { force: true });
-  rmSync(virtiofsSocket(runDir), { force: true });
+  await stopHelper(path.join(runDir, RECORD), virtiofsSocket(runDir), 5_000);
 }
 
 /** virtiofsd's own target for its open-files limit (min(1e6, file-max)). */

@@ -10,10 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { VesselError, type PortMapping } from '../contract/index.js';
-import { writeFileAtomic } from '../store/atomic.js';
-import { isSameProcess, readProcStartTime, terminateProcess } from '../util/proc.js';
+import { recordHelper, runningHelper, stopHelper, waitForSocket, type SocketHelperRecord } from '../util/socket-helper.js';
 
 export const PASST = '/usr/bin/passt';
 const SOCKET = 'passt.sock';
@@ -23,8 +21,7 @@ const LOG = 'passt.log';
 /** The addresses user-mode networking gives the guest (the same with slirp and passt, so a sandbox can move between them). */
 export const USER_NET = { guestIp: '10.0.2.15', prefix: 24, gateway: '10.0.2.2', dns: '10.0.2.3' } as const;
 
-const PasstRecord = z.object({ pid: z.number().int().positive(), startTime: z.number().int().nonnegative(), socket: z.string() });
-export type PasstRecord = z.infer<typeof PasstRecord>;
+export type PasstRecord = SocketHelperRecord;
 
 export type UserBackend = 'passt' | 'slirp';
 
@@ -49,18 +46,6 @@ export function passtArgs(socket: string, ports: PortMapping[], opts: { root: bo
     args.push(p.protocol === 'udp' ? '-u' : '-t', `${p.hostIp}/${p.hostPort}:${p.containerPort}`);
   }
   return args;
-}
-
-async function waitForSocket(socket: string, child: ReturnType<typeof spawn>, timeoutMs: number): Promise<string | null> {
-  const exited = new Promise<string>((resolve) => child.once('exit', (code) => resolve(`exited with ${String(code)}`)));
-  const failed = new Promise<string>((resolve) => child.once('error', (err) => resolve(err.message)));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (existsSync(socket)) return null;
-    const done = await Promise.race([exited, failed, new Promise<null>((r) => setTimeout(() => r(null), 25))]);
-    if (done !== null) return done;
-    if (Date.now() > deadline) return `no socket after ${Math.round(timeoutMs / 1000)} s`;
-  }
 }
 
 const probed = new Map<string, { backend: UserBackend; reason: string }>();
@@ -96,23 +81,13 @@ export async function userBackend(env: NodeJS.ProcessEnv = process.env): Promise
   }
 }
 
-function readRecord(runDir: string): PasstRecord | null {
-  try {
-    const parsed = PasstRecord.safeParse(JSON.parse(readFileSync(path.join(runDir, RECORD), 'utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
 export function passtSocket(runDir: string): string {
   return path.join(runDir, SOCKET);
 }
 
 /** The recorded passt of this run dir, if it is still the process we started. */
 export function runningPasst(runDir: string): PasstRecord | null {
-  const rec = readRecord(runDir);
-  return rec && isSameProcess(rec.pid, rec.startTime) ? rec : null;
+  return runningHelper(path.join(runDir, RECORD));
 }
 
 /** Start the sandbox's passt with its forwards; resolves once it listens. Any earlier one of this run dir is stopped first. */
@@ -134,18 +109,12 @@ export async function startPasst(runDir: string, ports: PortMapping[], env: Node
     if (busy) throw new VesselError('E_BUSY', `passt could not bind host port ${busy[1] ?? ''} (already in use on this host?): pick another -p`);
     throw new VesselError('E_NETWORK', `passt did not start (${why}): ${log}`);
   }
-  const pid = child.pid ?? 0;
-  const rec = { pid, startTime: readProcStartTime(pid) ?? 0, socket };
-  await writeFileAtomic(path.join(runDir, RECORD), JSON.stringify(rec));
-  return rec;
+  return recordHelper(path.join(runDir, RECORD), child.pid ?? 0, socket);
 }
 
 /** Stop the sandbox's passt (only the process we recorded) and remove its files. Idempotent. */
 export async function stopPasst(runDir: string): Promise<void> {
-  const rec = readRecord(runDir);
-  if (rec) await terminateProcess(rec.pid, rec.startTime, 3_000);
-  rmSync(path.join(runDir, RECORD), { force: true });
-  rmSync(passtSocket(runDir), { force: true });
+  await stopHelper(path.join(runDir, RECORD), passtSocket(runDir), 3_000);
 }
 
 function tailOf(file: string): string {
