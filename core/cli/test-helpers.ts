@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ function runCliWith(root: string, args: string[], input: string | null, timeoutM
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\n${stderr}`));
+      reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}${sandboxLogTails(root)}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -51,6 +51,27 @@ function runCliWith(root: string, args: string[], input: string | null, timeoutM
     });
     if (input !== null) child.stdin?.end(input);
   });
+}
+
+/** The end of every sandbox's logs under root: what a timed-out command leaves to go on (CI keeps nothing else). */
+function sandboxLogTails(root: string): string {
+  const dir = path.join(root, 'sandboxes');
+  let out = '';
+  try {
+    for (const id of readdirSync(dir)) {
+      for (const f of ['vessel.log', 'console.log', 'chan.err']) {
+        try {
+          const lines = readFileSync(path.join(dir, id, f), 'utf8').trimEnd().split('\n');
+          out += `\n--- ${id.slice(0, 12)} ${f} (last ${Math.min(40, lines.length)} lines) ---\n${lines.slice(-40).join('\n')}`;
+        } catch {
+          // not there
+        }
+      }
+    }
+  } catch {
+    // no sandboxes
+  }
+  return out;
 }
 
 export function cliBuilt(): boolean {
