@@ -73,7 +73,7 @@ export interface DemuxPort {
 export class HostConnection extends Duplex {
   private live = true;
 
-  constructor(private readonly writer: PortWriter, private readonly onGone: (c: HostConnection) => void) {
+  constructor(private readonly writer: PortWriter, private readonly onGone: (c: HostConnection, why: string | null) => void) {
     super();
   }
 
@@ -95,26 +95,27 @@ export class HostConnection extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    this.retire();
+    this.retire(err ? `error: ${err.message}` : 'destroyed by the server');
     done(err);
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    this.retire();
+    this.retire('ended by the server');
     done();
   }
 
   /** The host side ended this connection. */
   hostEnded(): void {
-    this.retire();
+    this.retire(null);
     this.push(null);
     this.destroy();
   }
 
-  private retire(): void {
+  /** why: null when the host ended it; otherwise the guest side gave up on a host that may still be there (logged). */
+  private retire(why: string | null): void {
     if (!this.live) return;
     this.live = false;
-    this.onGone(this);
+    this.onGone(this, why);
   }
 }
 
@@ -127,7 +128,7 @@ export class PortDemux {
   private current: HostConnection | null = null;
   connections = 0;
 
-  constructor(private readonly port: DemuxPort, private readonly inject: (c: Duplex) => void) {}
+  constructor(private readonly port: DemuxPort, private readonly inject: (c: Duplex) => void, private readonly onServerGone?: (why: string) => void) {}
 
   data(chunk: Buffer): void {
     for (const seg of this.splitter.feed(chunk)) {
@@ -136,8 +137,10 @@ export class PortDemux {
         this.port.newEpoch();
         // The echo goes out before anything the new connection's server writes.
         this.port.write(seg.hello, () => undefined);
-        const conn = new HostConnection(this.port.write, (c) => {
+        const conn = new HostConnection(this.port.write, (c, why) => {
           if (this.current === c) this.current = null;
+          // The host is not told (it may still be connected and waiting): say so in the log.
+          if (why !== null) this.onServerGone?.(why);
         });
         this.current = conn;
         this.connections += 1;

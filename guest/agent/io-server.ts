@@ -119,7 +119,8 @@ export function serveIoPort(engine: IoEngine): void {
     data: (chunk) => demux?.data(chunk),
     hostGone: () => demux?.hostGone(),
     error: (err) => log('error', 'io port read failed', { dev: device, err: String(err) }),
+    writeError: (err) => log('error', 'io port write failed', { dev: device, err: String(err) }),
   });
-  demux = new PortDemux(port, (conn) => serveIoConnection(engine, conn));
+  demux = new PortDemux(port, (conn) => serveIoConnection(engine, conn), (why) => log('warn', 'the io server left a host connection', { why: why.slice(0, 300) }));
   log('info', 'io port ready', { dev: device });
 }

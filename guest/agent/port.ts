@@ -95,6 +95,8 @@ export interface PortHandlers {
   hostGone(): void;
   /** A read failed (e.g. the device went away); the port retries after a pause. */
   error(err: Error): void;
+  /** A write failed for good (not EINTR/EAGAIN, which are retried): the bytes' connection ends. */
+  writeError?(err: Error): void;
 }
 
 /**
@@ -173,8 +175,15 @@ export class AgentPort {
         return;
       }
       this.io.write(this.fd, item.data.subarray(from, Math.min(item.data.length, from + MAX_PORT_WRITE)), (err, n) => {
-        if (err) finish(err);
-        else rest(from + n);
+        if (err && (err.code === 'EINTR' || err.code === 'EAGAIN')) {
+          // Interrupted or momentarily full: the same bytes again, never a lost connection.
+          setTimeout(() => rest(from), err.code === 'EAGAIN' ? 5 : 0);
+          return;
+        }
+        if (err) {
+          this.handlers.writeError?.(err);
+          finish(err);
+        } else rest(from + n);
       });
     };
     rest(0);

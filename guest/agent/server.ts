@@ -38,11 +38,12 @@ export async function serveVirtioSerial(inject: (c: Duplex) => void, boot: { mai
       demux?.hostGone();
     },
     error: (err) => log('error', 'port read failed', { dev: device, err: String(err) }),
+    writeError: (err) => log('error', 'port write failed', { dev: device, err: String(err) }),
   });
   demux = new PortDemux(port, (c) => {
     log('info', 'host connected');
     inject(c);
-  });
+  }, (why) => log('warn', 'the agent server left a host connection', { why: why.slice(0, 300) }));
   const nt = performance.nodeTiming;
   // Startup milestones (ms since process start) to keep boot time honest.
   log('info', 'agent ready', { dev: device, version: AGENT_VERSION, v8: Math.round(nt.v8Start), boot: Math.round(nt.bootstrapComplete), main: boot.mainStartedAt, cache: boot.codeCache });
