@@ -69,6 +69,8 @@ export async function* readIoStream(s: IoStream, startOffset: number, signal?: A
   });
   s.on('end', () => {
     ended = true;
+    // Our half too (a reader sends nothing): both ends, and the channel owner between them, forget the stream.
+    s.close();
     poke();
   });
   s.on('error', (e) => {

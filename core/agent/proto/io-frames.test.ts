@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readIoStream } from '../channel/io-client.js';
 import { creditPayload, encodeFrame, FRAME_HEADER_BYTES, FrameDecoder, FrameType, MAX_FRAME_PAYLOAD, MAX_WINDOW, type DecodedItem } from './io-frames.js';
 import { IoMux, type IoStream } from './io-mux.js';
 
@@ -140,6 +141,27 @@ describe('io streams with credit-based flow control', () => {
     flush();
     expect(finished).toBe(true);
     expect(received).toBe(64 * 1024);
+  });
+
+  it('a read stream that ended and was read to its end leaves no stream behind on either side', async () => {
+    const { host, guest, opened, flush } = pair();
+    const s = host.open(Buffer.from('{"op":"read"}'));
+    flush();
+    const g = opened[0]?.stream;
+    if (!g) throw new Error('not opened');
+    const it = readIoStream(s, 0);
+    const next = it.next();
+    g.write(Buffer.from('last words'));
+    g.close();
+    flush();
+    const first = await next;
+    expect(first.value?.toString()).toBe('last words');
+    const end = await it.next();
+    flush();
+    expect(end.done).toBe(true);
+    // Without the reader's CLOSE both sides would keep the stream (a guest refuses OPENs past its limit).
+    expect(host.openStreams).toBe(0);
+    expect(guest.openStreams).toBe(0);
   });
 
   it('DATA past the credit (credit overflow) ends that stream with a clear error; the other streams carry on', () => {
