@@ -21,7 +21,7 @@ import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../
 import { createHypervisor, resolveQemuBinary, vmPathsIn } from '../hypervisor/index.js';
 import { footprintSettings } from '../hypervisor/footprint.js';
 import { AgentClient, guestImageDir, readGuestManifest } from '../agent/index.js';
-import { channelPaths, readClaim, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
+import { channelPaths, readClaim, setChannelPaused, startChannelOwner, stopChannelOwner } from '../agent/channel/launch.js';
 import { appendEvent, feedPath, FeedFollower, selfOrigin } from '../events/feed.js';
 import { JsonLogger } from '../util/log.js';
 import { SandboxConfigRecord, SandboxStateRecord, SCHEMA_VERSION, type ContainerRecord } from './records.js';
@@ -229,7 +229,14 @@ export class SandboxService {
   async pauseSandbox(id: string): Promise<SandboxStatus> {
     const from = await this.mutate(id, async (config, state) => {
       assertTransition(state.state, 'paused');
-      await this.hypervisor(config).pauseVM(requireVm(id, state));
+      const vm = requireVm(id, state);
+      setChannelPaused(vm.paths.runDir, true);
+      try {
+        await this.hypervisor(config).pauseVM(vm);
+      } catch (err) {
+        setChannelPaused(vm.paths.runDir, false);
+        throw err;
+      }
       return { ...state, state: 'paused' };
     });
     this.emit({ type: 'state', id, from, to: 'paused', at: now() });
@@ -244,6 +251,7 @@ export class SandboxService {
       assertTransition(state.state, 'running');
       const vm = requireVm(id, state);
       await this.hypervisor(config).resumeVM(vm);
+      setChannelPaused(vm.paths.runDir, false);
       if (config.hypervisor !== 'mock') await this.syncGuestClock(id, vm);
       return { ...state, state: 'running' };
     });

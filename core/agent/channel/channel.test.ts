@@ -15,6 +15,7 @@ import type { GuestSystem } from '../../../guest/agent/system.js';
 /* eslint-enable no-restricted-imports */
 import { readProcStartTime } from '../../util/proc.js';
 import { AgentClient } from '../client.js';
+import { setChannelPaused } from './launch.js';
 import { ChannelOwner, channelAnswers, channelPaths, readClaim } from './owner.js';
 
 const system: GuestSystem = {
@@ -27,20 +28,24 @@ const system: GuestSystem = {
 };
 
 /** QEMU's chardev: a unix socket server taking one host connection at a time, bytes to and from the guest's demux. */
-function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number; dropHost: () => void } {
+function fakeChardev(socketPath: string, inject = createAgentServer(system).inject): { server: net.Server; connections: () => number; dropHost: () => void; goSilent: () => void } {
   let connections = 0;
   let current: net.Socket | null = null;
+  let silent: net.Socket | null = null;
   const server = net.createServer({ pauseOnConnect: false }, (sock) => {
     connections += 1;
     current = sock;
     const demux = new PortDemux({ write: (d, done) => sock.write(d, (err) => done(err ?? null)), newEpoch: () => undefined }, inject);
-    sock.on('data', (d: Buffer) => demux.data(d));
+    // goSilent: the guest gave up on this connection without a word (what a failed port write did); the socket stays open.
+    sock.on('data', (d: Buffer) => {
+      if (silent !== sock) demux.data(d);
+    });
     sock.on('close', () => demux.hostGone());
     sock.on('error', () => undefined);
   });
   server.maxConnections = 1;
   server.listen(socketPath);
-  return { server, connections: () => connections, dropHost: () => current?.destroy() };
+  return { server, connections: () => connections, dropHost: () => current?.destroy(), goSilent: () => (silent = current) };
 }
 
 async function waitUntil(cond: () => boolean): Promise<void> {
@@ -79,7 +84,7 @@ class FakeEngine implements IoEngine {
   }
 }
 
-async function setUp(engine?: IoEngine): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; socket: string; ioSocket: string }> {
+async function setUp(engine?: IoEngine, liveness?: { everyMs: number; timeoutMs: number }): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; ioChardev: ReturnType<typeof fakeChardev> | null; socket: string; ioSocket: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-chan-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const agentSocket = path.join(dir, 'agent.sock');
@@ -87,17 +92,20 @@ async function setUp(engine?: IoEngine): Promise<{ dir: string; owner: ChannelOw
   cleanups.push(() => chardev.server.close());
   const { socket, pidFile, ioSocket } = channelPaths(dir);
   let io: { upstream: string; listen: string } | undefined;
+  let ioChardev: ReturnType<typeof fakeChardev> | null = null;
   if (engine) {
     const upstream = path.join(dir, 'io.sock');
-    const ioChardev = fakeChardev(upstream, (conn) => serveIoConnection(engine, conn));
-    cleanups.push(() => ioChardev.server.close());
+    const ioc = fakeChardev(upstream, (conn) => serveIoConnection(engine, conn));
+    ioChardev = ioc;
+    cleanups.push(() => ioc.server.close());
     io = { upstream, listen: ioSocket };
   }
   // This test process plays QEMU: the owner watches it, and it stays alive.
-  const owner = new ChannelOwner({ agentSocket, listen: socket, ...(io ? { io } : {}), pidFile, qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
+  const { pausedFile } = channelPaths(dir);
+  const owner = new ChannelOwner({ agentSocket, listen: socket, ...(io ? { io } : {}), pidFile, pausedFile, ...(liveness ? { liveness } : {}), qemuPid: process.pid, qemuStartTime: readProcStartTime(process.pid) ?? 0, log: () => undefined });
   expect(await owner.start()).toBe(true);
   cleanups.push(() => owner.stop('test done'));
-  return { dir, owner, chardev, socket, ioSocket };
+  return { dir, owner, chardev, ioChardev, socket, ioSocket };
 }
 
 describe('agent channel owner (real guest agent server behind a stand-in chardev, no VM)', () => {
@@ -176,6 +184,47 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     await c.closeStdin('ctr', 'ctr');
     expect(Buffer.concat(engine.stdin).toString()).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
     expect(engine.stdinClosed).toBe(true);
+  });
+
+  it('the guest gives up on a connection without a word: an unanswered ping ends it, the owner connects again, calls and reads work', async () => {
+    process.env.VESSEL_DATA_PLANE_READS = '1';
+    cleanups.push(() => delete process.env.VESSEL_DATA_PLANE_READS);
+    const engine = new FakeEngine(1000);
+    const { chardev, ioChardev, socket, ioSocket } = await setUp(engine, { everyMs: 50, timeoutMs: 400 });
+    await waitUntil(() => existsSync(ioSocket) && ioChardev?.connections() === 1);
+    const c = await AgentClient.connect({ kind: 'channel', path: socket, ioPath: ioSocket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+    // A few pings answered first: only a connection known to answer is judged.
+    await new Promise((r) => setTimeout(r, 300));
+    chardev.goSilent();
+    ioChardev?.goSilent();
+    // Without the ping this call would wait for ever (no deadline on a wait for a process).
+    const during = await c.check().then(() => 'answered', () => 'failed');
+    expect(during).toBe('failed');
+    await waitUntil(() => chardev.connections() === 2 && ioChardev?.connections() === 2);
+    expect(chardev.connections()).toBe(2);
+    expect(ioChardev?.connections()).toBe(2);
+    expect(await c.check()).toBe('SERVING');
+    let got = 0;
+    for await (const chunk of c.readStream('ctr', 'ctr', 'stdout')) got += chunk.length;
+    expect(got).toBe(1000);
+  });
+
+  it('a paused VM answers no ping, and that is not taken for a dead connection', async () => {
+    const { dir, chardev, socket } = await setUp(undefined, { everyMs: 50, timeoutMs: 300 });
+    const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
+    cleanups.push(() => c.close());
+    expect(await c.check()).toBe('SERVING');
+    await new Promise((r) => setTimeout(r, 300));
+    setChannelPaused(dir, true);
+    chardev.goSilent();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(chardev.connections()).toBe(1);
+    // Resumed (and still silent): now it counts.
+    setChannelPaused(dir, false);
+    await waitUntil(() => chardev.connections() === 2);
+    expect(chardev.connections()).toBe(2);
   });
 
   it('the guest connection breaks (agent restarted, chardev reset): the owner reconnects with a new hello and clients carry on', async () => {

@@ -8,6 +8,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { IoMux, type IoStream } from '../proto/io-mux.js';
+import { Liveness, type LivenessCheck } from './liveness.js';
 
 /**
  * Bytes from src go to dst. Credit is passed through, not made up: what dst's
@@ -60,12 +61,15 @@ export class IoRelay {
   private readonly clients = new Set<net.Socket>();
   readonly server: net.Server;
 
-  constructor(private readonly onUpstreamLost: (why: string) => void) {
+  private liveness: Liveness | null = null;
+
+  constructor(private readonly onUpstreamLost: (why: string) => void, private readonly check: LivenessCheck = {}) {
     this.server = net.createServer((sock) => this.addClient(sock));
   }
 
   attach(conn: Duplex): void {
-    const mux = new IoMux({ write: (b) => conn.write(b) });
+    let answered: (() => void) | null = null;
+    const mux = new IoMux({ write: (b) => conn.write(b), onPong: () => answered?.() });
     this.upstream = mux;
     this.upstreamConn = conn;
     conn.on('data', (d: Buffer) => mux.feed(d));
@@ -73,9 +77,23 @@ export class IoRelay {
       if (this.upstream !== mux) return;
       this.upstream = null;
       this.upstreamConn = null;
+      liveness.stop();
       mux.reset(why);
+      conn.destroy();
       this.onUpstreamLost(why);
     };
+    // Streams on a connection the guest gave up on end with an error; readers carry on through the RPCs.
+    const liveness = new Liveness({
+      ping: (cb) => {
+        answered = cb;
+        mux.ping();
+      },
+      dead: (why) => lost(`io port: ${why}`),
+      paused: this.check.paused ?? (() => false),
+      ...this.check.timing,
+    });
+    this.liveness = liveness;
+    liveness.start();
     conn.on('close', () => lost('the io connection to the guest closed'));
     conn.on('error', (err) => lost(`io connection error: ${err.message}`));
   }
@@ -107,6 +125,7 @@ export class IoRelay {
   }
 
   close(): void {
+    this.liveness?.stop();
     this.server.close();
     for (const c of this.clients) c.destroy();
     this.upstreamConn?.destroy();

@@ -2,7 +2,7 @@
 // the process that booted the VM, like QEMU does), find it again by pid +
 // start time, stop it.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VesselError } from '../../contract/index.js';
@@ -88,7 +88,15 @@ export async function stopChannelOwner(runDir: string): Promise<void> {
   rmSync(socket, { force: true });
   rmSync(channelPaths(runDir).ioSocket, { force: true });
   rmSync(pidFile, { force: true });
+  rmSync(channelPaths(runDir).pausedFile, { force: true });
   rmSync(path.join(runDir, 'chan.err'), { force: true });
+}
+
+/** Tell the VM's owner that its guest is paused on purpose (true) or runs again (false): an unanswered ping then means nothing. */
+export function setChannelPaused(runDir: string, paused: boolean): void {
+  const { pausedFile } = channelPaths(runDir);
+  if (paused) writeFileSync(pausedFile, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  else rmSync(pausedFile, { force: true });
 }
 
 export { channelAnswers, channelPaths, readClaim };

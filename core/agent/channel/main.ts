@@ -19,13 +19,14 @@ async function run(): Promise<number> {
   }
   const a = parsed.data;
   const logger = new JsonLogger(path.join(a.runDir, 'vessel.log'), { sandbox: a.sandboxId, pid: process.pid });
-  const { socket, ioSocket, pidFile } = channelPaths(a.runDir);
+  const { socket, ioSocket, pidFile, pausedFile } = channelPaths(a.runDir);
   const feed = a.eventFeed;
   const owner = new ChannelOwner({
     agentSocket: a.agentSocket,
     listen: socket,
     ...(a.ioSocket ? { io: { upstream: a.ioSocket, listen: ioSocket } } : {}),
     pidFile,
+    pausedFile,
     qemuPid: a.qemuPid,
     qemuStartTime: a.qemuStartTime,
     log: (level, msg, extra) => logger.log(level, 'agent', msg, { component: 'channel', ...extra }),

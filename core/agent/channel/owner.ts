@@ -5,7 +5,7 @@
 // claims the sandbox with a pidfile (pid + start time), and exits when QEMU
 // exits, on SIGTERM, or when its claim is taken; on the way out it removes its
 // socket and pidfile, so nothing is left behind.
-import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import { isSameProcess, readProcStartTime } from '../../util/proc.js';
 import { IoRelay } from './io-relay.js';
+import type { LivenessCheck } from './liveness.js';
 import { AgentProxy, PROXY_WINDOW_BYTES } from './proxy.js';
 import { openAgentStream } from './upstream.js';
 
@@ -36,6 +37,10 @@ export interface OwnerArgs {
   /** The data plane: QEMU's io port socket, and where clients reach it. */
   io?: { upstream: string; listen: string };
   pidFile: string;
+  /** Present while the VM is paused on purpose (channel/launch.ts): liveness checks wait. */
+  pausedFile?: string;
+  /** How often to ping the guest on each connection and how long an answer may take (default: liveness.ts). */
+  liveness?: { everyMs: number; timeoutMs: number };
   qemuPid: number;
   qemuStartTime: number;
   onVmExit?: (reason: string) => void;
@@ -97,15 +102,16 @@ export class ChannelOwner {
 
   constructor(private readonly args: OwnerArgs) {
     this.me = { pid: process.pid, startTime: readProcStartTime(process.pid) ?? 0, socket: args.listen };
+    const check: LivenessCheck = { paused: () => args.pausedFile !== undefined && existsSync(args.pausedFile), ...(args.liveness ? { timing: args.liveness } : {}) };
     this.proxy = new AgentProxy((why) => {
       args.log('warn', 'connection to the guest agent lost', { why });
       this.connectUpstream();
-    });
+    }, check);
     this.io = args.io
       ? new IoRelay((why) => {
         args.log('warn', 'io connection to the guest lost', { why });
         this.connectIo();
-      })
+      }, check)
       : null;
     this.server = http2.createServer({ settings: { initialWindowSize: PROXY_WINDOW_BYTES, maxConcurrentStreams: 1000 } });
     this.server.on('session', (s) => this.proxy.addClient(s));
@@ -237,8 +243,8 @@ export class ChannelOwner {
 }
 
 /** The owner's socket and pidfile in a VM's run directory (short names: unix socket paths are limited to 107 bytes). */
-export function channelPaths(runDir: string): { socket: string; ioSocket: string; pidFile: string } {
-  return { socket: path.join(runDir, 'chan.sock'), ioSocket: path.join(runDir, 'cio.sock'), pidFile: path.join(runDir, 'chan.pid') };
+export function channelPaths(runDir: string): { socket: string; ioSocket: string; pidFile: string; pausedFile: string } {
+  return { socket: path.join(runDir, 'chan.sock'), ioSocket: path.join(runDir, 'cio.sock'), pidFile: path.join(runDir, 'chan.pid'), pausedFile: path.join(runDir, 'chan.paused') };
 }
 
 /** True when a live owner holds the claim and its socket accepts connections. */

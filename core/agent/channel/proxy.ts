@@ -6,6 +6,7 @@
 // knows nothing of gRPC methods: RPCs added to the proto pass through as they are.
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { Liveness, type LivenessCheck } from './liveness.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
 
@@ -40,7 +41,9 @@ export class AgentProxy {
   private streamsTotal = 0;
   private closed = false;
 
-  constructor(private readonly onUpstreamLost: (why: string) => void) {}
+  private liveness: Liveness | null = null;
+
+  constructor(private readonly onUpstreamLost: (why: string) => void, private readonly check: LivenessCheck = {}) {}
 
   /** Use this byte stream (after the hello) as the connection to the guest. */
   attach(stream: Duplex): void {
@@ -49,9 +52,27 @@ export class AgentProxy {
     const lost = (why: string): void => {
       if (this.upstream !== session) return;
       this.upstream = null;
+      liveness.stop();
       if (!session.destroyed) session.destroy();
       this.onUpstreamLost(why);
     };
+    // HTTP/2's own PING: a guest that stopped reading this connection is found, and its calls end with an error.
+    const liveness = new Liveness({
+      ping: (answered) => {
+        try {
+          session.ping((err) => {
+            if (!err) answered();
+          });
+        } catch {
+          // the session is closing: its close event reconnects
+        }
+      },
+      dead: (why) => lost(`agent port: ${why}`),
+      paused: this.check.paused ?? (() => false),
+      ...this.check.timing,
+    });
+    this.liveness = liveness;
+    liveness.start();
     session.on('error', (err) => lost(`HTTP/2 error: ${err.message}`));
     session.on('goaway', () => lost('the guest sent GOAWAY'));
     session.on('close', () => lost('the connection to the guest closed'));
@@ -151,6 +172,7 @@ export class AgentProxy {
 
   close(): void {
     this.closed = true;
+    this.liveness?.stop();
     for (const w of this.waiters.splice(0)) w(null);
     for (const c of this.clients) c.destroy();
     this.upstream?.destroy();

@@ -9,7 +9,9 @@
 // OPEN carries what to open (JSON, the caller's business); DATA carries bytes
 // and may be sent only against credit; CREDIT (u32) lets the other side send
 // that many more bytes; CLOSE ends a stream (half-close: "no more data from
-// me"); ERROR (UTF-8 text) ends a stream with a reason.
+// me"); ERROR (UTF-8 text) ends a stream with a reason. PING (stream 0, up
+// to 8 bytes) asks the other side for a PONG with the same bytes: the
+// channel's liveness, answered by the mux itself.
 //
 // A bad frame ends only its stream, never the channel: an unknown stream, a
 // credit grant past MAX_WINDOW, DATA past the granted credit, an oversized
@@ -17,7 +19,7 @@
 // malformed payload, an unknown type; a frame cut short when the channel ends
 // ends its stream with "truncated frame".
 
-export const FrameType = { Open: 1, Data: 2, Credit: 3, Close: 4, Error: 5 } as const;
+export const FrameType = { Open: 1, Data: 2, Credit: 3, Close: 4, Error: 5, Ping: 6, Pong: 7 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const FRAME_HEADER_BYTES = 9;
 export const MAX_FRAME_PAYLOAD = 256 * 1024;

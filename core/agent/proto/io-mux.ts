@@ -180,6 +180,8 @@ export interface IoMuxOptions {
   onOpen?: (stream: IoStream, spec: Buffer) => void;
   /** Most streams open at once; more OPENs are refused. */
   maxStreams?: number;
+  /** A PONG arrived (the answer to ping()). */
+  onPong?: (payload: Buffer) => void;
 }
 
 export class IoMux {
@@ -202,6 +204,11 @@ export class IoMux {
     this.send(FrameType.Open, id, spec);
     s.grant(window);
     return s;
+  }
+
+  /** Ask the other side for a PONG: is the channel alive end to end? */
+  ping(payload: Buffer = Buffer.alloc(0)): void {
+    this.send(FrameType.Ping, 0, payload.subarray(0, 8));
   }
 
   /** Bytes from the channel, in any chunking. */
@@ -239,9 +246,14 @@ export class IoMux {
   }
 
   private onFrame(f: Frame): void {
+    if (f.stream === 0) {
+      // The channel's own frames; anything else on stream 0 cannot even be answered.
+      if (f.type === FrameType.Ping) this.send(FrameType.Pong, 0, f.payload.subarray(0, 8));
+      else if (f.type === FrameType.Pong) this.options.onPong?.(f.payload);
+      return;
+    }
     const s = this.streams.get(f.stream);
     if (f.type === FrameType.Open && !s) {
-      if (f.stream === 0) return; // cannot even be answered
       if (!this.options.onOpen) return this.refuse(f.stream, 'this side accepts no streams');
       if (this.streams.size >= (this.options.maxStreams ?? 256)) return this.refuse(f.stream, 'too many open streams');
       const opened = new IoStream(f.stream, this);

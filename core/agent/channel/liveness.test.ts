@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { Liveness } from './liveness.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('owner liveness check', () => {
+  it('a guest that answered before and then stops answering is declared dead once, after the timeout', async () => {
+    let answering = true;
+    const dead: string[] = [];
+    const l = new Liveness({ ping: (answered) => { if (answering) setTimeout(answered, 5); }, dead: (why) => dead.push(why), paused: () => false, everyMs: 20, timeoutMs: 150 });
+    l.start();
+    await sleep(100);
+    expect(dead).toEqual([]);
+    answering = false;
+    await sleep(400);
+    l.stop();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatch(/did not answer a ping for \d+ s/);
+  });
+
+  it('a guest that never answered (no ping support) and a paused guest get no verdict', async () => {
+    const dead: string[] = [];
+    const never = new Liveness({ ping: () => undefined, dead: (why) => dead.push(why), paused: () => false, everyMs: 20, timeoutMs: 60 });
+    never.start();
+    let paused = false;
+    const pausing = new Liveness({ ping: (answered) => { if (!paused) answered(); }, dead: (why) => dead.push(`paused: ${why}`), paused: () => paused, everyMs: 20, timeoutMs: 60 });
+    pausing.start();
+    await sleep(80);
+    paused = true;
+    await sleep(300);
+    never.stop();
+    pausing.stop();
+    expect(dead).toEqual([]);
+  });
+});
