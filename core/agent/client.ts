@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { GuestDetails, VesselError, type GuestPciBinding } from '../contract/index.js';
 import { AgentTunnel } from './tunnel.js';
 import { IoClient, readIoStream } from './channel/io-client.js';
+import { trace } from '../util/trace.js';
 import type { IoStream } from './proto/io-mux.js';
 import {
   interfaceMessage, InterfaceReply, InterfacesReply, NetworkStatsReply, routeMessage, RoutesReply,
@@ -498,9 +499,11 @@ export class AgentClient {
       checkId('container ID', containerId);
       checkId('exec ID', execId, true);
       const s = io.open({ op: 'read', containerId, execId, stream, offset });
+      trace(`${stream}: data plane stream ${s.id}`);
       const r = yield* readIoStream(s, offset, options.signal);
       if (r.done) return;
       // The stream failed: carry on from where it got to through the RPCs (which also report a guest's verdict as a typed error).
+      trace(`${stream}: data plane failed at ${r.offset} (${r.error ?? ''}); RPC reads`);
       offset = r.offset;
     }
     for (;;) {

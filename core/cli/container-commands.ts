@@ -9,6 +9,7 @@ import { exposedPortsHint } from './port-hints.js';
 import { addNetworkOptions, networkRequestFrom } from './network-commands.js';
 import { formatContainerStatus, formatContainerTable, formatProcessList, formatSandboxStats } from './format.js';
 import { pullProgressPrinter } from './image-commands.js';
+import { traced } from '../util/trace.js';
 
 /**
  * Container commands: `run` (one-shot), `container …`, `exec`, `stats`.
@@ -150,9 +151,9 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
       stdin.resume();
     } else if (!options.tty && options.closeStdin !== false) {
       // docker semantics: without -i the process reads EOF. A TTY stays open.
-      await io.closeStdin().catch(() => undefined);
+      await traced('closeStdin', io.closeStdin()).catch(() => undefined);
     }
-    const [exit] = await Promise.all([io.wait(), pump(io.stdout, process.stdout), options.tty ? Promise.resolve() : pump(io.stderr, process.stderr)]);
+    const [exit] = await Promise.all([traced('wait', io.wait()), traced('stdout', pump(io.stdout, process.stdout)), options.tty ? Promise.resolve() : traced('stderr', pump(io.stderr, process.stderr))]);
     return exit;
   } finally {
     if (raw) stdin.setRawMode(false);
@@ -368,14 +369,14 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const { containers } = ctx.rt();
       const tty = Boolean(opts.tty);
       const size = tty && process.stdout.isTTY ? { rows: process.stdout.rows, columns: process.stdout.columns } : {};
-      const { containerId, execId } = await containers.enterContainer(sandboxId, cref, {
+      const { containerId, execId } = await traced('exec', containers.enterContainer(sandboxId, cref, {
         args: cmd,
         tty,
         ...size,
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.workdir ? { cwd: opts.workdir } : {}),
-      });
-      const io = await containers.ioStream(sandboxId, containerId, execId);
+      }));
+      const io = await traced('ioStream', containers.ioStream(sandboxId, containerId, execId));
       try {
         const exit = await attach(io, { interactive: Boolean(opts.interactive), tty });
         ctx.setExitCode(exit.exitCode);

@@ -34,7 +34,7 @@ export function runCliInput(root: string, args: string[], input: string, timeout
 function runCliWith(root: string, args: string[], input: string | null, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { ...process.env, VESSEL_ROOT: root },
+      env: { ...process.env, VESSEL_ROOT: root, VESSEL_TRACE_FILE: path.join(root, 'cli-trace.log') },
       stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -43,7 +43,7 @@ function runCliWith(root: string, args: string[], input: string | null, timeoutM
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}${sandboxLogTails(root)}`));
+      reject(new Error(`vessel ${args.join(' ')} timed out after ${timeoutMs} ms\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}\nphases reached: ${phasesOf(root, child.pid)}${sandboxLogTails(root)}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -51,6 +51,15 @@ function runCliWith(root: string, args: string[], input: string | null, timeoutM
     });
     if (input !== null) child.stdin?.end(input);
   });
+}
+
+/** What a command traced (core/util/trace.ts) before it timed out. */
+function phasesOf(root: string, pid: number | undefined): string {
+  try {
+    return readFileSync(path.join(root, 'cli-trace.log'), 'utf8').split('\n').filter((l) => l.startsWith(`${String(pid)} `)).map((l) => l.slice(l.indexOf(' ') + 1)).join('; ') || '(none)';
+  } catch {
+    return '(none)';
+  }
 }
 
 /** The end of every sandbox's logs under root: what a timed-out command leaves to go on (CI keeps nothing else). */
