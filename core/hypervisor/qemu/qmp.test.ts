@@ -194,10 +194,11 @@ describe('QmpClient', () => {
 
   it('times out a command QEMU never answers with E_TIMEOUT', async () => {
     await serve((command, reply) => { if (command.execute === 'qmp_capabilities') reply({ return: {}, id: command.id }); });
-    const qmp = await connect({ commandTimeoutMs: 100 });
+    // Long enough for the capabilities handshake on a loaded machine (the same timeout covers it).
+    const qmp = await connect({ commandTimeoutMs: 1_000 });
     const err = await rejection(qmp.execute('query-status'));
     expect(err.code).toBe('E_TIMEOUT');
-    expect(err.message).toMatch(/QMP query-status got no reply within 100 ms/);
+    expect(err.message).toMatch(/QMP query-status got no reply within 1000 ms/);
   });
 
   it('fails to connect to a missing socket with E_HYPERVISOR', async () => {
