@@ -89,6 +89,7 @@ export class IoRelay {
         mux.ping();
       },
       dead: (why) => lost(`io port: ${why}`),
+      busy: () => mux.openStreams > 0,
       paused: this.check.paused ?? (() => false),
       ...this.check.timing,
     });

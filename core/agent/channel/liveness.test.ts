@@ -32,4 +32,17 @@ describe('owner liveness check', () => {
     pausing.stop();
     expect(dead).toEqual([]);
   });
+
+  it('an idle connection is not pinged (an idle guest is not woken)', async () => {
+    let pings = 0;
+    let busy = false;
+    const l = new Liveness({ ping: (answered) => { pings += 1; answered(); }, dead: () => undefined, paused: () => false, busy: () => busy, everyMs: 20, timeoutMs: 60 });
+    l.start();
+    await sleep(150);
+    expect(pings).toBe(0);
+    busy = true;
+    await sleep(150);
+    l.stop();
+    expect(pings).toBeGreaterThan(2);
+  });
 });

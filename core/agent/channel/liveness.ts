@@ -16,6 +16,8 @@ export interface LivenessOptions {
   dead: (why: string) => void;
   /** A paused VM answers nothing: its time does not count. */
   paused: () => boolean;
+  /** Whether anything waits on the connection: an idle one is not pinged (an idle guest is not woken). */
+  busy?: () => boolean;
   everyMs?: number;
   timeoutMs?: number;
 }
@@ -56,6 +58,12 @@ export class Liveness {
     if (this.o.paused()) {
       // The clock starts again on resume: a guest cannot answer while it does not run.
       if (this.waitingSince) this.waitingSince = now;
+      return;
+    }
+    if (this.o.busy && !this.o.busy()) {
+      // Nothing waits on it: no verdict needed, and no ping to wake an idle guest.
+      this.waitingSince = 0;
+      this.seq += 1;
       return;
     }
     if (this.waitingSince) {

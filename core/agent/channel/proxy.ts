@@ -68,6 +68,7 @@ export class AgentProxy {
         }
       },
       dead: (why) => lost(`agent port: ${why}`),
+      busy: () => this.streams > 0,
       paused: this.check.paused ?? (() => false),
       ...this.check.timing,
     });
