@@ -134,6 +134,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** How long a process's data-plane output stream may take to end after the process exited before the RPCs finish it. */
+const STREAM_END_AFTER_EXIT_MS = 10_000;
+
 export class AgentClient {
   private closed = false;
   /** The data plane (process stdio outside the RPC path), connected on first use; null when there is none. */
@@ -490,7 +493,7 @@ export class AgentClient {
    * the signal aborts. Each chunk is acknowledged by the next read, so a
    * reply lost in transit is read again rather than lost.
    */
-  async *readStream(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; signal?: AbortSignal } = {}): AsyncGenerator<Buffer, void, undefined> {
+  async *readStream(containerId: string, execId: string, stream: AgentStreamName, options: { offset?: number; signal?: AbortSignal; exited?: Promise<unknown> } = {}): AsyncGenerator<Buffer, void, undefined> {
     let offset = options.offset ?? 0;
     // Output over the data plane unless VESSEL_DATA_PLANE_READS=0 (then every chunk is a ReadStdout/ReadStderr RPC).
     const io = process.env.VESSEL_DATA_PLANE_READS === '0' ? null : await this.ioClient();
@@ -500,7 +503,20 @@ export class AgentClient {
       checkId('exec ID', execId, true);
       const s = io.open({ op: 'read', containerId, execId, stream, offset });
       trace(`${stream}: data plane stream ${s.id}`);
-      const r = yield* readIoStream(s, offset, options.signal);
+      // Once the process has exited its output ends within moments; a stream that does not is
+      // finished through the RPCs, which read the guest's buffer directly (never a hang on the data plane).
+      const giveUp = new AbortController();
+      let timer: NodeJS.Timeout | null = null;
+      void options.exited?.then(() => {
+        timer = setTimeout(() => giveUp.abort(), STREAM_END_AFTER_EXIT_MS);
+      }, () => undefined);
+      let r: { offset: number; done: boolean; error?: string };
+      try {
+        r = yield* readIoStream(s, offset, options.signal, giveUp.signal);
+      } finally {
+        if (timer) clearTimeout(timer);
+        giveUp.abort();
+      }
       if (r.done) return;
       // The stream failed: carry on from where it got to through the RPCs (which also report a guest's verdict as a typed error).
       trace(`${stream}: data plane failed at ${r.offset} (${r.error ?? ''}); RPC reads`);

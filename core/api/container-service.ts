@@ -506,9 +506,11 @@ export class ContainerService {
     const lease = await this.sandboxes.leaseAgent(sandboxId, vm);
     const agent = lease.client;
     const abort = new AbortController();
+    let exitedNow: () => void = () => undefined;
+    const exited = new Promise<void>((resolve) => (exitedNow = resolve));
     return {
-      stdout: agent.readStream(containerId, execId, 'stdout', { signal: abort.signal }),
-      stderr: agent.readStream(containerId, execId, 'stderr', { signal: abort.signal }),
+      stdout: agent.readStream(containerId, execId, 'stdout', { signal: abort.signal, exited }),
+      stderr: agent.readStream(containerId, execId, 'stderr', { signal: abort.signal, exited }),
       write: async (data) => {
         await agent.writeStdin(containerId, execId, data);
       },
@@ -516,6 +518,7 @@ export class ContainerService {
       resize: (rows, columns) => agent.ttyWinResize(containerId, execId, rows, columns),
       wait: async () => {
         const exit = toExit(await agent.waitProcess(containerId, execId));
+        exitedNow();
         if (execId === containerId) await this.recordExit(sandboxId, containerId, exit).catch(() => undefined);
         return exit;
       },

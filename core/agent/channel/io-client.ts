@@ -51,10 +51,11 @@ export class IoClient {
 /**
  * A read stream as an async iterator: each chunk is granted back (credit)
  * only once the consumer asks for the next, so a slow consumer slows the
- * guest. Resolves `done: true` at the stream's end; on an error, returns the
- * offset reached so the caller can carry on another way.
+ * guest. Resolves `done: true` at the stream's end; on an error, or when
+ * `giveUp` aborts (the caller stops waiting for the stream's end), returns
+ * the offset reached so the caller can carry on another way.
  */
-export async function* readIoStream(s: IoStream, startOffset: number, signal?: AbortSignal): AsyncGenerator<Buffer, { offset: number; done: boolean; error?: string }, undefined> {
+export async function* readIoStream(s: IoStream, startOffset: number, signal?: AbortSignal, giveUp?: AbortSignal): AsyncGenerator<Buffer, { offset: number; done: boolean; error?: string }, undefined> {
   const queue: Buffer[] = [];
   let ended = false;
   let error: string | null = null;
@@ -79,11 +80,13 @@ export async function* readIoStream(s: IoStream, startOffset: number, signal?: A
   });
   const onAbort = (): void => poke();
   signal?.addEventListener('abort', onAbort);
+  giveUp?.addEventListener('abort', onAbort);
   let offset = startOffset;
   let finished = false;
   try {
     for (;;) {
       if (signal?.aborted) return { offset, done: true };
+      if (giveUp?.aborted && queue.length === 0 && !ended) return { offset, done: false, error: 'the stream did not end in time' };
       const chunk = queue.shift();
       if (chunk) {
         yield chunk;
@@ -100,6 +103,7 @@ export async function* readIoStream(s: IoStream, startOffset: number, signal?: A
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    giveUp?.removeEventListener('abort', onAbort);
     if (!finished && !s.done) s.fail('the reader stopped');
   }
 }

@@ -164,6 +164,27 @@ describe('io streams with credit-based flow control', () => {
     expect(guest.openStreams).toBe(0);
   });
 
+  it('a reader that gives up waiting for the end gets the offset it reached, and the guest sees the stream end', async () => {
+    const { host, opened, flush } = pair();
+    const s = host.open(Buffer.from('{"op":"read"}'));
+    flush();
+    const g = opened[0]?.stream;
+    if (!g) throw new Error('not opened');
+    const guestSaw = collect(g);
+    const giveUp = new AbortController();
+    const it = readIoStream(s, 100, undefined, giveUp.signal);
+    const next = it.next();
+    g.write(Buffer.from('12345'));
+    flush();
+    expect((await next).value?.toString()).toBe('12345');
+    const last = it.next();
+    giveUp.abort();
+    const r = await last;
+    flush();
+    expect(r).toEqual({ done: true, value: { offset: 105, done: false, error: 'the stream did not end in time' } });
+    expect(guestSaw.error?.message).toBe('the reader stopped');
+  });
+
   it('DATA past the credit (credit overflow) ends that stream with a clear error; the other streams carry on', () => {
     const { host, opened, wire, flush } = pair();
     const a = collect(host.open(Buffer.from('a'), 10));
