@@ -508,7 +508,10 @@ export class AgentClient {
       const giveUp = new AbortController();
       let timer: NodeJS.Timeout | null = null;
       void options.exited?.then(() => {
+        // The stream may well have ended first: then no timer (one would keep a finished command alive 10 s).
+        if (giveUp.signal.aborted) return;
         timer = setTimeout(() => giveUp.abort(), STREAM_END_AFTER_EXIT_MS);
+        timer.unref();
       }, () => undefined);
       let r: { offset: number; done: boolean; error?: string };
       try {
