@@ -90,8 +90,7 @@ export class IoRelay {
       },
       dead: (why) => lost(`io port: ${why}`),
       busy: () => mux.openStreams > 0,
-      paused: this.check.paused ?? (() => false),
-      ...this.check.timing,
+      ...this.check,
     });
     this.liveness = liveness;
     liveness.start();

@@ -7,7 +7,7 @@ describe('owner liveness check', () => {
   it('a guest that answered before and then stops answering is declared dead once, after the timeout', async () => {
     let answering = true;
     const dead: string[] = [];
-    const l = new Liveness({ ping: (answered) => { if (answering) setTimeout(answered, 5); }, dead: (why) => dead.push(why), paused: () => false, everyMs: 20, timeoutMs: 150 });
+    const l = new Liveness({ ping: (answered) => { if (answering) setTimeout(answered, 5); }, dead: (why) => dead.push(why), paused: () => false, timing: { everyMs: 20, timeoutMs: 150 } });
     l.start();
     await sleep(100);
     expect(dead).toEqual([]);
@@ -20,10 +20,10 @@ describe('owner liveness check', () => {
 
   it('a guest that never answered (no ping support) and a paused guest get no verdict', async () => {
     const dead: string[] = [];
-    const never = new Liveness({ ping: () => undefined, dead: (why) => dead.push(why), paused: () => false, everyMs: 20, timeoutMs: 60 });
+    const never = new Liveness({ ping: () => undefined, dead: (why) => dead.push(why), paused: () => false, timing: { everyMs: 20, timeoutMs: 60 } });
     never.start();
     let paused = false;
-    const pausing = new Liveness({ ping: (answered) => { if (!paused) answered(); }, dead: (why) => dead.push(`paused: ${why}`), paused: () => paused, everyMs: 20, timeoutMs: 60 });
+    const pausing = new Liveness({ ping: (answered) => { if (!paused) answered(); }, dead: (why) => dead.push(`paused: ${why}`), paused: () => paused, timing: { everyMs: 20, timeoutMs: 60 } });
     pausing.start();
     await sleep(80);
     paused = true;
@@ -36,7 +36,7 @@ describe('owner liveness check', () => {
   it('an idle connection is not pinged (an idle guest is not woken)', async () => {
     let pings = 0;
     let busy = false;
-    const l = new Liveness({ ping: (answered) => { pings += 1; answered(); }, dead: () => undefined, paused: () => false, busy: () => busy, everyMs: 20, timeoutMs: 60 });
+    const l = new Liveness({ ping: (answered) => { pings += 1; answered(); }, dead: () => undefined, paused: () => false, busy: () => busy, timing: { everyMs: 20, timeoutMs: 60 } });
     l.start();
     await sleep(150);
     expect(pings).toBe(0);

@@ -9,27 +9,23 @@
 // connection that has answered a ping before is judged (an older guest agent
 // may not answer the data plane's PING at all).
 
-export interface LivenessOptions {
-  /** Send one ping; call `answered` when its answer arrives. */
-  ping: (answered: () => void) => void;
-  /** No answer in time: end the connection (why says so). */
-  dead: (why: string) => void;
-  /** A paused VM answers nothing: its time does not count. */
-  paused: () => boolean;
-  /** Whether anything waits on the connection: an idle one is not pinged (an idle guest is not woken). */
-  busy?: () => boolean;
-  everyMs?: number;
-  timeoutMs?: number;
-}
-
-/** How the owner's connections check the guest: is it paused on purpose, and (tests) how often and how long to wait. */
+/** How the owner's connections check the guest: is it paused on purpose (a paused VM answers nothing: its time does not count), and (tests) how often and how long to wait. */
 export interface LivenessCheck {
   paused?: () => boolean;
   timing?: { everyMs: number; timeoutMs: number };
 }
 
+export interface LivenessOptions extends LivenessCheck {
+  /** Send one ping; call `answered` when its answer arrives. */
+  ping: (answered: () => void) => void;
+  /** No answer in time: end the connection (why says so). */
+  dead: (why: string) => void;
+  /** Whether anything waits on the connection: an idle one is not pinged (an idle guest is not woken). */
+  busy?: () => boolean;
+}
+
 /** Long enough for a guest under TCG that is busy with other calls (tens of seconds were measured with 40 execs at once). */
-export const LIVENESS_TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 60_000;
 const EVERY_MS = 5_000;
 
 export class Liveness {
@@ -43,7 +39,7 @@ export class Liveness {
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), this.o.everyMs ?? EVERY_MS);
+    this.timer = setInterval(() => this.tick(), this.o.timing?.everyMs ?? EVERY_MS);
     this.timer.unref();
   }
 
@@ -55,7 +51,7 @@ export class Liveness {
 
   private tick(): void {
     const now = Date.now();
-    if (this.o.paused()) {
+    if (this.o.paused?.()) {
       // The clock starts again on resume: a guest cannot answer while it does not run.
       if (this.waitingSince) this.waitingSince = now;
       return;
@@ -70,7 +66,7 @@ export class Liveness {
       // A connection that never answered may be to a guest that does not know the ping (an older agent): no verdict.
       if (!this.everAnswered) return;
       const waited = now - this.waitingSince;
-      const limit = this.o.timeoutMs ?? LIVENESS_TIMEOUT_MS;
+      const limit = this.o.timing?.timeoutMs ?? TIMEOUT_MS;
       if (waited >= limit) {
         this.stop();
         this.o.dead(`the guest did not answer a ping for ${Math.round(waited / 1000)} s`);

@@ -69,8 +69,7 @@ export class AgentProxy {
       },
       dead: (why) => lost(`agent port: ${why}`),
       busy: () => this.streams > 0,
-      paused: this.check.paused ?? (() => false),
-      ...this.check.timing,
+      ...this.check,
     });
     this.liveness = liveness;
     liveness.start();

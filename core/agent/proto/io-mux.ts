@@ -181,7 +181,7 @@ export interface IoMuxOptions {
   /** Most streams open at once; more OPENs are refused. */
   maxStreams?: number;
   /** A PONG arrived (the answer to ping()). */
-  onPong?: (payload: Buffer) => void;
+  onPong?: () => void;
 }
 
 export class IoMux {
@@ -207,8 +207,8 @@ export class IoMux {
   }
 
   /** Ask the other side for a PONG: is the channel alive end to end? */
-  ping(payload: Buffer = Buffer.alloc(0)): void {
-    this.send(FrameType.Ping, 0, payload.subarray(0, 8));
+  ping(): void {
+    this.send(FrameType.Ping, 0);
   }
 
   /** Bytes from the channel, in any chunking. */
@@ -249,7 +249,7 @@ export class IoMux {
     if (f.stream === 0) {
       // The channel's own frames; anything else on stream 0 cannot even be answered.
       if (f.type === FrameType.Ping) this.send(FrameType.Pong, 0, f.payload.subarray(0, 8));
-      else if (f.type === FrameType.Pong) this.options.onPong?.(f.payload);
+      else if (f.type === FrameType.Pong) this.options.onPong?.();
       return;
     }
     const s = this.streams.get(f.stream);
