@@ -178,11 +178,17 @@ export class ContainerProcess {
       stdin: io.stdin, stdout: io.stdout, stderr: io.stderr,
       kill: (sig?: NodeJS.Signals | number) => { try { process.kill(pid, sig ?? 'SIGTERM'); return true; } catch { return false; } },
     };
-    io.stdout.on('data', (d: Buffer) => this.stdout.push(d));
-    io.stderr.on('data', (d: Buffer) => this.stderr.push(d));
-    io.stdout.on('end', () => { this.stdout.close(); io.stdout.end(); });
-    io.stderr.on('end', () => { this.stderr.close(); io.stderr.end(); });
-    for (const s of [io.stdout, io.stderr]) s.on('close', () => (s === io.stdout ? this.stdout : this.stderr).close());
+    for (const [s, buf] of [[io.stdout, this.stdout], [io.stderr, this.stderr]] as const) {
+      s.on('data', (d: Buffer) => buf.push(d));
+      const ended = (): void => { buf.close(); s.end(); };
+      // A socket the process closed with nothing written may have ended already, while it waited
+      // paused for its siblings and the spawner's reply (a paused stream with nothing buffered still
+      // emits 'end'): that end is not emitted again, so take it from the socket's state.
+      if (s.readableEnded) ended();
+      else s.on('end', ended);
+      if (s.destroyed) buf.close();
+      else s.on('close', () => buf.close());
+    }
     io.stdin.on('error', () => undefined);
     io.stdin.on('data', () => undefined); // nothing comes back on stdin; keep it from filling up
     io.stdout.resume();

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ContainerProcess } from './engine.js';
 import { CAPABILITY_NAMES, encodeFrame, planSpawn, SpawnFailed, Spawners } from './spawner.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-spawner-test-'));
@@ -158,6 +159,35 @@ describe.skipIf(skip !== null)('exec spawner protocol (host build, bad input)', 
       const e = await spawners.exec(target, bad.fields, () => undefined).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(SpawnFailed);
       expect(String(e)).toContain('executable file `no-such-program-here` not found in $PATH');
+    } finally {
+      spawners.close();
+    }
+  });
+
+  it('keeps the end of an output nobody wrote to, when the process is gone before its sockets are adopted', async () => {
+    // A process that writes nothing and exits at once: the end of its empty
+    // stdout/stderr can reach the agent before ContainerProcess.adopt listens.
+    // That end must not be lost (a lost one left an exec's stderr open for ever).
+    const bundleDir = path.join(dir, 'bundle-empty');
+    spawnSync('mkdir', ['-p', bundleDir]);
+    writeFileSync(path.join(bundleDir, 'config.json'), JSON.stringify({ process: { env: ['PATH=/usr/bin:/bin'], capabilities: ownCaps(), user: { uid, gid } } }));
+    const spawners = new Spawners(bin, path.join(dir, 'io-empty.sock'));
+    const target = { id: 'c2', initPid: process.pid, cgroupDir, bundleDir };
+    try {
+      const plan = spawners.plan(target, { args: ['true'], cwd: '/' });
+      if (!('fields' in plan)) throw new Error(plan.fallback);
+      let exited: () => void = () => undefined;
+      const exitSeen = new Promise<void>((resolve) => { exited = resolve; });
+      const { pid, io } = await spawners.exec(target, plan.fields, () => exited());
+      await exitSeen;
+      await new Promise((r) => setTimeout(r, 200)); // the sockets' ends arrive while nobody has taken them
+      const p = new ContainerProcess('e1', false, 1024, null);
+      p.adopt(io, pid);
+      const closed = async (): Promise<boolean> => {
+        for (let i = 0; i < 50 && !(p.stdout.isClosed && p.stderr.isClosed); i++) await new Promise((r) => setTimeout(r, 20));
+        return p.stdout.isClosed && p.stderr.isClosed;
+      };
+      expect(await closed()).toBe(true);
     } finally {
       spawners.close();
     }
