@@ -12,7 +12,7 @@
 // CPU while nobody is connected) and reads again; without the helper it is
 // polled every IDLE_POLL_MS.
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, read, readFileSync, readdirSync, write } from 'node:fs';
+import { existsSync, openSync, read, readFileSync, readdirSync, write, writev } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const AGENT_PORT_NAME = 'vessel.agent';
@@ -21,6 +21,13 @@ const IDLE_POLL_MS = 20;
 export const PORTWAIT_HELPER = '/opt/vessel/bin/vessel-portwait';
 /** A port write takes at most this much (the driver's limit per write(2)). */
 const MAX_PORT_WRITE = 32 * 1024;
+/**
+ * Most bytes one writev(2) carries (as driver-sized pieces: the driver takes
+ * each iovec as one write): one trip through libuv's thread pool for many
+ * pieces instead of one each, which under TCG is a large share of the
+ * data plane's guest CPU.
+ */
+const MAX_PORT_BATCH = 1024 * 1024;
 
 export function findPortDevice(name: string, sysRoot = '/sys', devRoot = '/dev'): string | null {
   const dir = `${sysRoot}/class/virtio-ports`;
@@ -57,6 +64,8 @@ export async function waitForPortDevice(name: string, onWaiting: () => void): Pr
 export interface PortIo {
   read(fd: number, buf: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   write(fd: number, data: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
+  /** Several pieces in one call (each at most the driver's limit); absent: one write per piece. */
+  writev?(fd: number, pieces: Buffer[], cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   /** No host is connected: call back once one may be (absent: poll every IDLE_POLL_MS). */
   waitHost?(fd: number, cb: () => void): void;
 }
@@ -85,6 +94,7 @@ export function waitHostWithHelper(fd: number, cb: () => void, helper = PORTWAIT
 const fsIo: PortIo = {
   read: (fd, buf, cb) => { read(fd, buf, 0, buf.length, null, cb); },
   write: (fd, data, cb) => { write(fd, data, cb); },
+  writev: (fd, pieces, cb) => { writev(fd, pieces, null, cb); },
   // VESSEL_PORTWAIT=0 (a kernel parameter, which init passes on): poll instead (bench:idle-port compares).
   ...(process.env.VESSEL_PORTWAIT === '0' ? {} : { waitHost: (fd: number, cb: () => void) => waitHostWithHelper(fd, cb) }),
 };
@@ -110,7 +120,7 @@ export class AgentPort {
   private epoch = 0;
   private sawData = false;
   private readonly buf = Buffer.alloc(64 * 1024);
-  private readonly queue: { data: Buffer; epoch: number; done: (err?: Error | null) => void }[] = [];
+  private readonly queue: { data: Buffer; epoch: number; done: (err?: Error | null) => void; sent: number }[] = [];
   private writing = false;
 
   constructor(private readonly fd: number, private readonly handlers: PortHandlers, private readonly io: PortIo = fsIo) {}
@@ -154,11 +164,66 @@ export class AgentPort {
 
   /** Queue bytes for the current host connection. */
   readonly write = (data: Buffer, done: (err?: Error | null) => void): void => {
-    this.queue.push({ data, epoch: this.epoch, done });
+    this.queue.push({ data, epoch: this.epoch, done, sent: 0 });
     if (!this.writing) this.writeNext();
   };
 
   private writeNext(): void {
+    if (this.io.writev) this.writeBatch(this.io.writev.bind(this.io));
+    else this.writeOne();
+  }
+
+  /** Queued writes of the current connection, as driver-sized pieces, in one writev per MAX_PORT_BATCH. */
+  private writeBatch(writevFn: NonNullable<PortIo['writev']>): void {
+    // Bytes queued for a connection that has ended are dropped, never delivered to the next host.
+    while (this.queue.length > 0 && (this.queue[0] as { epoch: number }).epoch !== this.epoch) this.queue.shift()?.done();
+    if (this.queue.length === 0) {
+      this.writing = false;
+      return;
+    }
+    this.writing = true;
+    const epoch = this.epoch;
+    const pieces: Buffer[] = [];
+    let bytes = 0;
+    for (const item of this.queue) {
+      if (item.epoch !== epoch || bytes >= MAX_PORT_BATCH) break;
+      for (let at = item.sent; at < item.data.length && bytes < MAX_PORT_BATCH; at += MAX_PORT_WRITE) {
+        const piece = item.data.subarray(at, Math.min(item.data.length, at + MAX_PORT_WRITE));
+        pieces.push(piece);
+        bytes += piece.length;
+      }
+      if (item.data.length === 0) pieces.push(item.data);
+    }
+    writevFn(this.fd, pieces, (err, n) => {
+      if (err && (err.code === 'EINTR' || err.code === 'EAGAIN')) {
+        // Interrupted or momentarily full: the same pieces again, never a lost connection.
+        setTimeout(() => this.writeBatch(writevFn), err.code === 'EAGAIN' ? 5 : 0);
+        return;
+      }
+      if (err) this.handlers.writeError?.(err);
+      let left = err ? 0 : n;
+      while (this.queue.length > 0) {
+        const item = this.queue[0] as (typeof this.queue)[number];
+        if (item.epoch !== epoch) break;
+        const take = Math.min(left, item.data.length - item.sent);
+        item.sent += take;
+        left -= take;
+        if (item.sent < item.data.length) break;
+        this.queue.shift();
+        item.done();
+      }
+      if (err) {
+        const item = this.queue[0];
+        if (item && item.epoch === epoch) {
+          this.queue.shift();
+          item.done(err);
+        }
+      }
+      this.writeBatch(writevFn);
+    });
+  }
+
+  private writeOne(): void {
     const item = this.queue.shift();
     if (!item) {
       this.writing = false;
@@ -167,7 +232,7 @@ export class AgentPort {
     this.writing = true;
     const finish = (err?: Error | null): void => {
       item.done(err);
-      this.writeNext();
+      this.writeOne();
     };
     const rest = (from: number): void => {
       if (from >= item.data.length || item.epoch !== this.epoch) {

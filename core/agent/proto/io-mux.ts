@@ -8,11 +8,13 @@
 // (<= MAX_WINDOW per stream), and a slow consumer slows the sender, which
 // (guest side) stops reading the process's output, which blocks the process.
 import { EventEmitter } from 'node:events';
-import { creditPayload, encodeFrame, FrameDecoder, FrameType, MAX_ERROR_TEXT, MAX_FRAME_PAYLOAD, MAX_WINDOW, type Frame } from './io-frames.js';
+import { creditPayload, encodeFrame, encodeHeader, FrameDecoder, FrameType, MAX_ERROR_TEXT, MAX_FRAME_PAYLOAD, MAX_WINDOW, type Frame } from './io-frames.js';
 
 export const DEFAULT_WINDOW = 1024 * 1024;
 /** Largest batch of consumed bytes granted back in one CREDIT frame. */
 export const GRANT_BATCH = 256 * 1024;
+/** Payloads from this size on are written after their header as they are, not copied into one frame buffer. */
+const SPLIT_PAYLOAD = 4096;
 
 export interface IoStreamEvents {
   data: [Buffer];
@@ -231,6 +233,13 @@ export class IoMux {
 
   /** @internal */
   send(type: number, stream: number, payload?: Buffer): void {
+    if (payload && payload.length >= SPLIT_PAYLOAD) {
+      // A big payload goes out as it is, after its header: no copy into a new frame buffer (in the
+      // guest's Node under TCG, allocating and copying every chunk again was most of the data plane's CPU).
+      this.options.write(encodeHeader(type, stream, payload.length));
+      this.options.write(payload);
+      return;
+    }
     this.options.write(encodeFrame(type, stream, payload));
   }
 
