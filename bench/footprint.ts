@@ -27,6 +27,7 @@ const ALL: Mode[] = [
   { key: 'blk', label: 'virtio-blk EROFS', env: { VESSEL_IMAGE_DEVICE: 'virtio-blk' } },
   { key: 'initramfs', label: 'initramfs (old layout)', env: {}, initramfs: true },
   { key: 'pmem-tb1g', label: 'pmem, TCG cache QEMU default (1 GiB)', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem', VESSEL_TCG_TB_SIZE: 'default' } },
+  ...[32, 64, 128, 256].map((tb) => ({ key: `pmem-tb${tb}`, label: `pmem, TCG cache ${tb} MiB`, env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem', VESSEL_TCG_TB_SIZE: String(tb) } })),
   { key: 'pmem-nofpr', label: 'pmem, no free page reporting', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem', VESSEL_FREE_PAGE_REPORTING: 'off' } },
 ];
 

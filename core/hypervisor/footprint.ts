@@ -9,14 +9,22 @@
 //   host (QEMU discards them), so a guest that once used memory does not keep
 //   holding it.
 // - TCG's translation cache is capped: QEMU's default is 1 GiB, which a guest
-//   fills (and keeps resident) as it translates code.
+//   fills (and keeps resident) as it translates code; too small a cap makes
+//   it re-translate the same code over and over (see DEFAULT_TCG_TB_SIZE_MIB).
 import { VesselError } from '../contract/index.js';
 import type { HypervisorConfig, ImageDevice } from './hypervisor.js';
 
 /** Measured with bench:footprint (see DESIGN-NOTES.md): lowest PSS at no measurable boot cost. */
 export const DEFAULT_IMAGE_DEVICE: ImageDevice = 'virtio-pmem';
-/** MiB. 1 GiB (QEMU's default) lets the cache grow to tens of MiB per VM; 32 MiB costs no boot time we can measure. */
-export const DEFAULT_TCG_TB_SIZE_MIB = 32;
+/**
+ * MiB. QEMU's default (1 GiB) lets the cache grow past 130 MiB per VM and keep
+ * it. 32 MiB (the earlier setting) is smaller than what a guest running node
+ * keeps translating, so the cache kept flushing and re-translating: an exec
+ * took twice as long (p50 268 vs 132 ms) and a boot ~30 % longer. 64 MiB costs
+ * ~37 MiB more PSS per idle VM (bench:footprint, modes pmem-tb32/64/128/256;
+ * docs/design/footprint.md has the figures).
+ */
+export const DEFAULT_TCG_TB_SIZE_MIB = 64;
 
 export type FootprintSettings = Pick<HypervisorConfig, 'imageDevice' | 'balloon' | 'tcgTbSizeMiB'>;
 
