@@ -49,6 +49,19 @@ export const DEFAULT_KERNEL_PARAMS = [
   'swiotlb=noforce',
 ];
 
+/**
+ * The agent's node runs without V8's optimizing compiler (TurboFan). Under TCG
+ * every piece of machine code V8 writes has to be translated by QEMU before it
+ * runs, and optimized code is rewritten often (deopts, re-optimizations), so
+ * TurboFan's speed-up is lost to translation and to flushes of QEMU's
+ * translation cache. Measured one after another on an idle host (tb-size 64):
+ * exec of `true` p50 132 -> 82 ms, p99 245 -> 117 ms; stdout 7.8 -> 14.6 MB/s;
+ * Check p99 with 20 clients 864 -> 174 ms (docs/design/agent-channel.md,
+ * "Session 8"). Under KVM the agent is not CPU bound, so this costs nothing
+ * that shows. --jitless (no machine code at all) was close behind.
+ */
+export const DEFAULT_AGENT_NODE_FLAGS: readonly string[] = ['--no-opt'];
+
 export type Compression = 'none' | 'gzip' | 'zstd';
 
 /**
@@ -67,7 +80,7 @@ export interface BuildOptions {
   compression?: Compression;
   root?: RootLayout;
   force?: boolean;
-  /** Extra node flags for the agent (benchmarks). */
+  /** Node flags for the agent (default DEFAULT_AGENT_NODE_FLAGS; [] for none). */
   nodeFlags?: string[];
   onProgress?: (message: string) => void;
 }
@@ -475,9 +488,9 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
   const initScript = renderInit({
     bootModules: found.modules.filter((m) => m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
-    nodeFlags: opts.nodeFlags ?? [],
+    nodeFlags: opts.nodeFlags ?? [...DEFAULT_AGENT_NODE_FLAGS],
   });
-  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8'), portwaitHelperSource: readFileSync(portwaitHelperSource(opts.repoRoot), 'utf8') };
+  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [...DEFAULT_AGENT_NODE_FLAGS], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8'), portwaitHelperSource: readFileSync(portwaitHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 

@@ -1,7 +1,8 @@
 // `npm run build:guest`: build (or confirm up to date) the guest image in build/guest/.
 // Env: VESSEL_GUEST_DIR (output dir), VESSEL_GUEST_KERNEL (kernel image),
 // VESSEL_GUEST_COMPRESSION (none|gzip|zstd, default none: fastest boot under TCG),
-// VESSEL_GUEST_ROOT (image|initramfs, default image: a shared read-only EROFS root, see rootfs.ts).
+// VESSEL_GUEST_ROOT (image|initramfs, default image: a shared read-only EROFS root, see rootfs.ts),
+// VESSEL_GUEST_NODE_FLAGS (the agent's node flags; default --no-opt, see image.ts).
 // Flags: --force (rebuild even when up to date).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +24,9 @@ function rootFromEnv(value: string | undefined): RootLayout {
 async function main(): Promise<void> {
   const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
   const outDir = path.resolve(process.env.VESSEL_GUEST_DIR ?? path.join(repoRoot, 'build', 'guest'));
-  const nodeFlags = (process.env.VESSEL_GUEST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  // Unset: the default flags (DEFAULT_AGENT_NODE_FLAGS); set (even to ''): exactly these.
+  const flagsEnv = process.env.VESSEL_GUEST_NODE_FLAGS;
+  const nodeFlags = flagsEnv === undefined ? undefined : flagsEnv.split(/\s+/).filter(Boolean);
   const t0 = Date.now();
   const result = await buildGuestImage({
     repoRoot,
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
     compression: compressionFromEnv(process.env.VESSEL_GUEST_COMPRESSION),
     root: rootFromEnv(process.env.VESSEL_GUEST_ROOT),
     force: process.argv.includes('--force'),
-    nodeFlags,
+    ...(nodeFlags ? { nodeFlags } : {}),
     onProgress: (m) => console.log(`[guest] ${m}`),
   });
   const m = result.manifest;
