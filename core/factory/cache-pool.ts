@@ -13,6 +13,7 @@ import { isSameProcess } from '../util/proc.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { CachedVmRow } from './cache-proto.js';
 import type { TemplateInfo } from './template.js';
+import { warmUpClone } from './vm-factory.js';
 
 /** A cached VM's record in its directory: what a reaper needs to kill it once the cache server is gone. */
 export const VM_RECORD = 'vm.json';
@@ -160,10 +161,19 @@ export class VmCachePool {
     let vm: HypervisorState | null = null;
     try {
       if (template) {
-        // A clone of the template (private copy-on-write mapping of its RAM), left paused after the load.
+        // A clone of the template (private copy-on-write mapping of its RAM).
         vm = await driver.startVM({ ...base, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true }, paths);
         await this.record(dir, vm);
         await this.options.snapshot.loadState(vm, template.stateFile, { ignoreShared: true });
+        // Warmed, then paused again: the clone's first calls translate its code paths here, not on the request path.
+        await driver.resumeVM(vm);
+        const client = await AgentClient.connect({ kind: 'unix', path: paths.agentSocket }, { timeoutMs: this.options.bootTimeoutMs ?? 180_000 });
+        try {
+          await warmUpClone(client);
+        } finally {
+          client.close();
+        }
+        await driver.pauseVM(vm);
       } else {
         vm = await driver.startVM(base, paths);
         await this.record(dir, vm);

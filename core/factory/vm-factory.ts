@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { toVesselError } from '../contract/index.js';
+import type { AgentClient } from '../agent/index.js';
 import type { HypervisorConfig, HypervisorState } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -24,6 +25,22 @@ export async function makeUnique(agent: AgentAccess, vm: HypervisorState, timeou
     await client.reseedRandomDev(randomBytes(RESEED_BYTES));
     await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
   }, timeoutMs);
+}
+
+/**
+ * Run a restored clone through the calls its hand-out makes (makeUnique, then
+ * the sandbox's first calls), with throwaway values, before it is paused in
+ * the VM cache. Under TCG a new QEMU process starts with an empty translation
+ * cache, so a clone's first calls pay for translating the guest kernel's and
+ * the agent's code paths again; done here, that is off the request path (the
+ * cache server keeps the same QEMU process). Nothing here makes the clone
+ * unique: makeUnique still runs when it is handed out.
+ */
+export async function warmUpClone(client: AgentClient): Promise<void> {
+  await client.reseedRandomDev(randomBytes(RESEED_BYTES));
+  await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
+  await client.getGuestDetails();
+  await client.check();
 }
 
 const FactoryStats = z.object({
