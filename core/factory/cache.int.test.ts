@@ -2,7 +2,9 @@
 // supervisor) holds one paused VM; a sandbox takes it (moved into the
 // sandbox's directory, resumed, made unique, runs a container) and the pool
 // refills; the server killed with SIGKILL leaves no orphan QEMU behind and
-// the next sandbox boots directly, saying why. One cached VM at a time.
+// the next sandbox boots directly, saying why. Then the cache wraps a
+// template: its clones are warmed before they wait, and each is still made
+// unique when it is handed out. One cached VM at a time.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,8 @@ import { createFactory } from './index.js';
 import { startCacheServer, stopCacheServer } from './cache-client.js';
 import { liveCacheServer } from './cache-server.js';
 import { factoryStatus } from './status.js';
+import { sandboxVmConfig } from './defaults.js';
+import type { AgentGuestIdentity } from '../agent/client.js';
 
 const skip = vmSkipReason();
 if (skip) console.warn(`skipping VM cache tests: ${skip}`);
@@ -83,5 +87,37 @@ describe.skipIf(skip !== null)('VM cache on real QEMU', () => {
     expect(b.vmOrigin?.source).toBe('direct');
     expect(b.vmOrigin?.fallbackReason).toMatch(/no VM cache server is running/);
     await Promise.all([a.id, b.id].map((id) => sandboxes.deleteSandbox(id, { force: true })));
+  }, 900_000);
+
+  it('wraps a template: hands out warmed clones, each made unique at hand-out (urandom, machine-id, hostname)', async () => {
+    await writeFactoryConfig(root, { enable_template: true, vm_cache_number: 1 });
+    const parts = createFactory(root, env);
+    parts.templates.ensureDir();
+    await parts.templates.build(await parts.templates.specFor(await sandboxVmConfig(root, {}, env)));
+    await startCacheServer(root, env);
+    try {
+      const take = async (name: string): Promise<{ id: string; identity: AgentGuestIdentity }> => {
+        await waitFor(() => factoryStatus(root, env).cache.vms.some((v) => v.state === 'ready' && v.source === 'template'), 300_000, 500);
+        const s = await sandboxes.createSandbox({ name });
+        expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('cache');
+        const { state } = await sandboxes.readSandbox(s.id);
+        if (!state.hypervisorState) throw new Error('no VM');
+        return { id: s.id, identity: await sandboxes.withAgent(s.id, state.hypervisorState, (c) => c.getGuestIdentity()) };
+      };
+      const a = await take('cached-clone-a');
+      const b = await take('cached-clone-b');
+      expect(a.identity.urandomSample.equals(b.identity.urandomSample)).toBe(false);
+      expect(a.identity.machineId).toMatch(/^[0-9a-f]{32}$/);
+      expect(a.identity.machineId).not.toBe(b.identity.machineId);
+      expect(a.identity.hostname).toBe('cached-clone-a');
+      expect(b.identity.hostname).toBe('cached-clone-b');
+      await sandboxes.startSandbox(a.id);
+      const c = await containers.runContainer(a.id, { args: ['sleep', '600'] });
+      const r = await containers.execSync(a.id, c.id, ['echo', 'from-a-warmed-clone'], { timeoutMs: 60_000 });
+      expect(r.stdout).toContain('from-a-warmed-clone');
+      await Promise.all([a.id, b.id].map((id) => sandboxes.deleteSandbox(id, { force: true })));
+    } finally {
+      await stopCacheServer(root).catch(() => undefined);
+    }
   }, 900_000);
 });
