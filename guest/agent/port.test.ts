@@ -106,6 +106,7 @@ describe('AgentPort (the guest side of virtio-serial)', () => {
     expect(done2).toEqual(['x', 'y', 'z']);
     expect(calls2).toEqual([[1], [4]]);
   });
+
   it('writes a batch again after EINTR or EAGAIN, and reports any other write error', async () => {
     const errs = ['EINTR', 'EAGAIN'];
     const calls: number[][] = [];
