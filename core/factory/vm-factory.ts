@@ -21,10 +21,13 @@ export const RESEED_BYTES = 512;
  * with CreateSandbox (the sandbox's name). One fresh agent connection.
  */
 export async function makeUnique(agent: AgentAccess, vm: HypervisorState, timeoutMs: number): Promise<void> {
-  await agent(vm, async (client) => {
-    await client.reseedRandomDev(randomBytes(RESEED_BYTES));
-    await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
-  }, timeoutMs);
+  await agent(vm, uniqueCalls, timeoutMs);
+}
+
+/** What makeUnique asks of the guest, on one connection. */
+async function uniqueCalls(client: AgentClient): Promise<void> {
+  await client.reseedRandomDev(randomBytes(RESEED_BYTES));
+  await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
 }
 
 /**
@@ -37,8 +40,7 @@ export async function makeUnique(agent: AgentAccess, vm: HypervisorState, timeou
  * unique: makeUnique still runs when it is handed out.
  */
 export async function warmUpClone(client: AgentClient): Promise<void> {
-  await client.reseedRandomDev(randomBytes(RESEED_BYTES));
-  await Promise.all([client.setGuestDateTime(new Date()), client.setGuestIdentity(randomBytes(16).toString('hex'))]);
+  await uniqueCalls(client);
   await client.getGuestDetails();
   await client.check();
 }
