@@ -4,6 +4,9 @@
  *   - create time: cold (direct boot) vs from a template (clone), alternating;
  *     then from the VM cache (a cache server holding one paused template
  *     clone, waited for between rounds so only the hand-over is timed);
+ *   - the same with a user-mode NIC (QEMU slirp, no forwards: no traffic
+ *     leaves the VM): cold boots it with the NIC, a clone gets it hot
+ *     plugged after the restore;
  *   - host memory (PSS from /proc/PID/smaps_rollup) of 5 idle sandboxes,
  *     cold vs template clones.
  *   - restore of a checkpoint (a block-rootfs sandbox checkpointed and stopped,
@@ -12,7 +15,7 @@
  * Not a test: it asserts nothing. Run it through
  * /work/bin/vmslot on the shared machine.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SandboxService } from '../core/api/index.js';
@@ -24,6 +27,7 @@ import { sandboxVmConfig } from '../core/factory/defaults.js';
 import { createFactory, startCacheServer, stopCacheServer, TemplateStore, templateHash, VmFactory, writeFactoryConfig } from '../core/factory/index.js';
 import { factoryStatus } from '../core/factory/status.js';
 import { rootfsTransportHooks } from '../core/image/rootfs-transport.js';
+import { CniNetworkManager } from '../core/network/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IDLE = Number(process.env.BENCH_IDLE_SANDBOXES ?? 5);
@@ -80,6 +84,34 @@ async function main(): Promise<void> {
     }
     const coldMed = median(coldMs);
     const tplMed = median(tplMs);
+
+    // With a NIC: user-mode (slirp), which needs no root; a bridge NIC is hot plugged the same way (a tap fd instead of a slirp netdev).
+    const resolvConfPath = path.join(root, 'resolv.conf');
+    writeFileSync(resolvConfPath, 'nameserver 10.255.255.254\n'); // never the host's resolvers
+    const network = new CniNetworkManager({ root, resolvConfPath });
+    const coldNet = new SandboxService({ store, env, resolveAccel: accel, network });
+    const warmNet = new SandboxService({ store, env, resolveAccel: accel, network, factory });
+    const coldNetMs: number[] = [];
+    const tplNetMs: number[] = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        let t = performance.now();
+        const c = await coldNet.createSandbox({ name: `cold-nic-${i}`, network: 'user:slirp' });
+        coldNetMs.push(performance.now() - t);
+        await coldNet.deleteSandbox(c.id, { force: true });
+        t = performance.now();
+        const w = await warmNet.createSandbox({ name: `tpl-nic-${i}`, network: 'user:slirp' });
+        tplNetMs.push(performance.now() - t);
+        if (w.vmOrigin?.source !== 'template') console.log(`  round ${i}: clone with a NIC fell back: ${w.vmOrigin?.fallbackReason ?? '?'}`);
+        await warmNet.deleteSandbox(w.id, { force: true });
+        console.log(`  round ${i + 1} with a user-mode NIC: cold ${sec(coldNetMs[i] ?? 0)}, template ${sec(tplNetMs[i] ?? 0)}`);
+      }
+    } finally {
+      coldNet.close();
+      warmNet.close();
+    }
+    const coldNetMed = median(coldNetMs);
+    const tplNetMed = median(tplNetMs);
 
     // The VM cache: one paused VM (a clone of the same template), refilled after each take.
     await writeFactoryConfig(root, { enable_template: true, template_path: templates.dir, vm_cache_number: 1 });
@@ -150,6 +182,7 @@ async function main(): Promise<void> {
     console.log(`create (median of ${ROUNDS}, createSandbox() to a ready agent, ${spec.machineType}/${spec.accel}, ${spec.vcpus} vCPU, ${spec.memoryMiB} MiB):`);
     console.log(`  cold boot           ${sec(coldMed)}`);
     console.log(`  from a template     ${sec(tplMed)}   = ${(tplMed / coldMed).toFixed(3)}× cold (target ≤ 0.25×)`);
+    console.log(`  with a NIC: cold    ${sec(coldNetMed)}; from a template ${sec(tplNetMed)} = ${(tplNetMed / coldNetMed).toFixed(3)}× (user-mode NIC, hot plugged into the clone)`);
     console.log(`  from the VM cache   ${sec(cacheMed)}   = ${(cacheMed / coldMed).toFixed(3)}× cold (target ≤ 0.1×; a paused template clone, resumed and made unique)`);
     console.log(`  restore checkpoint  ${sec(restoreMed)}   = ${(restoreMed / coldMed).toFixed(3)}× cold (a ${stateMiB.toFixed(0)} MiB state, sha256-checked; the checkpoint itself took ${sec(median(saveMs))})`);
     console.log(`host memory of ${IDLE} idle sandboxes (sum of QEMU PSS, ${SETTLE_MS / 1000} s after the last create):`);

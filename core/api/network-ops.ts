@@ -36,7 +36,7 @@ export async function connectNetwork(ctx: NetworkOpsContext, id: string, network
       const rec = net.read(id);
       if (!rec?.netnsPath || !nic.tap) throw new VesselError('E_INTERNAL', 'network record lost during connect');
       try {
-        await driver.hotplugNic(vm, { id: nic.id, netnsPath: rec.netnsPath, tap: nic.tap, mac: nic.mac, ...(nic.device ? { device: nic.device } : {}) }, (phase, message) => onProgress?.(phase, message));
+        await driver.hotplugNic(vm, { kind: 'tap', id: nic.id, netnsPath: rec.netnsPath, tap: nic.tap, mac: nic.mac, ...(nic.device ? { device: nic.device } : {}) }, (phase, message) => onProgress?.(phase, message));
       } catch (err) {
         await net.releaseNic(id, nic.id).catch(() => undefined);
         throw err;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockHypervisor } from '../hypervisor/mock.js';
-import { vmPathsIn, type HypervisorConfig, type HypervisorState } from '../hypervisor/hypervisor.js';
+import { vmPathsIn, type HypervisorConfig, type HypervisorState, type NicHotplugRequest, type VmNetworkConfig } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapshot.js';
 import { templateDirName, templateHash, TemplateStore } from './template.js';
@@ -118,5 +118,78 @@ describe('VmFactory (MOCK hypervisor)', () => {
     expect(t.driver.isAlive(clones[0] as HypervisorState)).toBe(false);
     expect(t.driver.isAlive(got.vm)).toBe(true);
     await t.driver.stopVM(got.vm, { force: true });
+  });
+});
+
+/** The MOCK hypervisor with NIC hot plug: records what was plugged, and with which configuration each VM started. */
+class NicMockHypervisor extends MockHypervisor {
+  readonly plugged: string[] = [];
+  readonly started: HypervisorConfig[] = [];
+  override startVM(config: HypervisorConfig, paths: Parameters<MockHypervisor['startVM']>[1]): ReturnType<MockHypervisor['startVM']> {
+    this.started.push(config);
+    return super.startVM(config, paths);
+  }
+  hotplugNic(_vm: HypervisorState, nic: NicHotplugRequest): Promise<void> {
+    this.plugged.push(`${nic.id} ${nic.kind} ${nic.mac}`);
+    return Promise.resolve();
+  }
+  unplugNic(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('VmFactory: NICs of a template clone (MOCK hypervisor)', () => {
+  const network: VmNetworkConfig = {
+    netnsPath: '/run/netns/vsl-sb1',
+    nics: [
+      { kind: 'tap', id: 'net0', tap: 'tap0', mac: '02:00:00:00:00:01' },
+      { kind: 'user', id: 'net1', mac: '02:00:00:00:00:02', hostForwards: [] },
+    ],
+  };
+
+  it('the clone starts as its template did, without NICs, and gets them hot plugged in order after it is made unique', async () => {
+    const t = setup(() => Promise.resolve());
+    const hash = await plant(t.templates, t.config);
+    const driver = new NicMockHypervisor();
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.resolve()) });
+    const got = await f.getVM({ config: { ...t.config, network }, paths: t.paths, driver, agent: t.agent });
+    expect(got.origin).toMatchObject({ source: 'template', templateHash: hash });
+    expect(driver.started).toHaveLength(1);
+    expect(driver.started[0]?.network).toBeUndefined();
+    expect(driver.plugged).toEqual(['net0 tap 02:00:00:00:00:01', 'net1 user 02:00:00:00:00:02']);
+    expect(t.agentCalls).toEqual(['reseed 512', 'clock', 'machine-id 32']);
+    expect((await f.expectedSource({ ...t.config, network })).reason).toMatch(/then 2 NIC\(s\) hot plugged/);
+    await driver.stopVM(got.vm, { force: true });
+  });
+
+  it('a NIC that cannot be hot plugged, or a driver without NIC hot plug: a direct boot with the NICs at boot, and the reason', async () => {
+    const t = setup(() => Promise.resolve());
+    await plant(t.templates, t.config);
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.reject(new Error('MOCK: not expected'))) });
+    const driver = new NicMockHypervisor();
+    const vhost: VmNetworkConfig = { nics: [{ kind: 'vhost-user', id: 'net0', mac: '02:00:00:00:00:03', socketPath: '/tmp/x.sock' }] };
+    const a = await f.getVM({ config: { ...t.config, network: vhost }, paths: t.paths, driver, agent: t.agent });
+    expect(a.origin.source).toBe('direct');
+    expect(a.origin.fallbackReason).toMatch(/NIC net0 is vhost-user, which is not hot plugged/);
+    expect(driver.started[0]?.network).toEqual(vhost);
+    expect(driver.plugged).toEqual([]);
+    await driver.stopVM(a.vm, { force: true });
+    const b = await f.getVM({ config: { ...t.config, network }, paths: vmPathsIn(path.join(t.dir, 'run2')), driver: t.driver, agent: t.agent });
+    expect(b.origin.fallbackReason).toMatch(/this driver cannot hot plug them/);
+    await t.driver.stopVM(b.vm, { force: true });
+  });
+
+  it('a failed hot plug stops the clone and boots directly with the reason', async () => {
+    const t = setup(() => Promise.resolve());
+    await plant(t.templates, t.config);
+    const driver = new NicMockHypervisor();
+    driver.hotplugNic = () => Promise.reject(new Error('MOCK: no free root port'));
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.resolve()) });
+    const got = await f.getVM({ config: { ...t.config, network }, paths: t.paths, driver, agent: t.agent });
+    expect(got.origin.source).toBe('direct');
+    expect(got.origin.fallbackReason).toMatch(/template path failed: MOCK: no free root port/);
+    expect(driver.started.map((c) => c.network === undefined)).toEqual([true, false]);
+    expect(driver.isAlive(got.vm)).toBe(true);
+    await driver.stopVM(got.vm, { force: true });
   });
 });

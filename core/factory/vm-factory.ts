@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { toVesselError } from '../contract/index.js';
 import type { AgentClient } from '../agent/index.js';
-import type { HypervisorConfig, HypervisorState } from '../hypervisor/hypervisor.js';
+import { nicHotplugPlan, supportsNicHotplug, type HypervisorConfig, type HypervisorState, type NicHotplugRequest } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { FactoryConfig } from './config.js';
@@ -109,10 +109,12 @@ export class VmFactory implements Factory {
 
   async expectedSource(config: HypervisorConfig): Promise<{ source: VmOrigin['source']; reason: string; expectedMs: number | null }> {
     if (!this.currentConfig().enable_template) return { source: 'direct', reason: 'templates are off (enable_template = false)', expectedMs: null };
-    const spec = await this.options.templates.specFor(config);
+    const plan = nicHotplugPlan(config.network);
+    if ('reason' in plan) return { source: 'direct', reason: plan.reason, expectedMs: null };
+    const spec = await this.options.templates.specFor(withoutNics(config));
     const hit = this.options.templates.find(templateHash(spec));
     return hit
-      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}`, expectedMs: 5_000 }
+      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}${plan.nics.length ? `, then ${plan.nics.length} NIC(s) hot plugged` : ''}`, expectedMs: 5_000 }
       : { source: 'direct', reason: this.options.templates.missReason(spec), expectedMs: null };
   }
 
@@ -123,11 +125,14 @@ export class VmFactory implements Factory {
     const current = this.currentConfig();
     const enabled = current.enable_template;
     const cacheOn = current.vm_cache_number > 0 && this.options.cache !== undefined;
-    const hasNics = (request.config.network?.nics.length ?? 0) > 0;
-    if ((enabled || cacheOn) && hasNics) {
-      // A template or cached VM has no NICs; a clone gets them hot plugged after the restore (afterRestore), which is not wired to networking yet.
-      reasons.push('the sandbox has NICs at boot and NIC hot plug after a template restore is not wired yet');
-      say(`cold boot: ${reasons[0] ?? ''}`);
+    // A template or cached VM has no NICs: a clone gets the sandbox's NICs hot plugged after the restore.
+    const plan = nicHotplugPlan(request.config.network);
+    const nicsWhy = 'reason' in plan
+      ? plan.reason
+      : plan.nics.length && !supportsNicHotplug(request.driver) ? 'the sandbox has NICs and this driver cannot hot plug them into a restored VM' : null;
+    if ((enabled || cacheOn) && nicsWhy !== null) {
+      reasons.push(nicsWhy);
+      say(`cold boot: ${nicsWhy}`);
     } else if ((enabled || cacheOn) && request.config.sharedDirTransport?.kind === 'virtio-fs') {
       // QEMU 7.2's vhost-user-fs device is unmigratable, and a clone maps the template's RAM privately where virtiofsd needs it shared.
       reasons.push('virtio-fs (vhost-user-fs) cannot be saved or restored by QEMU 7.2, so a template or cached VM cannot carry it; use --rootfs-transport 9p or block with the factory');
@@ -135,14 +140,16 @@ export class VmFactory implements Factory {
     } else if (enabled || cacheOn) {
       let hash: string | null = null;
       let spec: Awaited<ReturnType<TemplateStore['specFor']>> | null = null;
+      const nics = 'nics' in plan ? plan.nics : [];
+      const base = withoutNics(request.config);
       try {
-        spec = await this.options.templates.specFor(request.config);
+        spec = await this.options.templates.specFor(base);
         hash = templateHash(spec);
       } catch (err) {
         reasons.push(`cannot key this VM: ${toVesselError(err).message}`);
       }
       if (cacheOn && hash !== null) {
-        const got = await this.fromCache(hash, request).catch((err: unknown) => ({ miss: `the cached VM failed: ${toVesselError(err).message}` }));
+        const got = await this.fromCache(hash, request, nics).catch((err: unknown) => ({ miss: `the cached VM failed: ${toVesselError(err).message}` }));
         if ('vm' in got) {
           await this.stats.record('cache');
           return { vm: got.vm, origin: { source: 'cache', ...(got.templateHash ? { templateHash: got.templateHash } : {}), bootMs: Date.now() - started } };
@@ -154,7 +161,7 @@ export class VmFactory implements Factory {
         try {
           const template = this.options.templates.find(hash);
           if (template) {
-            const vm = await this.clone(template, request);
+            const vm = await this.clone(template, request, base, nics);
             const origin: VmOrigin = { source: 'template', templateHash: hash, bootMs: Date.now() - started };
             await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
             return { vm, origin };
@@ -184,7 +191,7 @@ export class VmFactory implements Factory {
    * made unique. Only for a first boot (the cached VM's shared directory
    * replaces the sandbox's, which must still be empty).
    */
-  private async fromCache(hash: string, request: GetVmRequest): Promise<{ vm: HypervisorState; templateHash?: string } | { miss: string }> {
+  private async fromCache(hash: string, request: GetVmRequest, nics: NicHotplugRequest[]): Promise<{ vm: HypervisorState; templateHash?: string } | { miss: string }> {
     const cache = this.options.cache;
     if (!cache) return { miss: 'no VM cache' };
     if (request.config.sharedDir && !isEmptyDir(request.config.sharedDir)) return { miss: 'the sandbox already has files in its shared directory (a restart): a cached VM is only for a first boot' };
@@ -199,6 +206,7 @@ export class VmFactory implements Factory {
       await request.driver.resumeVM(vm);
       say('cached VM running; reseeding its RNG, setting its clock and machine-id');
       await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
+      await plugNics(request, vm, nics);
       await this.options.afterRestore?.(vm, request.config);
       return { vm, ...(handout.templateHash ? { templateHash: handout.templateHash } : {}) };
     } catch (err) {
@@ -208,16 +216,17 @@ export class VmFactory implements Factory {
   }
 
   /** A clone: the template's memory file mapped privately (copy-on-write), its device state loaded, made unique. */
-  private async clone(template: TemplateInfo, request: GetVmRequest): Promise<HypervisorState> {
+  private async clone(template: TemplateInfo, request: GetVmRequest, base: HypervisorConfig, nics: NicHotplugRequest[]): Promise<HypervisorState> {
     const say = request.onProgress ?? ((): void => undefined);
     say(`cloning template ${template.meta.hash.slice(0, 12)} (private copy-on-write mapping of its RAM)`);
-    const config: HypervisorConfig = { ...request.config, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
+    const config: HypervisorConfig = { ...base, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
     const vm = await request.driver.startVM(config, request.paths);
     try {
       await this.options.snapshot.loadState(vm, template.stateFile, { ignoreShared: true });
       await request.driver.resumeVM(vm);
       say('clone running; reseeding its RNG, setting its clock and machine-id');
       await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
+      await plugNics(request, vm, nics);
       await this.options.afterRestore?.(vm, request.config);
       return vm;
     } catch (err) {
@@ -228,5 +237,23 @@ export class VmFactory implements Factory {
 
   close(): void {
     // nothing held: templates are files, builds run in their own processes
+  }
+}
+
+/** The VM's configuration without its NICs: what a template or a cached VM was booted with. */
+function withoutNics(config: HypervisorConfig): HypervisorConfig {
+  const { network: _network, ...rest } = config;
+  return rest;
+}
+
+/** The sandbox's NICs, hot plugged into a restored VM in their boot order (net0 first), so the guest names them as a boot would. */
+async function plugNics(request: GetVmRequest, vm: HypervisorState, nics: NicHotplugRequest[]): Promise<void> {
+  if (nics.length === 0) return;
+  const driver = request.driver;
+  if (!supportsNicHotplug(driver)) throw new Error('the driver cannot hot plug NICs');
+  const say = request.onProgress ?? ((): void => undefined);
+  for (const nic of nics) {
+    say(`hot plugging NIC ${nic.id} (${nic.kind}) into the restored VM`);
+    await driver.hotplugNic(vm, nic, (_phase, message) => say(message));
   }
 }

@@ -99,14 +99,36 @@ export interface VmNetworkConfig {
   nics: VmNic[];
 }
 
-/** What hot plug of a NIC needs: the tap to open in the namespace, and the guest MAC. */
-export interface NicHotplugRequest {
-  id: string;
-  netnsPath: string;
-  tap: string;
-  mac: string;
-  /** The macvtap character device (macvtap model) instead of the tap by name. */
-  device?: string;
+/**
+ * What hot plug of a NIC needs. A tap (or macvtap device) is opened in the
+ * sandbox's namespace and handed to QEMU; a user-mode NIC is QEMU's slirp
+ * with its forwards; a stream NIC connects to a passt already listening.
+ */
+export type NicHotplugRequest =
+  | { kind: 'tap'; id: string; netnsPath: string; tap: string; mac: string; /** The macvtap character device (macvtap model) instead of the tap by name. */ device?: string }
+  | { kind: 'user'; id: string; mac: string; hostForwards: UserHostForward[] }
+  | { kind: 'stream'; id: string; mac: string; socketPath: string };
+
+/**
+ * The hot plug requests that give a running VM the NICs `net` would give it
+ * at boot (a template clone or a cached VM starts without them), or why
+ * they cannot be hot plugged.
+ */
+export function nicHotplugPlan(net: VmNetworkConfig | undefined): { nics: NicHotplugRequest[] } | { reason: string } {
+  const nics: NicHotplugRequest[] = [];
+  for (const nic of net?.nics ?? []) {
+    if (nic.kind === 'tap') {
+      if (!net?.netnsPath) return { reason: `NIC ${nic.id} is a tap but no network namespace was given` };
+      nics.push({ kind: 'tap', id: nic.id, netnsPath: net.netnsPath, tap: nic.tap, mac: nic.mac, ...(nic.device ? { device: nic.device } : {}) });
+    } else if (nic.kind === 'user') {
+      nics.push({ kind: 'user', id: nic.id, mac: nic.mac, hostForwards: nic.hostForwards });
+    } else if (nic.kind === 'stream') {
+      nics.push({ kind: 'stream', id: nic.id, mac: nic.mac, socketPath: nic.socketPath });
+    } else {
+      return { reason: `NIC ${nic.id} is ${nic.kind}, which is not hot plugged into a restored VM` };
+    }
+  }
+  return { nics };
 }
 
 /** Optional driver capability: NIC hot plug (QEMU: getfd + netdev_add + device_add on a free root port). */

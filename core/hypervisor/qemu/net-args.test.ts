@@ -4,6 +4,8 @@ import { networkArgs, tapsToOpen } from './net-args.js';
 import { hostfwdAddCommand, hostfwdRemoveCommand } from './user-forwards.js';
 import { freeRootPort, rootPortArgs } from './root-ports.js';
 import { wrapInNetns } from './tapfd.js';
+import { netdevArgs } from './nic-hotplug.js';
+import { nicHotplugPlan, type VmNetworkConfig } from '../hypervisor.js';
 
 describe('NIC arguments', () => {
   it('a tap NIC is an inherited fd (never ifname=), in order from fd 3, on virtio-net-pci with the MAC and no option ROM', () => {
@@ -73,5 +75,32 @@ describe('PCIe root ports', () => {
     ] }];
     expect(freeRootPort(reply)).toBe('rp1');
     expect(freeRootPort([{ bus: 0, devices: [{ qdev_id: 'rp0', pci_bridge: { bus: { devices: [{ qdev_id: 'x' }] } } }] }])).toBeNull();
+  });
+});
+
+describe('NICs hot plugged into a restored VM (netdev_add)', () => {
+  const user: VmNetworkConfig = { nics: [{ kind: 'user', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', hostForwards: [{ protocol: 'tcp', hostIp: '127.0.0.1', hostPort: 8080, guestPort: 80 }] }] };
+  it('the hot plug of each NIC kind has the backend its boot-time -netdev has', () => {
+    const plan = nicHotplugPlan({
+      netnsPath: '/run/netns/x',
+      nics: [
+        { kind: 'tap', id: 'net0', tap: 'tap0_vsl', mac: 'aa:bb:cc:dd:ee:01' },
+        { kind: 'stream', id: 'net1', mac: 'aa:bb:cc:dd:ee:02', socketPath: '/run/v/passt.sock' },
+        ...user.nics.map((n) => ({ ...n, id: 'net2' })),
+      ],
+    });
+    if (!('nics' in plan)) throw new Error(plan.reason);
+    expect(plan.nics.map((n) => netdevArgs(n, `fd-${n.id}`))).toEqual([
+      { type: 'tap', id: 'net0', fd: 'fd-net0' },
+      { type: 'stream', id: 'net1', server: false, addr: { type: 'unix', path: '/run/v/passt.sock' } },
+      { type: 'user', id: 'net2', net: '10.0.2.0/24', host: '10.0.2.2', dns: '10.0.2.3', hostfwd: [{ str: 'tcp:127.0.0.1:8080-:80' }] },
+    ]);
+    // The same slirp network and forward as at boot.
+    expect(networkArgs(user, 'q35').join(' ')).toContain('net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:8080-:80');
+  });
+  it('vhost-user and VFIO NICs, and a tap without a namespace, are not planned (the reason says which)', () => {
+    expect(nicHotplugPlan({ nics: [{ kind: 'vfio', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', pciAddress: '0000:01:00.0' }] })).toEqual({ reason: 'NIC net0 is vfio, which is not hot plugged into a restored VM' });
+    expect(nicHotplugPlan({ nics: [{ kind: 'tap', id: 'net0', tap: 't', mac: 'aa:bb:cc:dd:ee:01' }] })).toEqual({ reason: 'NIC net0 is a tap but no network namespace was given' });
+    expect(nicHotplugPlan(undefined)).toEqual({ nics: [] });
   });
 });

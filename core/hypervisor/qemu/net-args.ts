@@ -2,7 +2,7 @@
 // fds (3, 4, ... in order: see tapfd.ts), never as an ifname= QEMU would
 // have to create; user-mode NICs use QEMU's built-in slirp.
 import { VesselError, type MachineType } from '../../contract/index.js';
-import type { VmNetworkConfig } from '../hypervisor.js';
+import type { UserHostForward, VmNetworkConfig } from '../hypervisor.js';
 
 /** The first fd the tap helper hands QEMU. */
 export const FIRST_TAP_FD = 3;
@@ -18,6 +18,12 @@ export type TapRef = string | { device: string };
 
 export function tapsToOpen(net: VmNetworkConfig | undefined): TapRef[] {
   return (net?.nics ?? []).flatMap((n): TapRef[] => (n.kind === 'tap' ? [n.device ? { device: n.device } : n.tap] : []));
+}
+
+/** One slirp forward as QEMU spells it (hostfwd= at boot, netdev_add's hostfwd list when hot plugged). */
+export function userForwardSpec(f: UserHostForward): string {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostIp)) throw new VesselError('E_INVALID_ARGUMENT', `invalid host IP ${f.hostIp}`);
+  return `${f.protocol}:${f.hostIp}:${f.hostPort}-:${f.guestPort}`;
 }
 
 export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineType): string[] {
@@ -47,10 +53,7 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
       // passt's protocol (QEMU ≥ 7.2): a stream of frames on a unix socket passt listens on.
       args.push('-netdev', `stream,id=${nic.id},server=off,addr.type=unix,addr.path=${nic.socketPath}`);
     } else {
-      const fwds = nic.hostForwards.map((f) => {
-        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostIp)) throw new VesselError('E_INVALID_ARGUMENT', `invalid host IP ${f.hostIp}`);
-        return `,hostfwd=${f.protocol}:${f.hostIp}:${f.hostPort}-:${f.guestPort}`;
-      }).join('');
+      const fwds = nic.hostForwards.map((f) => `,hostfwd=${userForwardSpec(f)}`).join('');
       args.push('-netdev', `user,id=${nic.id},net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3${fwds}`);
     }
     // romfile= : no PXE option ROM (nothing boots from the network; faster start).

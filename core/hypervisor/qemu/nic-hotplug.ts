@@ -4,6 +4,7 @@
 // device_del, wait for DEVICE_DELETED (the guest must let go), netdev_del.
 import { VesselError } from '../../contract/index.js';
 import type { HypervisorState, NicHotplugRequest, ProgressFn } from '../hypervisor.js';
+import { userForwardSpec } from './net-args.js';
 import type { QmpClient, QmpEvent } from './qmp.js';
 import { QmpEmpty } from './qmp.js';
 import { freeRootPort, QueryPciReply } from './root-ports.js';
@@ -20,20 +21,28 @@ export async function hotplugNic(q: QmpSessions, state: HypervisorState, nic: Ni
   if (!NIC_ID.test(nic.id)) throw new VesselError('E_INVALID_ARGUMENT', `invalid NIC id "${nic.id}"`);
   if (!MAC.test(nic.mac)) throw new VesselError('E_INVALID_ARGUMENT', `invalid MAC "${nic.mac}"`);
   const fdname = `fd-${nic.id}`;
-  onProgress?.('hypervisor', `passing tap ${nic.tap} to QEMU`);
-  // Before our own session: QEMU serves one QMP client at a time.
-  sendTapFd(tapHelperPath(), nic.netnsPath, nic.tap, state.paths.qmpSocket, fdname, nic.device);
+  if (nic.kind === 'tap') {
+    onProgress?.('hypervisor', `passing tap ${nic.tap} to QEMU`);
+    // Before our own session: QEMU serves one QMP client at a time.
+    sendTapFd(tapHelperPath(), nic.netnsPath, nic.tap, state.paths.qmpSocket, fdname, nic.device);
+  }
   await q.withQmp(state, async (qmp) => {
-    const undo: (() => Promise<unknown>)[] = [() => qmp.execute('closefd', { fdname })];
+    const undo: (() => Promise<unknown>)[] = nic.kind === 'tap' ? [() => qmp.execute('closefd', { fdname })] : [];
     try {
       const port = freeRootPort(await qmp.execute('query-pci', undefined, QueryPciReply));
       if (!port) throw new VesselError('E_BUSY', 'no free PCIe root port left for a hot-plugged NIC (all rp* slots hold a device)');
-      onProgress?.('hypervisor', `netdev_add ${nic.id}`);
-      await qmp.execute('netdev_add', { type: 'tap', id: nic.id, fd: fdname }, QmpEmpty);
+      onProgress?.('hypervisor', `netdev_add ${nic.id} (${nic.kind})`);
+      await qmp.execute('netdev_add', netdevArgs(nic, fdname), QmpEmpty).catch((err: unknown) => {
+        throw nic.kind === 'user' && /forward/i.test(String(err))
+          ? new VesselError('E_BUSY', `QEMU could not bind a forwarded host port of ${nic.id} (already in use on this host?): ${String(err)}`)
+          : err;
+      });
       undo.unshift(() => qmp.execute('netdev_del', { id: nic.id }));
-      // netdev_add took its own reference; the named fd is no longer needed.
-      undo.pop();
-      await qmp.execute('closefd', { fdname }).catch(() => undefined);
+      if (nic.kind === 'tap') {
+        // netdev_add took its own reference; the named fd is no longer needed.
+        undo.pop();
+        await qmp.execute('closefd', { fdname }).catch(() => undefined);
+      }
       onProgress?.('hypervisor', `device_add virtio-net-pci on ${port}`);
       await qmp.execute('device_add', { driver: 'virtio-net-pci', id: `${nic.id}-dev`, netdev: nic.id, mac: nic.mac, bus: port, romfile: '' }, QmpEmpty);
     } catch (err) {
@@ -41,6 +50,23 @@ export async function hotplugNic(q: QmpSessions, state: HypervisorState, nic: Ni
       throw err;
     }
   });
+}
+
+/** netdev_add's arguments: the same backends as the boot-time -netdev of net-args.ts. */
+export function netdevArgs(nic: NicHotplugRequest, fdname: string): Record<string, unknown> {
+  switch (nic.kind) {
+    case 'tap':
+      return { type: 'tap', id: nic.id, fd: fdname };
+    case 'stream':
+      // eslint-disable-next-line no-control-regex
+      if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid passt socket path for ${nic.id}`);
+      return { type: 'stream', id: nic.id, server: false, addr: { type: 'unix', path: nic.socketPath } };
+    case 'user':
+      return {
+        type: 'user', id: nic.id, net: '10.0.2.0/24', host: '10.0.2.2', dns: '10.0.2.3',
+        ...(nic.hostForwards.length ? { hostfwd: nic.hostForwards.map((f) => ({ str: userForwardSpec(f) })) } : {}),
+      };
+  }
 }
 
 export async function unplugNic(q: QmpSessions, state: HypervisorState, id: string, timeoutMs: number): Promise<void> {
