@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { VesselError, toVesselError, type ProgressPhase, type SandboxEvent, type SandboxState, type SandboxStatus, type VmOrigin } from '../contract/index.js';
 import type { AgentClient } from '../agent/index.js';
-import type { Hypervisor, HypervisorConfig, HypervisorState, VmPaths } from '../hypervisor/hypervisor.js';
+import type { Hypervisor, HypervisorConfig, HypervisorState, VmNetworkConfig, VmPaths } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import type { NetworkManager } from '../network/index.js';
 import type { SandboxStore } from '../store/index.js';
@@ -82,6 +82,8 @@ export interface BootRestore {
   fork: boolean;
   /** The HypervisorConfig part of a restore: the devices pinned to their ports, RAM named as saved, incoming. */
   vmConfig(hc: SandboxConfigRecord['hypervisorConfig']): Partial<HypervisorConfig>;
+  /** The sandbox's NICs with the hot-plugged ones pinned to the root ports they sat on. */
+  pinNics(net: VmNetworkConfig): VmNetworkConfig;
   start(driver: Hypervisor, config: HypervisorConfig, paths: VmPaths, say: (message: string) => void): Promise<{ vm: HypervisorState; origin: VmOrigin }>;
 }
 
@@ -115,9 +117,16 @@ export async function checkpointSandbox(ctx: CheckpointContext, id: string, opti
     if (refusal) throw new VesselError('E_UNSUPPORTED', `cannot checkpoint sandbox ${config.name}: ${refusal}`);
     const driver = ctx.hypervisor(config);
     const devices = await snapshot.checkpointDevices(vm);
-    if (devices.nics.length) devices.blockers.push(`NIC ${devices.nics.map((n) => n.id).join(', ')} was hot plugged, and a restore does not recreate hot-plugged NICs yet (disconnect it first)`);
+    const netNics = ctx.network?.read(id)?.nics ?? [];
+    // A hot-plugged NIC is recreated at boot on the root port it sat on; one the network record does not know cannot be.
+    const nicPorts: Record<string, string> = {};
+    for (const n of devices.nics) {
+      const nicId = n.id.replace(/-dev$/, '');
+      if (netNics.some((r) => r.id === nicId)) nicPorts[nicId] = n.bus;
+      else devices.blockers.push(`NIC device ${n.id} is not one of the sandbox's networks, so a restore cannot recreate it`);
+    }
     if (devices.blockers.length) throw new VesselError('E_UNSUPPORTED', `cannot checkpoint sandbox ${config.name}: ${devices.blockers.join('; ')}`, { blockers: devices.blockers });
-    const nics = ctx.network?.read(id)?.nics.length ?? 0;
+    const nics = netNics.length;
     const checkpointId = newCheckpointId();
     const dir = path.resolve(options.to ?? path.join(ctx.store.root, 'checkpoints', `${id.slice(0, 12)}-${Date.now()}`));
     const createdDir = !existsSync(dir);
@@ -145,6 +154,7 @@ export async function checkpointSandbox(ctx: CheckpointContext, id: string, opti
           namedRam: devices.namedRam,
           devices: devices.devices.map((d) => CheckpointDevice.parse(d)),
           nics,
+          nicPorts,
         },
         stateFile: CHECKPOINT_STATE,
         stateBytes: saved.bytes,
@@ -212,6 +222,7 @@ function bootRestore(snapshot: SnapshotDriver, manifest: CheckpointManifest, sta
       ...(manifest.vm.namedRam ? { memoryBackend: { kind: 'memfd' as const, shared: hc.sharedMemory === true } } : {}),
       incoming: true,
     }),
+    pinNics: (net) => ({ ...net, nics: net.nics.map((n) => (manifest.vm.nicPorts[n.id] ? { ...n, bus: manifest.vm.nicPorts[n.id] } : n)) }),
     async start(driver, config, paths, say) {
       const started = Date.now();
       say(`starting QEMU waiting for the checkpoint's state (${manifest.vm.devices.length} device(s) on their ports)`);

@@ -790,7 +790,8 @@ export class SandboxService {
     const net = this.options.network;
     // beforeBoot starts what the NICs need first (passt for user mode); vmGone stops it.
     const vmNetwork = netRec && net ? await (net.beforeBoot ? net.beforeBoot(netRec, this.store.sandboxDir(id)) : net.vmNetwork(netRec)) : undefined;
-    if (vmNetwork) vmConfig.network = vmNetwork;
+    // A restore puts each hot-plugged NIC back on the root port it sat on.
+    if (vmNetwork) vmConfig.network = restore ? restore.pinNics(vmNetwork) : vmNetwork;
     this.dropAgent(id);
     const bootStarted = Date.now();
     const factory = config.hypervisor === 'qemu' ? this.options.factory : undefined;

@@ -5,6 +5,9 @@
 // checkpoint and one of another QEMU build are refused without touching
 // anything; a 9p share mounted on demand makes QEMU refuse, said in words,
 // and the sandbox runs on. One VM for the file (the fork is a second one).
+// As root with the CNI plugins, a template clone whose bridge NIC was hot
+// plugged after the restore is checkpointed and restored into itself with
+// its NIC back on the same root port, serving as before.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +19,14 @@ import { buildTwoLayerImage } from '../image/test-images.js';
 import { registryToolsMissing, skopeoPush, startRegistry, type TestRegistry } from '../image/test-registry.js';
 import { transportUnavailable } from '../image/rootfs-transport.js';
 import { CHECKPOINT_MANIFEST, CHECKPOINT_STATE } from './checkpoint.js';
+import { resolveRunDir, writeFactoryConfig } from './config.js';
+import { sandboxVmConfig } from './defaults.js';
+import { createFactory } from './index.js';
 
 const skip = vmSkipReason() ?? registryToolsMissing() ?? transportUnavailable('block');
 if (skip) console.warn(`skipping checkpoint tests: ${skip}`);
+const netSkip = process.getuid?.() !== 0 ? 'needs root (network namespaces, bridges)' : existsSync('/usr/lib/cni/bridge') ? null : 'no CNI plugins in /usr/lib/cni (Debian containernetworking-plugins)';
+if (netSkip && !skip) console.warn(`skipping the checkpoint of a template clone with a NIC: ${netSkip}`);
 
 const COUNTER = ['sh', '-c', 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done'];
 
@@ -65,6 +73,7 @@ describe.skipIf(skip !== null)('checkpoint and restore on real QEMU', () => {
     rt?.close();
     await reg?.stop();
     rmSync(work, { recursive: true, force: true });
+    rmSync(resolveRunDir(root, { ...process.env, VESSEL_ROOT: root }), { recursive: true, force: true });
     rmSync(root, { recursive: true, force: true });
     rmSync(dirs, { recursive: true, force: true });
   });
@@ -153,4 +162,46 @@ describe.skipIf(skip !== null)('checkpoint and restore on real QEMU', () => {
     expect((await rt.sandboxes.statusSandbox(sandboxId)).state).toBe('running');
     await countsOn(sandboxId, await count(sandboxId));
   }, 300_000);
+
+  it.skipIf(netSkip !== null)('a template clone with its bridge NIC hot plugged: checkpoint, restore into itself, the NIC back on its root port and serving', async () => {
+    const env = { ...process.env, VESSEL_ROOT: root };
+    const lab = `ck${process.pid % 100000}`;
+    await rt.network.networks.create({ name: lab });
+    const request = { name: 'ckpt-net', vcpus: 1, memoryMiB: 384, rootfsTransport: 'block' as const };
+    await writeFactoryConfig(root, { enable_template: true, vm_cache_number: 0 });
+    let id = '';
+    try {
+      const parts = createFactory(root, env);
+      await parts.templates.build(await parts.templates.specFor(await sandboxVmConfig(root, request, env)));
+      const s = await rt.sandboxes.runSandbox({ ...request, network: lab });
+      id = s.id;
+      expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('template');
+      const ipAddr = s.network?.nics[0]?.ips[0]?.split('/')[0] ?? 'x';
+      await rt.containers.runContainer(id, { name: 'web', image: ref, args: ['sh', '-c', 'mkdir -p /www && echo ckpt-page > /www/index.html && exec httpd -f -p 80 -h /www'] });
+      const page = async (): Promise<string> => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          // The host reaches the sandbox through the test network's bridge (a namespace this test made).
+          const r = await fetch(`http://${ipAddr}/`, { signal: AbortSignal.timeout(5_000) }).then((x) => x.text()).catch((err: unknown) => err);
+          if (typeof r === 'string') return r;
+          if (Date.now() > deadline) throw r instanceof Error ? r : new Error(String(r));
+          await new Promise((res) => setTimeout(res, 500));
+        }
+      };
+      expect(await page()).toBe('ckpt-page\n');
+      const dir = path.join(dirs, 'with-nic');
+      await rt.sandboxes.checkpointSandbox(id, { to: dir });
+      const manifest = JSON.parse(readFileSync(path.join(dir, CHECKPOINT_MANIFEST), 'utf8')) as { vm: { nics: number; nicPorts: Record<string, string> } };
+      expect(manifest.vm.nics).toBe(1);
+      expect(manifest.vm.nicPorts.net0).toMatch(/^rp\d+$/);
+      const back = await rt.sandboxes.restoreSandbox(dir);
+      expect(back.id).toBe(id);
+      expect(back.vmOrigin?.source).toBe('checkpoint');
+      expect(await page()).toBe('ckpt-page\n');
+    } finally {
+      if (id) await rt.sandboxes.deleteSandbox(id, { force: true }).catch(() => undefined);
+      await writeFactoryConfig(root, { enable_template: false, vm_cache_number: 0 });
+      await rt.network.networks.remove(lab).catch(() => undefined);
+    }
+  }, 600_000);
 });

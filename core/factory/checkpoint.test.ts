@@ -30,7 +30,7 @@ function makeCheckpoint(edit: (m: CheckpointManifest) => unknown = (m) => m): st
     format: 'vessel-checkpoint', formatVersion: 1, checkpointId: '0123456789abcdef', createdAt: '2026-01-01T00:00:00.000Z',
     qemuVersion: '7.2.22', configHash: configHash(config),
     sandbox: { config, state: 'running', startedAt: null, guest: null, containers: [] },
-    vm: { accel: 'tcg', namedRam: false, devices: [], nics: 0 },
+    vm: { accel: 'tcg', namedRam: false, devices: [], nics: 0, nicPorts: {} },
     stateFile: CHECKPOINT_STATE, stateBytes: state.length, stateSha256: createHash('sha256').update(state).digest('hex'),
   };
   writeFileSync(path.join(dir, CHECKPOINT_MANIFEST), JSON.stringify(edit(manifest)));
@@ -41,6 +41,14 @@ describe('checkpoint files: bad input is refused with the reason', () => {
   it('a good checkpoint reads back', async () => {
     const { manifest } = await readCheckpoint(makeCheckpoint(), { qemuVersion: '7.2.22' });
     expect(manifest.checkpointId).toBe('0123456789abcdef');
+  });
+
+  it('a manifest from before hot-plugged NICs were recorded reads as having none; a bad root port is refused', async () => {
+    const { nicPorts: _none, ...older } = { accel: 'tcg' as const, namedRam: false, devices: [], nics: 1, nicPorts: {} };
+    const { manifest } = await readCheckpoint(makeCheckpoint((m) => ({ ...m, vm: older as never })), { qemuVersion: '7.2.22' });
+    expect(manifest.vm.nicPorts).toEqual({});
+    const bad = makeCheckpoint((m) => ({ ...m, vm: { ...m.vm, nicPorts: { net0: 'pcie.0,addr=3' } } }));
+    await expect(readCheckpoint(bad)).rejects.toMatchObject({ code: 'E_CORRUPT_STATE' });
   });
 
   it('a missing directory, or one without a manifest', async () => {

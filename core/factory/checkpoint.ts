@@ -52,8 +52,10 @@ export const CheckpointManifest = z.object({
     /** Guest RAM was a named backend (template clones, memfd): the restore names its RAM the same way. */
     namedRam: z.boolean(),
     devices: z.array(CheckpointDevice),
-    /** The sandbox had NICs (cold plugged at boot). */
+    /** The sandbox had NICs. */
     nics: z.number().int().nonnegative(),
+    /** NICs that were hot plugged (a template clone's, or connected later): NIC id → the root port it sat on, where the restore puts it again. */
+    nicPorts: z.record(z.string().regex(/^net\d{1,2}$/), z.string().regex(/^rp\d{1,3}$/)).default({}),
   }),
   stateFile: z.literal(CHECKPOINT_STATE),
   stateBytes: z.number().int().positive(),

@@ -67,12 +67,13 @@ export interface HypervisorConfig {
 }
 
 /** A NIC on the VM: a tap in the sandbox's namespace (opened by Vessel, passed as an fd), or user-mode networking. */
+/** bus: the PCIe root port the NIC goes on (a restore of a NIC that was hot plugged there); default the root bus. */
 export type VmNic =
   /** device: the macvtap character device to open instead of the tap by name (macvtap model). */
-  | { kind: 'tap'; id: string; tap: string; mac: string; device?: string }
-  | { kind: 'user'; id: string; mac: string; hostForwards: UserHostForward[] }
+  | { kind: 'tap'; id: string; tap: string; mac: string; device?: string; bus?: string }
+  | { kind: 'user'; id: string; mac: string; hostForwards: UserHostForward[]; bus?: string }
   /** User-mode networking by a passt process already listening on socketPath (QEMU ≥ 7.2: -netdev stream); its forwards are passt's own. */
-  | { kind: 'stream'; id: string; mac: string; socketPath: string }
+  | { kind: 'stream'; id: string; mac: string; socketPath: string; bus?: string }
   /** A vhost-user-net backend's socket (needs guest RAM shared with the backend: a memfd memory backend). Not wired to an endpoint yet. */
   | { kind: 'vhost-user'; id: string; mac: string; socketPath: string }
   /** A physical NIC handed over whole with VFIO (its PCI address). Not wired to an endpoint yet: no VFIO here. */

@@ -98,6 +98,11 @@ describe('NICs hot plugged into a restored VM (netdev_add)', () => {
     // The same slirp network and forward as at boot.
     expect(networkArgs(user, 'q35').join(' ')).toContain('net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,hostfwd=tcp:127.0.0.1:8080-:80');
   });
+  it('a restore puts a NIC that was hot plugged back on its root port at boot; a bad port is refused', () => {
+    const pinned: VmNetworkConfig = { nics: [{ ...(user.nics[0] as VmNetworkConfig['nics'][number] & { kind: 'user' }), bus: 'rp2' }] };
+    expect(networkArgs(pinned, 'q35')[3]).toBe('virtio-net-pci,netdev=net0,id=net0-dev,mac=aa:bb:cc:dd:ee:01,bus=rp2,romfile=');
+    expect(() => networkArgs({ nics: [{ ...(pinned.nics[0] as VmNetworkConfig['nics'][number] & { kind: 'user' }), bus: 'rp0,addr=1' }] }, 'q35')).toThrow(VesselError);
+  });
   it('vhost-user and VFIO NICs, and a tap without a namespace, are not planned (the reason says which)', () => {
     expect(nicHotplugPlan({ nics: [{ kind: 'vfio', id: 'net0', mac: 'aa:bb:cc:dd:ee:01', pciAddress: '0000:01:00.0' }] })).toEqual({ reason: 'NIC net0 is vfio, which is not hot plugged into a restored VM' });
     expect(nicHotplugPlan({ nics: [{ kind: 'tap', id: 'net0', tap: 't', mac: 'aa:bb:cc:dd:ee:01' }] })).toEqual({ reason: 'NIC net0 is a tap but no network namespace was given' });

@@ -56,8 +56,10 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
       const fwds = nic.hostForwards.map((f) => `,hostfwd=${userForwardSpec(f)}`).join('');
       args.push('-netdev', `user,id=${nic.id},net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3${fwds}`);
     }
+    const bus = 'bus' in nic && nic.bus !== undefined ? nic.bus : null;
+    if (bus !== null && (machine === 'microvm' || !/^rp\d{1,3}$/.test(bus))) throw new VesselError('E_INVALID_ARGUMENT', `invalid root port "${bus}" for ${nic.id}`);
     // romfile= : no PXE option ROM (nothing boots from the network; faster start).
-    args.push('-device', `${virtioNetDevice(machine)},netdev=${nic.id},id=${nic.id}-dev,mac=${nic.mac}${machine === 'microvm' ? '' : ',romfile='}`);
+    args.push('-device', `${virtioNetDevice(machine)},netdev=${nic.id},id=${nic.id}-dev,mac=${nic.mac}${bus ? `,bus=${bus}` : ''}${machine === 'microvm' ? '' : ',romfile='}`);
   }
   return args;
 }
