@@ -2,14 +2,14 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
 import type { FactoryStatus as FactoryStatusReport } from '../contract/index.js';
-import { createFactory, readFactoryConfig, TemplateSpec, templateHash, writeFactoryConfig } from '../factory/index.js';
-import { factoryStatus } from '../factory/status.js';
+import { createFactory, MAX_CACHE_VMS, readFactoryConfig, TemplateSpec, templateHash, writeFactoryConfig } from '../factory/index.js';
+import { factoryStatus, setCacheSize } from '../factory/status.js';
 import { sandboxVmConfig } from '../factory/defaults.js';
 import { QemuHypervisor } from '../hypervisor/qemu/qemu.js';
 import { QemuSnapshotDriver } from '../hypervisor/qemu/snapshot.js';
 import { TemplateStore } from '../factory/template.js';
 import type { CliContext } from './container-commands.js';
-import { startCacheServer, stopCacheServer } from '../factory/cache-client.js';
+import { stopCacheServer } from '../factory/cache-client.js';
 import { runCacheServer, superviseCacheServer } from '../factory/cache-server.js';
 
 function mib(bytes: number): string {
@@ -20,7 +20,8 @@ export function formatFactoryStatus(r: FactoryStatusReport): string {
   const lines = [
     `templates:   ${r.enableTemplate ? 'enabled' : 'disabled'} (enable_template in ${r.configFile})`,
     `path:        ${r.templatePath}`,
-    `vm cache:    ${r.vmCacheNumber} VM(s) configured (${r.vmCacheEndpoint}); ${r.cache.running ? `server pid ${String(r.cache.pid)}` : 'no cache server running'}`,
+    `vm cache:    ${r.vmCacheNumber} VM(s) configured (${r.vmCacheEndpoint}); ${r.cache.running ? `server pid ${String(r.cache.pid)}${r.cache.target !== null && r.cache.target !== r.vmCacheNumber ? `, holding ${r.cache.target}` : ''}` : 'no cache server running'}`,
+    ...(r.cache.pressure ? [`             ${r.cache.pressure}`] : []),
     `requests:    ${r.requests}${r.hitRate === null ? '' : `, hit rate ${(r.hitRate * 100).toFixed(0)} %`} (${Object.entries(r.hits).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'})`,
   ];
   if (r.templates.length === 0) lines.push('no templates');
@@ -38,7 +39,7 @@ export function formatFactoryStatus(r: FactoryStatusReport): string {
 function parseCacheCount(value: string): number {
   if (!/^\d+$/.test(value)) throw new VesselError('E_INVALID_ARGUMENT', `--cache must be a whole number, got "${value}"`);
   const n = Number(value);
-  if (n > 64) throw new VesselError('E_INVALID_ARGUMENT', '--cache must be at most 64');
+  if (n > MAX_CACHE_VMS) throw new VesselError('E_INVALID_ARGUMENT', `--cache must be at most ${MAX_CACHE_VMS}`);
   return n;
 }
 
@@ -64,12 +65,9 @@ export function registerFactoryCommands(program: Command, ctx: CliContext): void
         if (!opts.json && info) ctx.print(`template ${info.meta.hash.slice(0, 12)} ready at ${info.dir}`);
       }
       if (opts.cache !== undefined) {
-        // A running server keeps its size: restart it so the new vm_cache_number applies (0 stops it).
-        await stopCacheServer(root);
-        if (opts.cache > 0) {
-          const rec = await startCacheServer(root, process.env);
-          if (!opts.json) ctx.print(`VM cache server running (pid ${rec.pid}, ${rec.endpoint}); filling ${rec.number} VM(s) in the background`);
-        }
+        // Applied at once: 0 stops the server, a running one is resized (the VMs it holds stay), else it starts.
+        const s = await setCacheSize(root, opts.cache, process.env);
+        if (!opts.json && opts.cache > 0) ctx.print(`VM cache server running (pid ${String(s.cache.pid)}, ${s.vmCacheEndpoint}); holding ${opts.cache} VM(s), filled in the background`);
       }
       const status = factoryStatus(root);
       if (opts.json) ctx.printJson(status);

@@ -76,6 +76,8 @@ export const Methods = {
   'container.delete': { params: ContainerArgs.extend({ force: z.boolean().optional() }), result: z.object({ deleted: z.literal(true) }) },
   'factory.status': { params: z.object({}), result: FactoryStatus },
   'factory.setTemplates': { params: z.object({ enabled: z.boolean(), build: z.boolean().optional() }), result: FactoryStatus },
+  /** The VM cache (warm pool) size: 0 stops the cache server, N starts it or resizes it (the VMs it holds stay). */
+  'factory.setCache': { params: z.object({ size: z.number().int().min(0).max(64) }), result: FactoryStatus },
   'factory.hint': { params: z.object({ sandbox: CreateSandboxRequest }), result: FactoryHint },
   ...NetworkMethods,
   'image.list': { params: z.object({}), result: z.array(ImageSummary) },

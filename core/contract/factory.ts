@@ -33,6 +33,9 @@ export const FactoryStatus = z.object({
     vms: z.array(z.object({ id: z.string(), pid: z.number(), state: z.enum(['booting', 'ready']), source: z.enum(['template', 'direct']), createdAt: z.string(), bootMs: z.number() })),
     /** Recent failed boots in the pool (each retried). */
     failures: z.array(z.string()).default([]),
+    /** VMs the pool holds now: vmCacheNumber, or fewer while the host is short of memory (pressure says why). */
+    target: z.number().nullable().default(null),
+    pressure: z.string().nullable().default(null),
   }),
   requests: z.number(),
   hits: z.record(z.string(), z.number()),

@@ -34,7 +34,7 @@ export interface CacheSource {
   take(specHash: string): Promise<{ vm: CacheHandout } | { miss: string }>;
 }
 
-function unary<T>(endpoint: string, method: 'Config' | 'GetBaseVM' | 'Status' | 'Quit', timeoutMs: number, schema: z.ZodType<T>): Promise<T> {
+function unary<T>(endpoint: string, method: 'Config' | 'GetBaseVM' | 'Status' | 'Quit' | 'Resize', timeoutMs: number, schema: z.ZodType<T>, request: object = {}): Promise<T> {
   const Client = cacheService();
   const client = new Client(`unix:${endpoint}`, grpc.credentials.createInsecure());
   return new Promise<T>((resolve, reject) => {
@@ -43,7 +43,7 @@ function unary<T>(endpoint: string, method: 'Config' | 'GetBaseVM' | 'Status' | 
       reject(new VesselError('E_INTERNAL', `no CacheService.${method}`));
       return;
     }
-    fn.call(client, {}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, reply) => {
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, reply) => {
       client.close();
       if (err) {
         reject(new VesselError(err.code === grpc.status.DEADLINE_EXCEEDED ? 'E_TIMEOUT' : 'E_HYPERVISOR', `VM cache: ${err.details || err.message}`, { grpcCode: err.code }));
@@ -115,14 +115,26 @@ export interface CacheServerStatus {
   endpoint: string | null;
   vms: CachedVmRow[];
   failures: string[];
+  /** VMs the pool holds now: its configured size, or fewer under host memory pressure (then pressure says why). */
+  target: number | null;
+  pressure: string | null;
 }
 
 /** The cache as `factory status` shows it (its status file: no RPC, so it is cheap and synchronous). */
 export function cacheServerStatus(storeRoot: string): CacheServerStatus {
   const server = liveCacheServer(storeRoot);
-  if (!server) return { running: false, pid: null, endpoint: null, vms: [], failures: [] };
+  if (!server) return { running: false, pid: null, endpoint: null, vms: [], failures: [], target: null, pressure: null };
   const file = readCacheStatusFile(storeRoot);
-  return { running: true, pid: server.pid, endpoint: server.endpoint, vms: file?.vms ?? [], failures: file?.failures ?? [] };
+  return { running: true, pid: server.pid, endpoint: server.endpoint, vms: file?.vms ?? [], failures: file?.failures ?? [], target: file?.target ?? server.number, pressure: file?.pressure ?? null };
+}
+
+/**
+ * Change the running cache server's size (Resize: the VMs it holds stay, extra
+ * ones are stopped, a bigger pool refills). Null when no server runs.
+ */
+export async function resizeCacheServer(storeRoot: string, n: number): Promise<CacheStatusReply | null> {
+  const server = liveCacheServer(storeRoot);
+  return server ? unary(server.endpoint, 'Resize', 30_000, CacheStatusReply, { number: n }) : null;
 }
 
 /** The Status RPC (Kata's CacheService.Status). */

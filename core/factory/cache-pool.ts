@@ -57,8 +57,33 @@ export class VmCachePool {
   private closed = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  private wanted: number;
 
-  constructor(private readonly options: VmCachePoolOptions) {}
+  constructor(private readonly options: VmCachePoolOptions) {
+    this.wanted = options.number;
+  }
+
+  /** How many VMs the pool holds now (its configured size, or less under host memory pressure). */
+  get target(): number {
+    return this.wanted;
+  }
+
+  /** Hold n VMs from now on: extra ready VMs are stopped at once (the newest first), a smaller pool refills. */
+  async setTarget(n: number): Promise<void> {
+    this.wanted = Math.max(0, Math.floor(n));
+    const extra = this.ready.splice(this.wanted);
+    this.changed();
+    this.wake?.();
+    await Promise.all(extra.map(async (vm) => {
+      this.options.log?.(`stopping cached VM ${vm.id}: the pool holds ${this.wanted} now`);
+      await this.discard(vm);
+    }));
+  }
+
+  private async discard(vm: CachedVm): Promise<void> {
+    await this.options.driver.stopVM(vm.state, { force: true }).catch(() => undefined);
+    rmSync(vm.dir, { recursive: true, force: true });
+  }
 
   start(): void {
     mkdirSync(this.options.vmsDir, { recursive: true, mode: 0o700 });
@@ -92,10 +117,7 @@ export class VmCachePool {
     this.wake?.();
     await this.loop?.catch(() => undefined);
     const left = this.ready.splice(0);
-    await Promise.all(left.map(async (vm) => {
-      await this.options.driver.stopVM(vm.state, { force: true }).catch(() => undefined);
-      rmSync(vm.dir, { recursive: true, force: true });
-    }));
+    await Promise.all(left.map((vm) => this.discard(vm)));
     this.changed();
   }
 
@@ -110,7 +132,7 @@ export class VmCachePool {
   private async fill(): Promise<void> {
     let failuresInARow = 0;
     while (!this.closed) {
-      if (this.ready.length >= this.options.number) {
+      if (this.ready.length >= this.wanted) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -120,9 +142,14 @@ export class VmCachePool {
       try {
         const vm = await this.bootOne();
         if (this.closed) {
-          await this.options.driver.stopVM(vm.state, { force: true }).catch(() => undefined);
-          rmSync(vm.dir, { recursive: true, force: true });
+          await this.discard(vm);
           break;
+        }
+        if (this.ready.length >= this.wanted) {
+          // The pool was shrunk while this VM booted.
+          this.options.log?.(`stopping cached VM ${vm.id} as it came up: the pool holds ${this.wanted} now`);
+          await this.discard(vm);
+          continue;
         }
         this.ready.push(vm);
         failuresInARow = 0;

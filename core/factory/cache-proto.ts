@@ -1,6 +1,7 @@
 // The VM cache's gRPC protocol, with Kata's CacheService method names
 // (kata-containers protocols/cache/cache.proto: Config, GetBaseVM, Status,
-// Quit). Our own messages: a cached VM is handed over as the driver state the
+// Quit), plus Resize (Vessel's: change the pool's size without losing the
+// VMs it holds; Kata's cache has a fixed size). Our own messages: a cached VM is handed over as the driver state the
 // sandbox service persists (JSON, validated on arrival) plus the directory
 // its files live in. The descriptor is embedded (protobufjs JSON form), so
 // nothing reads a .proto file at run time. As .proto:
@@ -10,11 +11,14 @@
 //     rpc GetBaseVM(Empty) returns (BaseVM);
 //     rpc Status(Empty) returns (CacheStatus);
 //     rpc Quit(Empty) returns (Empty);
+//     rpc Resize(CacheSize) returns (CacheStatus);
 //   }
+//   message CacheSize { uint32 number = 1; }
 //   message CacheConfig { string spec_json = 1; string spec_hash = 2; uint32 number = 3; }
 //   message BaseVM { string id = 1; string vm_dir = 2; string hypervisor_state_json = 3;
 //                    uint32 cpu = 4; uint32 memory = 5; string source = 6; string template_hash = 7; }
-//   message CacheStatus { int64 pid = 1; repeated CachedVM vms = 2; repeated string failures = 3; uint32 number = 4; }
+//   message CacheStatus { int64 pid = 1; repeated CachedVM vms = 2; repeated string failures = 3; uint32 number = 4;
+//                         uint32 target = 5; string pressure = 6; }  // target: held now (< number under memory pressure, said in pressure)
 //   message CachedVM { string id = 1; int64 pid = 2; string state = 3; string source = 4;
 //                      string created_at = 5; uint32 boot_ms = 6; }
 import * as grpc from '@grpc/grpc-js';
@@ -39,12 +43,14 @@ export const cacheProtoDescriptor = {
                     GetBaseVM: { requestType: 'Empty', responseType: 'BaseVM' },
                     Status: { requestType: 'Empty', responseType: 'CacheStatus' },
                     Quit: { requestType: 'Empty', responseType: 'Empty' },
+                    Resize: { requestType: 'CacheSize', responseType: 'CacheStatus' },
                   },
                 },
                 Empty: { fields: {} },
+                CacheSize: { fields: { number: u32(1) } },
                 CacheConfig: { fields: { specJson: str(1), specHash: str(2), number: u32(3) } },
                 BaseVM: { fields: { id: str(1), vmDir: str(2), hypervisorStateJson: str(3), cpu: u32(4), memory: u32(5), source: str(6), templateHash: str(7) } },
-                CacheStatus: { fields: { pid: i64(1), vms: { rule: 'repeated', type: 'CachedVM', id: 2 }, failures: { rule: 'repeated', type: 'string', id: 3 }, number: u32(4) } },
+                CacheStatus: { fields: { pid: i64(1), vms: { rule: 'repeated', type: 'CachedVM', id: 2 }, failures: { rule: 'repeated', type: 'string', id: 3 }, number: u32(4), target: u32(5), pressure: str(6) } },
                 CachedVM: { fields: { id: str(1), pid: i64(2), state: str(3), source: str(4), createdAt: str(5), bootMs: u32(6) } },
               },
             },
@@ -84,6 +90,8 @@ export const CacheStatusReply = z.object({
   vms: z.array(CachedVmRow),
   failures: z.array(z.string()),
   number: z.number().int().nonnegative(),
+  target: z.number().int().nonnegative(),
+  pressure: z.string(),
 });
 export type CacheStatusReply = z.infer<typeof CacheStatusReply>;
 

@@ -9,10 +9,11 @@ import { QemuHypervisor } from '../hypervisor/qemu/qemu.js';
 import { QemuSnapshotDriver } from '../hypervisor/qemu/snapshot.js';
 import { readProcStartTime, isSameProcess } from '../util/proc.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { cacheEndpoint, readFactoryConfig, templateDir } from './config.js';
+import { cacheEndpoint, MAX_CACHE_VMS, readFactoryConfig, templateDir } from './config.js';
 import { sandboxVmConfig } from './defaults.js';
 import { cacheService, type CacheStatusReply } from './cache-proto.js';
 import { reapCachedVms, VmCachePool } from './cache-pool.js';
+import { PressureGovernor, readMemorySample } from './memory-pressure.js';
 import { templateHash, TemplateStore } from './template.js';
 
 /** The cache's directory under the store root: its record, status, log and the cached VMs (same filesystem as the sandboxes: a VM is handed over by rename). */
@@ -35,6 +36,9 @@ export const CacheStatusFile = z.object({
   updatedAt: z.string(),
   vms: z.array(z.object({ id: z.string(), pid: z.number(), state: z.enum(['booting', 'ready']), source: z.enum(['template', 'direct']), createdAt: z.string(), bootMs: z.number() })),
   failures: z.array(z.string()),
+  number: z.number().int().nonnegative().optional(),
+  target: z.number().int().nonnegative().optional(),
+  pressure: z.string().nullable().optional(),
 });
 
 export function readCacheRecord(storeRoot: string): CacheRecord | null {
@@ -99,13 +103,16 @@ export async function runCacheServer(storeRoot: string, env: NodeJS.ProcessEnv =
   };
   let writing = Promise.resolve();
   const writeStatus = (): void => {
-    const body = `${JSON.stringify({ updatedAt: new Date().toISOString(), vms: pool.rows(), failures: pool.recentFailures() }, null, 2)}\n`;
+    const body = `${JSON.stringify({ updatedAt: new Date().toISOString(), vms: pool.rows(), failures: pool.recentFailures(), number, target: pool.target, pressure: governor.reason }, null, 2)}\n`;
     writing = writing.then(() => writeFileAtomic(join(dir, 'status.json'), body)).catch(() => undefined);
   };
+  let number = config.vm_cache_number;
+  // Under host memory pressure the pool gives VMs back, one per sample, and grows again once the host is comfortable.
+  const governor = new PressureGovernor(number);
   const pool: VmCachePool = new VmCachePool({
     vmsDir: join(dir, 'vms'),
     config: vmConfig,
-    number: config.vm_cache_number,
+    number,
     driver: qemu,
     snapshot,
     // Templates are used when on and built; looked up per boot, so one built later is picked up.
@@ -114,10 +121,22 @@ export async function runCacheServer(storeRoot: string, env: NodeJS.ProcessEnv =
     log,
   });
 
+  const sampler = setInterval(() => {
+    const before = pool.target;
+    const wasShort = governor.reason;
+    const target = governor.sample(readMemorySample(env));
+    if (target !== before) {
+      log(target < before ? `memory pressure: ${governor.reason ?? ''}` : `host memory comfortable: holding ${target} of ${number} VM(s)`);
+      void pool.setTarget(target).then(writeStatus);
+    } else if (wasShort !== governor.reason) writeStatus();
+  }, Number(env.VESSEL_CACHE_PRESSURE_MS ?? '') || PRESSURE_SAMPLE_MS);
+  sampler.unref();
+
   const server = new grpc.Server();
   let quitting: Promise<void> | null = null;
   const quit = (): Promise<void> => {
     quitting ??= (async () => {
+      clearInterval(sampler);
       log('quitting: stopping the cached VMs');
       await pool.close();
       await writing;
@@ -129,8 +148,9 @@ export async function runCacheServer(storeRoot: string, env: NodeJS.ProcessEnv =
     return quitting;
   };
   const empty = {};
+  const statusReply = (): CacheStatusReply => ({ pid: process.pid, vms: pool.rows(), failures: pool.recentFailures(), number, target: pool.target, pressure: governor.reason ?? '' });
   server.addService(cacheService().service, {
-    Config: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { specJson: JSON.stringify(spec), specHash: hash, number: config.vm_cache_number }),
+    Config: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { specJson: JSON.stringify(spec), specHash: hash, number }),
     GetBaseVM: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       const vm = quitting ? null : pool.take();
       if (!vm) {
@@ -140,7 +160,23 @@ export async function runCacheServer(storeRoot: string, env: NodeJS.ProcessEnv =
       log(`handed out cached VM ${vm.id}`);
       cb(null, { id: vm.id, vmDir: vm.dir, hypervisorStateJson: JSON.stringify(vm.state), cpu: vmConfig.vcpus, memory: vmConfig.memoryMiB, source: vm.source, templateHash: vm.templateHash });
     },
-    Status: (_call: unknown, cb: grpc.sendUnaryData<CacheStatusReply>) => cb(null, { pid: process.pid, vms: pool.rows(), failures: pool.recentFailures(), number: config.vm_cache_number }),
+    Status: (_call: unknown, cb: grpc.sendUnaryData<CacheStatusReply>) => cb(null, statusReply()),
+    Resize: (call: { request: { number?: number } }, cb: grpc.sendUnaryData<CacheStatusReply>) => {
+      const n = call.request.number ?? 0;
+      if (!Number.isInteger(n) || n < 1 || n > MAX_CACHE_VMS) {
+        cb({ code: grpc.status.INVALID_ARGUMENT, details: `a VM cache holds 1 to ${MAX_CACHE_VMS} VMs (0 stops it: Quit)` }, null);
+        return;
+      }
+      log(`resized from ${number} to ${n} VM(s)`);
+      number = n;
+      governor.configure(n);
+      void (async () => {
+        await pool.setTarget(governor.target);
+        await writeFileAtomic(join(dir, 'cache.json'), `${JSON.stringify({ ...record, number }, null, 2)}\n`);
+        writeStatus();
+        cb(null, statusReply());
+      })().catch((err: unknown) => cb({ code: grpc.status.INTERNAL, details: toVesselError(err).message }, null));
+    },
     Quit: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
       cb(null, empty);
       setImmediate(() => void quit().then(() => process.exit(0)));
@@ -164,6 +200,9 @@ export async function runCacheServer(storeRoot: string, env: NodeJS.ProcessEnv =
   pool.start();
   writeStatus();
 }
+
+/** How often the cache server samples host memory. */
+export const PRESSURE_SAMPLE_MS = 5_000;
 
 /** The CLI's entry point (compiled, or the repository's dist when running from the sources). */
 export function cliEntry(): string | null {

@@ -4,8 +4,10 @@
 // refills; the server killed with SIGKILL leaves no orphan QEMU behind and
 // the next sandbox boots directly, saying why. Then the cache wraps a
 // template: its clones are warmed before they wait, and each is still made
-// unique when it is handed out. One cached VM at a time.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// unique when it is handed out. The warm pool is resized live and shrinks
+// under (faked) host memory pressure, growing back after. At most two
+// cached VMs at a time.
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +20,7 @@ import { resolveRunDir, writeFactoryConfig } from './config.js';
 import { createFactory } from './index.js';
 import { startCacheServer, stopCacheServer } from './cache-client.js';
 import { liveCacheServer } from './cache-server.js';
-import { factoryStatus } from './status.js';
+import { factoryStatus, setCacheSize } from './status.js';
 import { sandboxVmConfig } from './defaults.js';
 import type { AgentGuestIdentity } from '../agent/client.js';
 
@@ -118,6 +120,42 @@ describe.skipIf(skip !== null)('VM cache on real QEMU', () => {
       await Promise.all([a.id, b.id].map((id) => sandboxes.deleteSandbox(id, { force: true })));
     } finally {
       await stopCacheServer(root).catch(() => undefined);
+    }
+  }, 900_000);
+
+  it('the warm pool: resized live (the VM it holds stays); a host short of memory shrinks it, each QEMU stopped and the status saying why; comfortable again, it grows back', async () => {
+    // TEST SEAM: the cache server reads this fake /proc/meminfo (this machine cannot be put under memory pressure by a test).
+    const meminfo = path.join(root, 'meminfo');
+    const available = (kib: number): void => writeFileSync(meminfo, `MemTotal:       24000000 kB\nMemAvailable:   ${kib} kB\n`);
+    available(20_000_000);
+    const penv = { ...env, VESSEL_MEMINFO_FILE: meminfo, VESSEL_PSI_MEMORY_FILE: path.join(root, 'no-psi'), VESSEL_CACHE_PRESSURE_MS: '500' };
+    await writeFactoryConfig(root, { enable_template: true, vm_cache_number: 0 });
+    try {
+      await setCacheSize(root, 1, penv);
+      await waitFor(() => readyVms().length === 1, 300_000, 500);
+      const first = readyVms()[0];
+      if (!first) throw new Error('no cached VM');
+      const firstStart = readProcStartTime(first.pid) ?? -1;
+      const server = liveCacheServer(root);
+      const grown = await setCacheSize(root, 2, penv);
+      expect(grown.vmCacheNumber).toBe(2);
+      expect(grown.cache.pid).toBe(server?.pid); // resized, not restarted
+      await waitFor(() => readyVms().length === 2, 300_000, 500);
+      expect(readyVms().map((v) => v.id)).toContain(first.id);
+
+      available(500_000);
+      await waitFor(() => readyVms().length === 0 && factoryStatus(root, env).cache.target === 0, 60_000, 250);
+      expect(factoryStatus(root, env).cache.pressure).toMatch(/^shrunk to 0 of 2: host memory is low \(0\.5 GiB of 22\.9 GiB available\)/);
+      expect(isSameProcess(first.pid, firstStart)).toBe(false);
+      const s = await sandboxes.createSandbox({ name: 'while-short' });
+      expect(s.vmOrigin?.source).not.toBe('cache');
+      await sandboxes.deleteSandbox(s.id, { force: true });
+
+      available(20_000_000);
+      await waitFor(() => readyVms().length === 2 && factoryStatus(root, env).cache.pressure === null, 300_000, 500);
+      expect(factoryStatus(root, env).cache.target).toBe(2);
+    } finally {
+      await setCacheSize(root, 0, penv).catch(() => undefined);
     }
   }, 900_000);
 });

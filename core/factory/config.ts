@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { VesselError } from '../contract/index.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
+/** The most VMs a VM cache holds. */
+export const MAX_CACHE_VMS = 64;
+
 /**
  * The factory section of Vessel's config file (STORE_ROOT/config.json), with
  * Kata's key names (configuration-qemu.toml [factory]):
@@ -17,7 +20,7 @@ import { writeFileAtomic } from '../store/atomic.js';
 export const FactoryConfig = z.object({
   enable_template: z.boolean().default(false),
   template_path: z.string().refine(isAbsolute, 'template_path must be an absolute path').optional(),
-  vm_cache_number: z.number().int().min(0).max(64).default(0),
+  vm_cache_number: z.number().int().min(0).max(MAX_CACHE_VMS).default(0),
   vm_cache_endpoint: z.string().refine(isAbsolute, 'vm_cache_endpoint must be an absolute path').optional(),
 }).strict();
 export type FactoryConfig = z.infer<typeof FactoryConfig>;

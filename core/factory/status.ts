@@ -6,7 +6,8 @@ import { cacheEndpoint, configFilePath, readFactoryConfig, writeFactoryConfig } 
 import { sandboxVmConfig } from './defaults.js';
 import { createFactory } from './index.js';
 import { templateHash, type TemplateInfo } from './template.js';
-import { cacheServerStatus } from './cache-client.js';
+import { cacheServerStatus, resizeCacheServer, startCacheServer, stopCacheServer } from './cache-client.js';
+import { liveCacheServer } from './cache-server.js';
 
 function templateRow(t: TemplateInfo): FactoryStatus['templates'][number] {
   return {
@@ -52,7 +53,7 @@ export function factoryStatus(root: string, env: NodeJS.ProcessEnv = process.env
     templates: templates.map(templateRow),
     building: buildsUnderWay(parts.templates.dir),
     foreignEntries: foreign,
-    cache: (({ running, pid, vms, failures }) => ({ running, pid, vms, failures }))(cacheServerStatus(root)),
+    cache: (({ running, pid, vms, failures, target, pressure }) => ({ running, pid, vms, failures, target, pressure }))(cacheServerStatus(root)),
     requests: stats.requests,
     hits: stats.hits,
     hitRate: stats.requests > 0 ? fast / stats.requests : null,
@@ -68,6 +69,32 @@ export async function setTemplates(root: string, enabled: boolean, build: boolea
     parts.templates.ensureDir();
     const spec = await parts.templates.specFor(await sandboxVmConfig(root, {}, env));
     if (!parts.templates.find(templateHash(spec))) parts.templates.buildInBackground(spec);
+  }
+  return factoryStatus(root, env);
+}
+
+/**
+ * The VM cache's size (vm_cache_number), applied at once: 0 stops the cache
+ * server; a running server of the same VM configuration is resized (the VMs
+ * it holds stay); otherwise the server is (re)started with N.
+ */
+export async function setCacheSize(root: string, n: number, env: NodeJS.ProcessEnv = process.env): Promise<FactoryStatus> {
+  await writeFactoryConfig(root, { ...readFactoryConfig(root), vm_cache_number: n });
+  const running = liveCacheServer(root);
+  if (n === 0) {
+    await stopCacheServer(root);
+  } else if (running) {
+    const parts = createFactory(root, env);
+    const hash = templateHash(await parts.templates.specFor(await sandboxVmConfig(root, {}, env)));
+    if (running.specHash === hash) {
+      await resizeCacheServer(root, n);
+    } else {
+      // The default sandbox changed (a new guest build, another QEMU): its VMs would never be taken.
+      await stopCacheServer(root);
+      await startCacheServer(root, env);
+    }
+  } else {
+    await startCacheServer(root, env);
   }
   return factoryStatus(root, env);
 }

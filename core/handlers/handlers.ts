@@ -18,7 +18,7 @@ import {
 import type { Runtime } from '../api/index.js';
 import { consoleLogPath } from '../hypervisor/hypervisor.js';
 import { readTail } from '../util/file.js';
-import { factoryHint, factoryStatus, setTemplates } from '../factory/status.js';
+import { factoryHint, factoryStatus, setCacheSize, setTemplates } from '../factory/status.js';
 import { readProcUsage } from '../util/proc.js';
 import { networkCallHandlers, tapBytes } from './network-handlers.js';
 import { imageCallHandlers } from './image-handlers.js';
@@ -42,6 +42,7 @@ export function callHandlers(rt: Runtime): CallHandlers {
   return {
     'factory.status': () => Promise.resolve(factoryStatus(rt.root)),
     'factory.setTemplates': ({ enabled, build }) => setTemplates(rt.root, enabled, build ?? false),
+    'factory.setCache': ({ size }) => setCacheSize(rt.root, size),
     'factory.hint': ({ sandbox }) => factoryHint(rt.root, sandbox),
     'host.check': async () => {
       const report = await rt.checkHost();

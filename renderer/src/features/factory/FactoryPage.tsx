@@ -42,6 +42,17 @@ export function FactoryPage() {
       setBusy(false);
     }
   };
+  const applyPool = async (size: number) => {
+    setBusy(true);
+    try {
+      setStatus(await api.call('factory.setCache', { size }));
+      notify('ok', size === 0 ? 'warm pool off: its VMs were stopped' : `warm pool of ${size} VM(s): filling in the background`);
+    } catch (err) {
+      notify('error', (err as VesselError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
   if (!status) return <section className="page"><h1>VM factory</h1><p className="sub">loading…</p></section>;
   return (
     <section className="page" aria-labelledby="factory-title">
@@ -66,12 +77,9 @@ export function FactoryPage() {
             <div><dt>Hit rate</dt><dd>{status.hitRate === null ? '–' : `${Math.round(status.hitRate * 100)} %`}</dd></div>
             <div><dt>Template path</dt><dd className="mono">{status.templatePath}</dd></div>
             <div><dt>From the VM cache</dt><dd>{status.hits.cache ?? 0}</dd></div>
-            <div><dt>VM cache</dt><dd>{status.cache.running
-              ? `server pid ${status.cache.pid ?? '?'}: ${status.cache.vms.filter((v) => v.state === 'ready').length} of ${status.vmCacheNumber} VM(s) ready${status.cache.vms.some((v) => v.state === 'booting') ? ', one booting' : ''}`
-              : `${status.vmCacheNumber} configured — no cache server running (vessel factory init --cache N)`}</dd></div>
-            {status.cache.failures.slice(0, 3).map((f) => <div key={f}><dt>Cache boot failed</dt><dd className="sub">{f}</dd></div>)}
           </dl>
         </section>
+        <WarmPool status={status} busy={busy} onApply={(n) => void applyPool(n)} />
         <section className="card" aria-labelledby="factory-fallbacks">
           <h2 id="factory-fallbacks">Last fallbacks</h2>
           {status.lastFallbacks.length === 0 ? <p className="sub">none</p> : (
@@ -106,6 +114,40 @@ export function FactoryPage() {
         )}
         {status.foreignEntries.length > 0 ? <p className="sub">not templates, left alone: {status.foreignEntries.join(', ')}</p> : null}
       </section>
+    </section>
+  );
+}
+
+/** The warm pool (the VM cache server): its size, what it holds now, and why it holds less under memory pressure. */
+function WarmPool({ status, busy, onApply }: { status: FactoryStatus; busy: boolean; onApply: (size: number) => void }) {
+  const [size, setSize] = useState(String(status.vmCacheNumber));
+  const [edited, setEdited] = useState(false);
+  useEffect(() => {
+    if (!edited) setSize(String(status.vmCacheNumber));
+  }, [status.vmCacheNumber, edited]);
+  const n = Number(size);
+  const valid = /^\d+$/.test(size) && n <= 64;
+  const ready = status.cache.vms.filter((v) => v.state === 'ready').length;
+  const booting = status.cache.vms.some((v) => v.state === 'booting');
+  return (
+    <section className="card" aria-labelledby="factory-pool">
+      <h2 id="factory-pool">Warm pool</h2>
+      <p className="sub">Paused VMs kept ready for new sandboxes{status.enableTemplate ? ' (template clones, warmed)' : ''}; each one holds its memory until it is taken. The pool gives VMs back while the host is short of memory and keeps running when Vessel closes (0 stops it).</p>
+      <form className="inline-form" onSubmit={(e) => { e.preventDefault(); if (valid) { setEdited(false); onApply(n); } }}>
+        <label htmlFor="pool-size">VMs to keep</label>
+        <input id="pool-size" type="number" min={0} max={64} value={size} aria-invalid={!valid} aria-describedby="pool-state"
+          onChange={(e) => { setSize(e.target.value); setEdited(true); }} className="narrow" />
+        <button type="submit" disabled={busy || !valid || (n === status.vmCacheNumber && !edited)}>Apply</button>
+        {!valid ? <span className="error" role="alert">0 to 64</span> : null}
+      </form>
+      <dl className="kv" id="pool-state">
+        <div><dt>Server</dt><dd>{status.cache.running ? `running (pid ${status.cache.pid ?? '?'})` : 'not running'}</dd></div>
+        {status.cache.running ? (
+          <div><dt>Ready</dt><dd>{ready} of {status.cache.target ?? status.vmCacheNumber}{booting ? ', one booting' : ''}</dd></div>
+        ) : null}
+        {status.cache.pressure ? <div><dt>Memory</dt><dd className="warn" role="status">{status.cache.pressure}</dd></div> : null}
+        {status.cache.failures.slice(0, 3).map((f) => <div key={f}><dt>Boot failed</dt><dd className="sub">{f}</dd></div>)}
+      </dl>
     </section>
   );
 }
