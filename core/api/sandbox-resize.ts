@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { VesselError } from '../contract/index.js';
 import { supportsResourceHotplug } from '../hypervisor/hypervisor.js';
 import type { SandboxStore } from '../store/index.js';
 import { SandboxConfigRecord } from './records.js';
+import { growVm } from '../factory/grow.js';
 import type { SandboxService } from './sandbox-service.js';
 
 export interface ResizeRequest {
@@ -50,21 +50,7 @@ export async function resizeSandbox(sandboxes: SandboxService, store: SandboxSto
     }
     const driver = sandboxes.hypervisorOf(config);
     if (!supportsResourceHotplug(driver)) throw new VesselError('E_UNSUPPORTED', `the ${config.hypervisor} driver cannot hot add vCPUs or memory`);
-    const before = await sandboxes.withAgent(id, vm, (c) => c.getGuestDetails(), 30_000);
-    const added = await driver.resizeVM(vm, { vcpus, memoryMiB });
-    // The guest sees the new CPUs and DIMMs after an ACPI event: online what has appeared until it reports them all.
-    const deadline = Date.now() + timeoutMs;
-    let details = before;
-    // MemTotal grows by the DIMM's size less the kernel's page tables for it (struct pages): ~1.6 %.
-    const wantKiB = before.memoryKiB + added.addedMemoryMiB * 1024 * 0.95;
-    while (details.cpus < vcpus || details.memoryKiB < wantKiB) {
-      if (Date.now() > deadline) {
-        throw new VesselError('E_TIMEOUT', `the guest did not bring the hot-added resources online in time (it reports ${details.cpus} CPU(s), ${Math.round(details.memoryKiB / 1024)} MiB)`);
-      }
-      await sandboxes.withAgent(id, vm, (c) => c.onlineCpuMem(vcpus - details.cpus), 30_000);
-      await sleep(300);
-      details = await sandboxes.withAgent(id, vm, (c) => c.getGuestDetails(), 30_000);
-    }
+    const { details, ...added } = await growVm(driver, vm, (v, fn, t) => sandboxes.withAgent(id, v, fn, t), { vcpus, memoryMiB }, timeoutMs);
     const next = SandboxConfigRecord.parse({ ...config, hypervisorConfig: { ...hc, vcpus, memoryMiB } });
     await store.writeConfig(id, next);
     return {

@@ -31,6 +31,9 @@ export async function sandboxVmConfig(storeRoot: string, request: CreateSandboxR
     kernelParams: [...manifest.kernelParams, ...opts.kernelParams],
     accel,
     ...(opts.machineType === 'q35' ? { pcieRootPorts: opts.pcieRootPorts ?? DEFAULT_PCIE_ROOT_PORTS } : {}),
+    // Hot-add room changes the machine (ACPI CPU slots, DIMM slots), as SandboxService gives it.
+    ...(opts.maxVcpus !== undefined ? { maxVcpus: opts.maxVcpus } : {}),
+    ...(opts.maxMemoryMiB !== undefined ? { maxMemoryMiB: opts.maxMemoryMiB } : {}),
     // Only its presence matters for the template (a 9p device at boot).
     sharedDir: join(storeRoot, 'shared'),
   };

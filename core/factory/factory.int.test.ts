@@ -138,4 +138,27 @@ describe.skipIf(skip !== null)('VM factory on real QEMU (templates)', () => {
       writeFileSync(t.stateFile, good);
     }
   }, 400_000);
+
+  it('a request bigger than the template with hot-add room: the base-sized template with that room is built, then cloned and grown by CPU and memory hot add', async () => {
+    const big = { vcpus: 2, memoryMiB: 768, maxVcpus: 2, maxMemoryMiB: 1024 };
+    const first = await sandboxes.createSandbox({ name: 'grow-1', ...big });
+    expect(first.vmOrigin?.source).toBe('direct');
+    expect(first.vmOrigin?.fallbackReason).toMatch(/no template of 1 vCPU \/ 512 MiB with this hot-add room to grow to 2 vCPU \/ 768 MiB; building it in the background/);
+    await sandboxes.deleteSandbox(first.id, { force: true });
+    const hash = templateHash(await templates.specFor(await sandboxVmConfig(root, { ...big, vcpus: 1, memoryMiB: 512 }, env)));
+    await waitFor(() => templates.find(hash) !== null, 300_000, 500);
+    const s = await sandboxes.createSandbox({ name: 'grow-2', ...big });
+    expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('template');
+    expect(s.vmOrigin?.templateHash).toBe(hash);
+    expect(s.guest?.cpus).toBe(2);
+    await sandboxes.startSandbox(s.id);
+    const c = await containers.runContainer(s.id, { args: ['sleep', '600'] });
+    const r = await containers.execSync(s.id, c.id, ['sh', '-c', 'nproc; grep MemTotal /proc/meminfo'], { timeoutMs: 60_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [nproc, mem] = r.stdout.trim().split('\n');
+    expect(nproc).toBe('2');
+    // 512 MiB at boot + a 256 MiB DIMM, less what the kernel keeps for itself.
+    expect(Number(/(\d+) kB/.exec(mem ?? '')?.[1] ?? 0) / 1024).toBeGreaterThan(680);
+    await sandboxes.deleteSandbox(s.id, { force: true });
+  }, 700_000);
 });

@@ -7,7 +7,7 @@ import { vmPathsIn, type HypervisorConfig, type HypervisorState, type NicHotplug
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { QEMU_STATE_MAGIC } from '../hypervisor/qemu/snapshot.js';
 import { templateDirName, templateHash, TemplateStore } from './template.js';
-import { VmFactory } from './vm-factory.js';
+import { growableBase, VmFactory } from './vm-factory.js';
 import type { AgentAccess } from './factory.js';
 
 // MOCK hypervisor and MOCK snapshot driver: the factory's decisions (which
@@ -56,7 +56,7 @@ async function plant(templates: TemplateStore, config: HypervisorConfig): Promis
   const d = path.join(templates.dir, templateDirName(hash));
   mkdirSync(d);
   writeFileSync(path.join(d, 'memory'), '');
-  truncateSync(path.join(d, 'memory'), 64 * 1048576);
+  truncateSync(path.join(d, 'memory'), spec.memoryMiB * 1048576); // sparse
   writeFileSync(path.join(d, 'state'), QEMU_STATE_MAGIC);
   writeFileSync(path.join(d, 'template.json'), JSON.stringify({ kind: 'vessel-template', hash, spec, createdAt: new Date().toISOString(), buildMs: 1, stateBytes: 8 }));
   return hash;
@@ -191,5 +191,48 @@ describe('VmFactory: NICs of a template clone (MOCK hypervisor)', () => {
     expect(driver.started.map((c) => c.network === undefined)).toEqual([true, false]);
     expect(driver.isAlive(got.vm)).toBe(true);
     await driver.stopVM(got.vm, { force: true });
+  });
+});
+
+describe('VmFactory: a request bigger than its template (MOCK hypervisor)', () => {
+  it('growableBase: the default base size with the request\'s room, only when the request can grow to its size from it', () => {
+    const c = { sandboxId: 's', hypervisorPath: hvPath, machineType: 'q35' as const, vcpus: 2, memoryMiB: 768, kernelPath: '/k', kernelParams: [], accel: 'tcg' as const };
+    expect(growableBase({ ...c, maxVcpus: 4, maxMemoryMiB: 2048 })).toMatchObject({ vcpus: 1, memoryMiB: 512, maxVcpus: 4, maxMemoryMiB: 2048 });
+    expect(growableBase({ ...c, vcpus: 1, memoryMiB: 512, maxVcpus: 4 })).toBeNull(); // already the base
+    expect(growableBase({ ...c, maxMemoryMiB: 2048 })).toBeNull(); // no vCPU room
+    expect(growableBase({ ...c, memoryMiB: 700, maxVcpus: 4, maxMemoryMiB: 2048 })).toBeNull(); // 188 MiB more: not whole 128 MiB blocks
+    expect(growableBase({ ...c, vcpus: 1, memoryMiB: 256, maxMemoryMiB: 1024 })).toBeNull(); // smaller than the base: its own template
+  });
+
+  it('no exact template: the base-sized one with the same room is cloned, then grown by hot add until the guest reports the size', async () => {
+    const t = setup(() => Promise.resolve());
+    const room = { maxVcpus: 2, maxMemoryMiB: 1024 };
+    const baseHash = await plant(t.templates, { ...t.config, vcpus: 1, memoryMiB: 512, ...room });
+    const driver = new NicMockHypervisor();
+    const resized: string[] = [];
+    const grown = Object.assign(driver, { resizeVM: (_vm: HypervisorState, to: { vcpus: number; memoryMiB: number }) => { resized.push(`${to.vcpus}/${to.memoryMiB}`); return Promise.resolve({ addedVcpus: 1, addedMemoryMiB: 256 }); } });
+    let cpus = 1;
+    const onlined: number[] = [];
+    const agent: AgentAccess = async (_vm, fn) => fn({
+      reseedRandomDev: () => Promise.resolve(), setGuestDateTime: () => Promise.resolve(), setGuestIdentity: () => Promise.resolve(),
+      getGuestDetails: () => Promise.resolve({ cpus, memoryKiB: cpus === 1 ? 500 * 1024 : 750 * 1024 }),
+      onlineCpuMem: (n: number) => { onlined.push(n); cpus = 2; return Promise.resolve(); },
+    } as never);
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.resolve()), rebuildInBackground: false });
+    const got = await f.getVM({ config: { ...t.config, vcpus: 2, memoryMiB: 768, ...room }, paths: t.paths, driver: grown, agent });
+    expect(got.origin).toMatchObject({ source: 'template', templateHash: baseHash });
+    expect(driver.started[0]).toMatchObject({ vcpus: 1, memoryMiB: 512, ...room });
+    expect(resized).toEqual(['2/768']);
+    expect(onlined).toEqual([1]);
+    await driver.stopVM(got.vm, { force: true });
+  });
+
+  it('neither template: a direct boot at the asked size, and the base-sized template is the one named and built', async () => {
+    const t = setup(() => Promise.resolve());
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 0 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.resolve()), rebuildInBackground: false });
+    const got = await f.getVM({ config: { ...t.config, vcpus: 2, memoryMiB: 768, maxVcpus: 2, maxMemoryMiB: 1024 }, paths: t.paths, driver: t.driver, agent: t.agent });
+    expect(got.origin.source).toBe('direct');
+    expect(got.origin.fallbackReason).toMatch(/no template of 1 vCPU \/ 512 MiB with this hot-add room to grow to 2 vCPU \/ 768 MiB/);
+    await t.driver.stopVM(got.vm, { force: true });
   });
 });

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { toVesselError } from '../contract/index.js';
+import { CreateSandboxRequest, toVesselError } from '../contract/index.js';
 import type { AgentClient } from '../agent/index.js';
-import { nicHotplugPlan, supportsNicHotplug, type HypervisorConfig, type HypervisorState, type NicHotplugRequest } from '../hypervisor/hypervisor.js';
+import { nicHotplugPlan, supportsNicHotplug, supportsResourceHotplug, type HypervisorConfig, type HypervisorState, type NicHotplugRequest } from '../hypervisor/hypervisor.js';
 import type { SnapshotDriver } from '../hypervisor/snapshot.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import type { FactoryConfig } from './config.js';
 import type { AfterRestoreHook, AgentAccess, Factory, GetVmRequest, GotVm, VmOrigin } from './factory.js';
 import { templateHash, TemplateStore, type TemplateInfo } from './template.js';
+import { growVm } from './grow.js';
 import { adoptCachedVm, isEmptyDir, type CacheHandout, type CacheSource } from './cache-client.js';
 
 /** 512 bytes of host entropy per clone, as Kata's ReseedRandomDev. */
@@ -159,17 +160,24 @@ export class VmFactory implements Factory {
       }
       if (enabled && spec !== null && hash !== null) {
         try {
-          const template = this.options.templates.find(hash);
+          // A request bigger than the default base, with hot-add room: cloned from the base-sized template with that room, then grown.
+          const small = growableBase(base);
+          const smallSpec = small ? await this.options.templates.specFor(small) : null;
+          const exact = this.options.templates.find(hash);
+          const grown = !exact && smallSpec ? this.options.templates.find(templateHash(smallSpec)) : null;
+          const template = exact ?? grown;
           if (template) {
-            const vm = await this.clone(template, request, base, nics);
-            const origin: VmOrigin = { source: 'template', templateHash: hash, bootMs: Date.now() - started };
+            const vm = await this.clone(template, request, grown && small ? small : base, nics, grown ? { vcpus: base.vcpus, memoryMiB: base.memoryMiB } : null);
+            const origin: VmOrigin = { source: 'template', templateHash: template.meta.hash, bootMs: Date.now() - started };
             await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
             return { vm, origin };
           }
-          let why = this.options.templates.missReason(spec);
+          // The base-sized template serves every size within its room: that is the one to build.
+          const wanted = smallSpec ?? spec;
+          let why = smallSpec ? `no template of ${smallSpec.vcpus} vCPU / ${smallSpec.memoryMiB} MiB with this hot-add room to grow to ${base.vcpus} vCPU / ${base.memoryMiB} MiB` : this.options.templates.missReason(spec);
           if (this.options.rebuildInBackground ?? true) {
-            if (!this.options.templates.building(hash)) this.options.templates.buildInBackground(spec);
-            why += '; rebuilding it in the background';
+            if (!this.options.templates.building(templateHash(wanted))) this.options.templates.buildInBackground(wanted);
+            why += smallSpec ? '; building it in the background' : '; rebuilding it in the background';
           }
           reasons.push(why);
         } catch (err) {
@@ -216,7 +224,7 @@ export class VmFactory implements Factory {
   }
 
   /** A clone: the template's memory file mapped privately (copy-on-write), its device state loaded, made unique. */
-  private async clone(template: TemplateInfo, request: GetVmRequest, base: HypervisorConfig, nics: NicHotplugRequest[]): Promise<HypervisorState> {
+  private async clone(template: TemplateInfo, request: GetVmRequest, base: HypervisorConfig, nics: NicHotplugRequest[], growTo: { vcpus: number; memoryMiB: number } | null): Promise<HypervisorState> {
     const say = request.onProgress ?? ((): void => undefined);
     say(`cloning template ${template.meta.hash.slice(0, 12)} (private copy-on-write mapping of its RAM)`);
     const config: HypervisorConfig = { ...base, memoryBackend: { kind: 'file', path: template.memoryFile, shared: false }, incoming: true };
@@ -227,6 +235,7 @@ export class VmFactory implements Factory {
       say('clone running; reseeding its RNG, setting its clock and machine-id');
       await makeUnique(request.agent, vm, this.options.agentTimeoutMs ?? 60_000);
       await plugNics(request, vm, nics);
+      if (growTo) await growClone(request, vm, growTo, this.options.agentTimeoutMs ?? 60_000);
       await this.options.afterRestore?.(vm, request.config);
       return vm;
     } catch (err) {
@@ -238,6 +247,36 @@ export class VmFactory implements Factory {
   close(): void {
     // nothing held: templates are files, builds run in their own processes
   }
+}
+
+/**
+ * The configuration of the template a request can be cloned from and then
+ * grown: the default base size (1 vCPU, 512 MiB, or less when the request
+ * asks for less) with the request's own hot-add room. Null when the request
+ * is that size already, or cannot grow to its size from it (no room, memory
+ * not a whole number of 128 MiB blocks more).
+ */
+export function growableBase(config: HypervisorConfig): HypervisorConfig | null {
+  const defaults = CreateSandboxRequest.parse({});
+  const vcpus = Math.min(config.vcpus, defaults.vcpus);
+  const memoryMiB = Math.min(config.memoryMiB, defaults.memoryMiB);
+  if (vcpus === config.vcpus && memoryMiB === config.memoryMiB) return null;
+  if (vcpus < config.vcpus && (config.maxVcpus ?? 0) < config.vcpus) return null;
+  if (memoryMiB < config.memoryMiB && ((config.maxMemoryMiB ?? 0) < config.memoryMiB || (config.memoryMiB - memoryMiB) % MEMORY_BLOCK_MIB !== 0)) return null;
+  return { ...config, vcpus, memoryMiB };
+}
+
+/** The guest's memory hot-add unit (x86-64 memory block). */
+const MEMORY_BLOCK_MIB = 128;
+
+/** Hot add a clone's vCPUs and memory up to the request's size; the guest brings them online. */
+async function growClone(request: GetVmRequest, vm: HypervisorState, to: { vcpus: number; memoryMiB: number }, timeoutMs: number): Promise<void> {
+  const driver = request.driver;
+  if (!supportsResourceHotplug(driver)) throw new Error('the driver cannot hot add vCPUs or memory');
+  const say = request.onProgress ?? ((): void => undefined);
+  say(`growing the clone to ${to.vcpus} vCPU / ${to.memoryMiB} MiB (CPU and memory hot add)`);
+  const grown = await growVm(driver, vm, request.agent, to, timeoutMs);
+  say(`clone grown by ${grown.addedVcpus} vCPU(s) and ${grown.addedMemoryMiB} MiB`);
 }
 
 /** The VM's configuration without its NICs: what a template or a cached VM was booted with. */

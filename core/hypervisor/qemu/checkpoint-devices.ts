@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MemoryDevices } from './resource-hotplug.js';
 import type { BlockSource, ColdPlugDevice } from '../devices.js';
 import type { CheckpointDevices } from '../snapshot.js';
 import type { QmpClient } from './qmp.js';
@@ -65,6 +66,11 @@ export async function checkpointDevices(qmp: QmpClient): Promise<CheckpointDevic
   const nodes = new Map((await qmp.execute('query-named-block-nodes', { flat: true }, BlockNodes)).flatMap((n) => (n['node-name'] ? [[n['node-name'], n] as const] : [])));
   const objects = await qmp.execute('qom-list', { path: '/objects' }, z.array(z.object({ name: z.string() }).loose()));
   const out: CheckpointDevices = { devices: [], nics: [], blockers: [], namedRam: objects.some((o) => o.name === MEMORY_BACKEND_ID) };
+  // Hot-added vCPUs and DIMMs (sandbox update, a grown clone) are not recreated at boot yet, so the state would not load.
+  const cpus = z.array(z.object({ 'qom-path': z.string().optional() }).loose()).parse(await qmp.execute('query-hotpluggable-cpus', undefined, z.unknown()));
+  const hotCpus = cpus.filter((c) => (c['qom-path'] ?? '').startsWith('/machine/peripheral/')).length;
+  const dimms = MemoryDevices.parse(await qmp.execute('query-memory-devices', undefined, z.unknown())).filter((d) => d.type === 'dimm').length;
+  if (hotCpus || dimms) out.blockers.push(`${[hotCpus ? `${hotCpus} vCPU(s)` : '', dimms ? `${dimms} memory DIMM(s)` : ''].filter(Boolean).join(' and ')} were hot added (sandbox update, or a clone grown past its template's size), and a restore does not recreate hot-added vCPUs and memory yet`);
   for (const { bus, id } of onPorts) {
     if (id === null) {
       out.blockers.push(`a device without an id on ${bus}`);
