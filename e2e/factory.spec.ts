@@ -4,8 +4,10 @@ import { startServer, screenshotDir, type VesselServer } from './server.js';
 
 /**
  * The VM factory page against the real core: the warm pool (the VM cache
- * server) is sized from the UI, boots a real paused VM, shows it ready, and
- * is stopped again from the UI; bad input is refused inline.
+ * server) is sized from the UI, boots a real paused VM and shows it ready;
+ * the create dialog says a new sandbox will come from the pool, and the
+ * sandbox's page says it did; the pool is stopped again from the UI; bad
+ * input is refused inline.
  */
 
 test.describe.configure({ mode: 'serial' });
@@ -47,6 +49,20 @@ test('the warm pool is sized from the Factory page: a VM boots paused and is sho
   expect(status.vmCacheNumber).toBe(1);
   expect(status.cache.vms.filter((v) => v.state === 'ready')).toHaveLength(1);
   await shot(page, 'factory-01-warm-pool');
+
+  // The create dialog says the sandbox comes from the pool; it does, and its page says so.
+  await page.getByRole('button', { name: 'Sandboxes', exact: false }).first().click();
+  await page.getByRole('button', { name: 'New sandbox' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'New sandbox' });
+  await dialog.getByLabel('Name').fill('from-pool');
+  await expect(dialog.getByRole('status', { name: 'VM source' })).toContainText('from the warm pool');
+  await shot(page, 'factory-02-create-from-pool');
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('heading', { name: 'from-pool', level: 1 })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText(/^cache in \d+\.\d s$/)).toBeVisible({ timeout: 30_000 });
+  await shot(page, 'factory-03-sandbox-from-pool');
+  expect(server.vessel('sandbox', 'delete', '--force', 'from-pool').code).toBe(0);
+  await page.getByRole('button', { name: 'VM factory' }).click();
 
   await size.fill('0');
   await pool.getByRole('button', { name: 'Apply' }).click();

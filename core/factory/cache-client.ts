@@ -32,6 +32,8 @@ export interface CacheHandout {
 export interface CacheSource {
   /** A cached VM of this configuration (its template-spec hash), or why there is none. */
   take(specHash: string): Promise<{ vm: CacheHandout } | { miss: string }>;
+  /** Whether a VM of this configuration is ready to be taken now (for the create dialog's estimate). */
+  hasReady?(specHash: string): boolean;
 }
 
 function unary<T>(endpoint: string, method: 'Config' | 'GetBaseVM' | 'Status' | 'Quit' | 'Resize', timeoutMs: number, schema: z.ZodType<T>, request: object = {}): Promise<T> {
@@ -59,6 +61,11 @@ function unary<T>(endpoint: string, method: 'Config' | 'GetBaseVM' | 'Status' | 
 /** The cache server's client: finds it by its record (pid + start time), cleans up after a dead one. */
 export class VmCacheClient implements CacheSource {
   constructor(private readonly storeRoot: string) {}
+
+  hasReady(specHash: string): boolean {
+    const server = liveCacheServer(this.storeRoot);
+    return server !== null && server.specHash === specHash && (readCacheStatusFile(this.storeRoot)?.vms ?? []).some((v) => v.state === 'ready');
+  }
 
   async take(specHash: string): Promise<{ vm: CacheHandout } | { miss: string }> {
     const server = liveCacheServer(this.storeRoot);

@@ -72,6 +72,7 @@ const WEB = (word: string): string[] => ['--', 'sh', '-c', `mkdir -p /www && ech
 describe.skipIf(reason !== null)('template clones with NICs hot plugged after the restore (real QEMU, CNI, slirp, passt)', () => {
   const tag = randomBytes(3).toString('hex');
   const lab = `fnet${tag}`;
+  const side = `fside${tag}`;
   let root = '';
   const cli = (args: string[]): Promise<CliResult> => runCli(root, args);
   const ids: string[] = [];
@@ -88,6 +89,7 @@ describe.skipIf(reason !== null)('template clones with NICs hot plugged after th
     writeFileSync(resolv, 'nameserver 10.255.255.254\n');
     process.env.VESSEL_RESOLV_CONF = resolv;
     ok(await cli(['network', 'create', lab]), 'network create');
+    ok(await cli(['network', 'create', side]), 'network create');
     ok(await cli(['factory', 'init', '--template', '--json']), 'factory init');
   }, 400_000);
 
@@ -95,6 +97,7 @@ describe.skipIf(reason !== null)('template clones with NICs hot plugged after th
     for (const id of ids) await cli(['sandbox', 'delete', '--force', id]).catch(() => undefined);
     for (const id of ids) expect(await networkLeftovers(id, [path.join(root, 'networks', 'ipam')])).toEqual([]);
     await cli(['network', 'delete', lab]).catch(() => undefined);
+    await cli(['network', 'delete', side]).catch(() => undefined);
     await cli(['factory', 'destroy']).catch(() => undefined);
     delete process.env.VESSEL_RESOLV_CONF;
     rmSync(resolveRunDir(root, { ...process.env, VESSEL_ROOT: root }), { recursive: true, force: true });
@@ -121,6 +124,12 @@ describe.skipIf(reason !== null)('template clones with NICs hot plugged after th
     const aIp = a.network.nics[0]?.ips[0]?.split('/')[0] ?? 'x';
     expect(ok(await cli(['exec', b.id, 'sh', '--', 'wget', '-q', '-O', '-', `http://${aIp}/`]), 'wget a')).toBe('page-from-a\n');
     expect(await pageOf(`http://127.0.0.1:${hostPort}/`)).toBe('page-from-a\n');
+    // A network connected later goes on the next free root port (the clone's first NIC holds one).
+    const st = JSON.parse(ok(await cli(['network', 'connect', b.id, side, '--json']), 'connect')) as Status['network'];
+    const second = st.nics.find((n) => n.network === side);
+    const eth1 = ok(await cli(['exec', b.id, 'sh', '--', 'ip', 'addr', 'show', 'eth1']), 'ip addr eth1');
+    expect(eth1).toContain(second?.mac ?? 'x');
+    expect(eth1).toContain(`inet ${second?.ips[0] ?? 'x'}`);
   }, 600_000);
 
   it('a clone on user-mode networking (slirp) gets its NIC and its forwarded port', async () => {

@@ -236,3 +236,19 @@ describe('VmFactory: a request bigger than its template (MOCK hypervisor)', () =
     await t.driver.stopVM(got.vm, { force: true });
   });
 });
+
+describe('VmFactory: what the create dialog is told (MOCK hypervisor)', () => {
+  it('the warm pool when it has a VM of this configuration ready, else the template, else a cold boot; estimates are the median of the last boots', async () => {
+    const t = setup(() => Promise.resolve());
+    const hash = await plant(t.templates, t.config);
+    let ready = false;
+    const cache = { take: () => Promise.resolve({ miss: 'MOCK' }), hasReady: (h: string) => ready && h === hash };
+    const f = new VmFactory({ config: { enable_template: true, vm_cache_number: 1 }, templates: t.templates, snapshot: mockSnapshot(() => Promise.resolve()), cache });
+    expect(await f.expectedSource(t.config)).toMatchObject({ source: 'template', expectedMs: 2_000 });
+    for (const ms of [900, 300, 500]) await f.stats.record('template', undefined, ms);
+    expect((await f.expectedSource(t.config)).expectedMs).toBe(500);
+    ready = true;
+    expect(await f.expectedSource(t.config)).toMatchObject({ source: 'cache', reason: expect.stringMatching(/paused VM/) });
+    expect((await f.expectedSource({ ...t.config, kernelParams: ['other'] })).source).toBe('direct');
+  });
+});

@@ -50,6 +50,8 @@ const FactoryStats = z.object({
   hits: z.record(z.string(), z.number().int().nonnegative()).default({}),
   requests: z.number().int().nonnegative().default(0),
   fallbacks: z.array(z.object({ at: z.string(), reason: z.string() })).default([]),
+  /** The last boot times (ms) of each source, newest first: what the create dialog's estimate is made of. */
+  recentMs: z.record(z.string(), z.array(z.number().nonnegative())).default({}),
 });
 export type FactoryStats = z.infer<typeof FactoryStats>;
 
@@ -65,11 +67,18 @@ export class FactoryStatsFile {
     }
   }
 
-  async record(source: VmOrigin['source'], fallbackReason?: string): Promise<void> {
+  /** The median of the last boots from this source, or null before the first. */
+  typicalMs(source: VmOrigin['source']): number | null {
+    const xs = [...(this.read().recentMs[source] ?? [])].sort((a, b) => a - b);
+    return xs.length ? (xs[Math.floor(xs.length / 2)] ?? null) : null;
+  }
+
+  async record(source: VmOrigin['source'], fallbackReason?: string, bootMs?: number): Promise<void> {
     try {
       const s = this.read();
       s.requests++;
       s.hits[source] = (s.hits[source] ?? 0) + 1;
+      if (bootMs !== undefined) s.recentMs[source] = [Math.round(bootMs), ...(s.recentMs[source] ?? [])].slice(0, 10);
       if (fallbackReason) s.fallbacks = [{ at: new Date().toISOString(), reason: fallbackReason }, ...s.fallbacks].slice(0, 10);
       await writeFileAtomic(this.file, `${JSON.stringify(s, null, 2)}\n`);
     } catch {
@@ -108,15 +117,25 @@ export class VmFactory implements Factory {
     return typeof this.options.config === 'function' ? this.options.config() : this.options.config;
   }
 
+  /** Where a request's VM would come from now, and about how long that takes (the median of the last boots from that source). */
   async expectedSource(config: HypervisorConfig): Promise<{ source: VmOrigin['source']; reason: string; expectedMs: number | null }> {
-    if (!this.currentConfig().enable_template) return { source: 'direct', reason: 'templates are off (enable_template = false)', expectedMs: null };
+    const current = this.currentConfig();
+    const cacheOn = current.vm_cache_number > 0 && this.options.cache !== undefined;
+    const direct = (reason: string): { source: VmOrigin['source']; reason: string; expectedMs: number | null } => ({ source: 'direct', reason, expectedMs: this.stats.typicalMs('direct') });
+    if (!current.enable_template && !cacheOn) return direct('templates are off (enable_template = false) and there is no VM cache');
     const plan = nicHotplugPlan(config.network);
-    if ('reason' in plan) return { source: 'direct', reason: plan.reason, expectedMs: null };
-    const spec = await this.options.templates.specFor(withoutNics(config));
-    const hit = this.options.templates.find(templateHash(spec));
+    if ('reason' in plan) return direct(plan.reason);
+    const nics = plan.nics.length ? `, then ${plan.nics.length} NIC(s) hot plugged` : '';
+    const base = withoutNics(config);
+    const spec = await this.options.templates.specFor(base);
+    const hash = templateHash(spec);
+    if (cacheOn && this.options.cache?.hasReady?.(hash)) return { source: 'cache', reason: `a paused VM, made unique when taken${nics}`, expectedMs: this.stats.typicalMs('cache') ?? 1_000 };
+    if (!current.enable_template) return direct('no VM is ready in the warm pool and templates are off');
+    const small = growableBase(base);
+    const hit = this.options.templates.find(hash) ?? (small ? this.options.templates.find(templateHash(await this.options.templates.specFor(small))) : null);
     return hit
-      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}${plan.nics.length ? `, then ${plan.nics.length} NIC(s) hot plugged` : ''}`, expectedMs: 5_000 }
-      : { source: 'direct', reason: this.options.templates.missReason(spec), expectedMs: null };
+      ? { source: 'template', reason: `template ${hit.meta.hash.slice(0, 12)}${hit.meta.hash !== hash ? ', grown by hot add' : ''}${nics}`, expectedMs: this.stats.typicalMs('template') ?? 2_000 }
+      : direct(this.options.templates.missReason(spec));
   }
 
   async getVM(request: GetVmRequest): Promise<GotVm> {
@@ -152,7 +171,7 @@ export class VmFactory implements Factory {
       if (cacheOn && hash !== null) {
         const got = await this.fromCache(hash, request, nics).catch((err: unknown) => ({ miss: `the cached VM failed: ${toVesselError(err).message}` }));
         if ('vm' in got) {
-          await this.stats.record('cache');
+          await this.stats.record('cache', undefined, Date.now() - started);
           return { vm: got.vm, origin: { source: 'cache', ...(got.templateHash ? { templateHash: got.templateHash } : {}), bootMs: Date.now() - started } };
         }
         reasons.push(got.miss);
@@ -169,7 +188,7 @@ export class VmFactory implements Factory {
           if (template) {
             const vm = await this.clone(template, request, grown && small ? small : base, nics, grown ? { vcpus: base.vcpus, memoryMiB: base.memoryMiB } : null);
             const origin: VmOrigin = { source: 'template', templateHash: template.meta.hash, bootMs: Date.now() - started };
-            await Promise.all([this.options.templates.recordHit(template), this.stats.record('template')]);
+            await Promise.all([this.options.templates.recordHit(template), this.stats.record('template', undefined, origin.bootMs)]);
             return { vm, origin };
           }
           // The base-sized template serves every size within its room: that is the one to build.
@@ -190,7 +209,7 @@ export class VmFactory implements Factory {
     }
     const fallbackReason = reasons.length ? reasons.join('; ') : undefined;
     const vm = await request.driver.startVM(request.config, request.paths, (_phase, message) => say(message));
-    if (enabled || cacheOn) await this.stats.record('direct', fallbackReason);
+    if (enabled || cacheOn) await this.stats.record('direct', fallbackReason, Date.now() - started);
     return { vm, origin: { source: 'direct', ...(fallbackReason ? { fallbackReason } : {}), bootMs: Date.now() - started } };
   }
 

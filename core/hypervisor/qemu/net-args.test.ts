@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VesselError } from '../../contract/index.js';
 import { networkArgs, tapsToOpen } from './net-args.js';
 import { hostfwdAddCommand, hostfwdRemoveCommand } from './user-forwards.js';
-import { freeRootPort, rootPortArgs } from './root-ports.js';
+import { rootPortArgs } from './root-ports.js';
 import { wrapInNetns } from './tapfd.js';
 import { netdevArgs } from './nic-hotplug.js';
 import { nicHotplugPlan, type VmNetworkConfig } from '../hypervisor.js';
@@ -65,16 +65,6 @@ describe('NIC arguments', () => {
 describe('PCIe root ports', () => {
   it('renders rpI on pcie.0 with chassis/slot I+1', () => {
     expect(rootPortArgs(2)).toEqual(['-device', 'pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=1', '-device', 'pcie-root-port,id=rp1,bus=pcie.0,chassis=2,slot=2']);
-  });
-  it('finds the first root port with an empty secondary bus in a query-pci reply', () => {
-    const reply = [{ bus: 0, devices: [
-      { qdev_id: 'rp0', pci_bridge: { bus: { devices: [{ qdev_id: 'net1-dev' }] } } },
-      { qdev_id: 'rp1', pci_bridge: { bus: { devices: [] } } },
-      { qdev_id: 'rp2', pci_bridge: { bus: { devices: [] } } },
-      { qdev_id: 'vser0' },
-    ] }];
-    expect(freeRootPort(reply)).toBe('rp1');
-    expect(freeRootPort([{ bus: 0, devices: [{ qdev_id: 'rp0', pci_bridge: { bus: { devices: [{ qdev_id: 'x' }] } } }] }])).toBeNull();
   });
 });
 

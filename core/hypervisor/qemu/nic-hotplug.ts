@@ -7,7 +7,7 @@ import type { HypervisorState, NicHotplugRequest, ProgressFn } from '../hypervis
 import { userForwardSpec } from './net-args.js';
 import type { QmpClient, QmpEvent } from './qmp.js';
 import { QmpEmpty } from './qmp.js';
-import { freeRootPort, QueryPciReply } from './root-ports.js';
+import { freeRootPorts } from './hotplug.js';
 import { sendTapFd, tapHelperPath } from './tapfd.js';
 
 interface QmpSessions {
@@ -29,7 +29,8 @@ export async function hotplugNic(q: QmpSessions, state: HypervisorState, nic: Ni
   await q.withQmp(state, async (qmp) => {
     const undo: (() => Promise<unknown>)[] = nic.kind === 'tap' ? [() => qmp.execute('closefd', { fdname })] : [];
     try {
-      const port = freeRootPort(await qmp.execute('query-pci', undefined, QueryPciReply));
+      // A root port takes one device: the first one with nothing on its secondary bus.
+      const port = (await freeRootPorts(qmp))[0];
       if (!port) throw new VesselError('E_BUSY', 'no free PCIe root port left for a hot-plugged NIC (all rp* slots hold a device)');
       onProgress?.('hypervisor', `netdev_add ${nic.id} (${nic.kind})`);
       await qmp.execute('netdev_add', netdevArgs(nic, fdname), QmpEmpty).catch((err: unknown) => {

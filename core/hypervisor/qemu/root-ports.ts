@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { VesselError } from '../../contract/index.js';
 import type { BlockSource, ColdPlugDevice, PciModel } from '../devices.js';
 import { escapeQemuOptValue } from './cmdline.js';
@@ -96,28 +95,4 @@ export function coldPlugArgs(rootPorts: number, devices: readonly ColdPlugDevice
     }
   });
   return args;
-}
-
-interface PciDevice {
-  qdev_id?: string;
-  pci_bridge?: { bus?: { devices?: PciDevice[] } };
-}
-const PciDeviceSchema: z.ZodType<PciDevice> = z.lazy(() => z.object({
-  qdev_id: z.string().optional(),
-  pci_bridge: z.object({ bus: z.object({ devices: z.array(PciDeviceSchema).optional() }).loose().optional() }).loose().optional(),
-}).loose());
-export const QueryPciReply = z.array(z.object({ bus: z.number(), devices: z.array(PciDeviceSchema) }).loose());
-
-/** The first root port (rpN) whose secondary bus holds no device, from a query-pci reply. */
-export function freeRootPort(reply: z.infer<typeof QueryPciReply>): string | null {
-  const ports: { id: string; used: boolean }[] = [];
-  const walk = (devices: PciDevice[]): void => {
-    for (const d of devices) {
-      if (d.qdev_id && /^rp\d+$/.test(d.qdev_id)) ports.push({ id: d.qdev_id, used: (d.pci_bridge?.bus?.devices ?? []).length > 0 });
-      if (d.pci_bridge?.bus?.devices) walk(d.pci_bridge.bus.devices);
-    }
-  };
-  for (const bus of reply) walk(bus.devices);
-  ports.sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)));
-  return ports.find((p) => !p.used)?.id ?? null;
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { CreateSandboxRequest, FactoryHint } from '../../../../core/contract/index.js';
 import { api } from '../../api/client.js';
 
-/** The create dialog's line: will this sandbox come from a template or a cold boot, and about how long. */
+/** The create dialog's line: will this sandbox come from the warm pool, a template or a cold boot, and about how long. */
 export function SourceHint({ request }: { request: CreateSandboxRequest | null }) {
   const [hint, setHint] = useState<FactoryHint | null>(null);
   const key = JSON.stringify(request);
@@ -19,6 +19,6 @@ export function SourceHint({ request }: { request: CreateSandboxRequest | null }
   }, [key]);
   if (!hint) return null;
   const eta = hint.expectedMs === null ? '' : ` — about ${Math.max(1, Math.round(hint.expectedMs / 1000))} s`;
-  const what = hint.source === 'template' ? `from a template${eta}` : `cold boot${eta}`;
+  const what = hint.source === 'cache' ? `from the warm pool${eta}` : hint.source === 'template' ? `from a template${eta}` : `cold boot${eta}`;
   return <p className="sub" role="status" aria-label="VM source">VM: {what} ({hint.reason})</p>;
 }
