@@ -22,6 +22,7 @@ import { CHECKPOINT_MANIFEST, CHECKPOINT_STATE } from './checkpoint.js';
 import { resolveRunDir, writeFactoryConfig } from './config.js';
 import { sandboxVmConfig } from './defaults.js';
 import { createFactory } from './index.js';
+import { pageOf } from '../network/test-net.js';
 
 const skip = vmSkipReason() ?? registryToolsMissing() ?? transportUnavailable('block');
 if (skip) console.warn(`skipping checkpoint tests: ${skip}`);
@@ -178,16 +179,8 @@ describe.skipIf(skip !== null)('checkpoint and restore on real QEMU', () => {
       expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('template');
       const ipAddr = s.network?.nics[0]?.ips[0]?.split('/')[0] ?? 'x';
       await rt.containers.runContainer(id, { name: 'web', image: ref, args: ['sh', '-c', 'mkdir -p /www && echo ckpt-page > /www/index.html && exec httpd -f -p 80 -h /www'] });
-      const page = async (): Promise<string> => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          // The host reaches the sandbox through the test network's bridge (a namespace this test made).
-          const r = await fetch(`http://${ipAddr}/`, { signal: AbortSignal.timeout(5_000) }).then((x) => x.text()).catch((err: unknown) => err);
-          if (typeof r === 'string') return r;
-          if (Date.now() > deadline) throw r instanceof Error ? r : new Error(String(r));
-          await new Promise((res) => setTimeout(res, 500));
-        }
-      };
+      // The host reaches the sandbox through the test network's bridge (a namespace this test made).
+      const page = (): Promise<string> => pageOf(`http://${ipAddr}/`, 30_000);
       expect(await page()).toBe('ckpt-page\n');
       const dir = path.join(dirs, 'with-nic');
       await rt.sandboxes.checkpointSandbox(id, { to: dir });

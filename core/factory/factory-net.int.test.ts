@@ -7,62 +7,17 @@
 // goes only to loopback and to namespaces this test made.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRoot, runCli, vmSkipReason, type CliResult } from '../cli/test-helpers.js';
+import { makeRoot, runCli, type CliResult } from '../cli/test-helpers.js';
+import { freePort, netSkipReason, ok, pageOf } from '../network/test-net.js';
 import { networkLeftovers } from '../network/leftovers.js';
 import { resolveRunDir } from './config.js';
 
-function skipReason(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, bridges, iptables)';
-  if (!existsSync('/usr/lib/cni/bridge')) return 'no CNI plugins in /usr/lib/cni (Debian containernetworking-plugins)';
-  return vmSkipReason();
-}
-const reason = skipReason();
+const reason = netSkipReason();
 if (reason) console.log(`[factory-net.int] skipped: ${reason}`);
 const passtReason = reason ?? (existsSync('/usr/bin/passt') ? null : 'passt is not installed (apt-get install passt)');
 if (passtReason && !reason) console.log(`[factory-net.int] the passt clone is skipped: ${passtReason}`);
-
-function ok(r: CliResult, what: string): string {
-  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 15_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-/** The page, once the container's httpd listens (it starts after `container run` returns): bounded retries. */
-async function pageOf(url: string, withinMs = 20_000): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      return await httpGet(url);
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s: Server = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Nic { id: string; ips: string[]; network: string; mac: string }
 interface Status { id: string; vmOrigin?: { source: string; fallbackReason?: string }; network: { mode: string; nics: Nic[] } }
@@ -132,21 +87,17 @@ describe.skipIf(reason !== null)('template clones with NICs hot plugged after th
     expect(eth1).toContain(`inet ${second?.ips[0] ?? 'x'}`);
   }, 600_000);
 
-  it('a clone on user-mode networking (slirp) gets its NIC and its forwarded port', async () => {
+  const userModeClone = async (backend: 'slirp' | 'passt'): Promise<void> => {
     const hostPort = await freePort();
-    const s = await run(['--name', `fs${tag}`, '--network', 'user:slirp', '-p', `127.0.0.1:${hostPort}:80`], 'sandbox run slirp');
+    const s = await run(['--name', `f${backend}${tag}`, '--network', `user:${backend}`, '-p', `127.0.0.1:${hostPort}:80`], `sandbox run ${backend}`);
     expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('template');
-    ok(await cli(['container', 'run', s.id, '--name', 'web', ...WEB('page-from-slirp')]), 'web container');
-    expect(await pageOf(`http://127.0.0.1:${hostPort}/`)).toBe('page-from-slirp\n');
-  }, 400_000);
+    ok(await cli(['container', 'run', s.id, '--name', 'web', ...WEB(`page-from-${backend}`)]), 'web container');
+    expect(await pageOf(`http://127.0.0.1:${hostPort}/`)).toBe(`page-from-${backend}\n`);
+  };
 
-  it.skipIf(passtReason !== null)('a clone on passt gets its NIC and its forwarded port', async () => {
-    const hostPort = await freePort();
-    const s = await run(['--name', `fp${tag}`, '--network', 'user:passt', '-p', `127.0.0.1:${hostPort}:80`], 'sandbox run passt');
-    expect(s.vmOrigin?.source, s.vmOrigin?.fallbackReason).toBe('template');
-    ok(await cli(['container', 'run', s.id, '--name', 'web', ...WEB('page-from-passt')]), 'web container');
-    expect(await pageOf(`http://127.0.0.1:${hostPort}/`)).toBe('page-from-passt\n');
-  }, 400_000);
+  it('a clone on user-mode networking (slirp) gets its NIC and its forwarded port', () => userModeClone('slirp'), 400_000);
+
+  it.skipIf(passtReason !== null)('a clone on passt gets its NIC and its forwarded port', () => userModeClone('passt'), 400_000);
 
   it('a VM from the cache (a warmed template clone) gets its bridge NIC hot plugged when it is handed out', async () => {
     ok(await cli(['factory', 'init', '--cache', '1']), 'factory init --cache 1');

@@ -6,10 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRoot, runCli, vmSkipReason, type CliResult } from '../cli/test-helpers.js';
+import { makeRoot, runCli, type CliResult } from '../cli/test-helpers.js';
+import { freePort, httpGet, netSkipReason, ok } from './test-net.js';
 import { CniRunner } from './cni.js';
 import { ip } from './exec.js';
 import { networkLeftovers } from './leftovers.js';
@@ -18,40 +19,8 @@ import { readFileSync } from 'node:fs';
 import { readProcStartTime } from '../util/proc.js';
 import { runningPasst } from './passt.js';
 
-function skipReason(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces, bridges, iptables)';
-  if (!existsSync('/usr/lib/cni/bridge')) return 'no CNI plugins in /usr/lib/cni (Debian containernetworking-plugins)';
-  return vmSkipReason();
-}
-const reason = skipReason();
+const reason = netSkipReason();
 if (reason) console.log(`[sandbox-network.int] skipped: ${reason}`);
-
-function ok(r: CliResult, what: string): string {
-  if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 15_000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s: Server = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Nic { id: string; ips: string[]; network: string; mac: string }
 interface Status { id: string; network: { mode: string; datapath: string; nics: Nic[]; ports: unknown[] } }

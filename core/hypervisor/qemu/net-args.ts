@@ -20,6 +20,12 @@ export function tapsToOpen(net: VmNetworkConfig | undefined): TapRef[] {
   return (net?.nics ?? []).flatMap((n): TapRef[] => (n.kind === 'tap' ? [n.device ? { device: n.device } : n.tap] : []));
 }
 
+/** passt's socket path, checked once for the boot-time -netdev and the hot-plugged netdev_add: absolute, no control characters, no comma (an option separator). */
+export function assertPasstSocketPath(nicId: string, socketPath: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (!socketPath.startsWith('/') || /[\u0000-\u001f,]/.test(socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid passt socket path for ${nicId}`);
+}
+
 /** One slirp forward as QEMU spells it (hostfwd= at boot, netdev_add's hostfwd list when hot plugged). */
 export function userForwardSpec(f: UserHostForward): string {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(f.hostIp)) throw new VesselError('E_INVALID_ARGUMENT', `invalid host IP ${f.hostIp}`);
@@ -48,8 +54,7 @@ export function networkArgs(net: VmNetworkConfig | undefined, machine: MachineTy
       // vhost=off: this host has no /dev/vhost-net (DESIGN facts); the tap carries vnet headers either way.
       args.push('-netdev', `tap,id=${nic.id},fd=${fd++}`);
     } else if (nic.kind === 'stream') {
-      // eslint-disable-next-line no-control-regex
-      if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f,]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid passt socket path for ${nic.id}`);
+      assertPasstSocketPath(nic.id, nic.socketPath);
       // passt's protocol (QEMU ≥ 7.2): a stream of frames on a unix socket passt listens on.
       args.push('-netdev', `stream,id=${nic.id},server=off,addr.type=unix,addr.path=${nic.socketPath}`);
     } else {

@@ -4,7 +4,7 @@
 // device_del, wait for DEVICE_DELETED (the guest must let go), netdev_del.
 import { VesselError } from '../../contract/index.js';
 import type { HypervisorState, NicHotplugRequest, ProgressFn } from '../hypervisor.js';
-import { userForwardSpec } from './net-args.js';
+import { assertPasstSocketPath, userForwardSpec } from './net-args.js';
 import type { QmpClient, QmpEvent } from './qmp.js';
 import { QmpEmpty } from './qmp.js';
 import { freeRootPorts } from './hotplug.js';
@@ -59,8 +59,7 @@ export function netdevArgs(nic: NicHotplugRequest, fdname: string): Record<strin
     case 'tap':
       return { type: 'tap', id: nic.id, fd: fdname };
     case 'stream':
-      // eslint-disable-next-line no-control-regex
-      if (!nic.socketPath.startsWith('/') || /[\u0000-\u001f]/.test(nic.socketPath)) throw new VesselError('E_INVALID_ARGUMENT', `invalid passt socket path for ${nic.id}`);
+      assertPasstSocketPath(nic.id, nic.socketPath);
       return { type: 'stream', id: nic.id, server: false, addr: { type: 'unix', path: nic.socketPath } };
     case 'user':
       return {
