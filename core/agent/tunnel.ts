@@ -1,22 +1,29 @@
-// The host end of the hello handshake (proto/hello.ts). grpc-js dials a
-// private unix socket of ours; for each connection we dial the agent's real
-// socket (QEMU's virtio-serial chardev), send a fresh hello, pass the client's
-// bytes through, and hand back the guest's bytes only from our own echo on.
-// Anything before the echo was written for an earlier host connection.
+// A private gRPC endpoint for one host process that talks to a guest agent
+// without the sandbox's channel owner (a template or cached VM the factory
+// boots, tests): grpc-js dials a unix socket of ours, served by the same
+// gateway the owner runs (channel/proxy.ts), whose one connection to QEMU's
+// virtio-serial socket is opened with the hello handshake (channel/upstream.ts)
+// when a call needs it, and again after it breaks.
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
-import { HELLO_BYTES, newHello } from './proto/index.js';
+import { AgentProxy, PROXY_WINDOW_BYTES } from './channel/proxy.js';
+import { openAgentStream } from './channel/upstream.js';
+
+/** How long one connection attempt waits for the guest's echo; each call's own deadline ends it sooner for the caller. */
+const ECHO_WAIT_MS = 60_000;
 
 export class AgentTunnel {
-  private readonly sockets = new Set<net.Socket>();
   private closed = false;
-
-  private readonly server: net.Server;
+  private connecting = false;
+  private readonly server: http2.Http2Server;
+  private readonly proxy: AgentProxy;
 
   private constructor(private readonly dir: string, readonly localPath: string, agentPath: string) {
-    this.server = net.createServer((local) => this.accept(local, agentPath));
+    this.proxy = new AgentProxy(() => undefined, {}, () => this.connect(agentPath));
+    this.server = http2.createServer({ settings: { initialWindowSize: PROXY_WINDOW_BYTES, maxConcurrentStreams: 1000 } });
+    this.server.on('session', (s) => this.proxy.addClient(s));
   }
 
   /** Listen on a private socket that leads to `agentPath`. */
@@ -38,49 +45,28 @@ export class AgentTunnel {
     return tunnel;
   }
 
-  private accept(local: net.Socket, agentPath: string): void {
-    if (this.closed) {
-      local.destroy();
-      return;
-    }
-    const remote = net.connect(agentPath);
-    this.sockets.add(local).add(remote);
-    const teardown = (): void => {
-      local.destroy();
-      remote.destroy();
-      this.sockets.delete(local);
-      this.sockets.delete(remote);
-    };
-    local.on('error', teardown).on('close', teardown);
-    remote.on('error', teardown).on('close', teardown);
-
-    const hello = newHello();
-    remote.write(hello);
-    local.pipe(remote);
-    // Skip the guest's bytes up to our echo; keep only a tail that may hold a split echo.
-    let pending = Buffer.alloc(0);
-    const skip = (chunk: Buffer): void => {
-      pending = Buffer.concat([pending, chunk]);
-      const at = pending.indexOf(hello);
-      if (at < 0) {
-        pending = pending.subarray(Math.max(0, pending.length - (HELLO_BYTES - 1)));
-        return;
-      }
-      remote.off('data', skip);
-      const rest = pending.subarray(at + HELLO_BYTES);
-      if (rest.length > 0) local.write(rest);
-      remote.pipe(local);
-    };
-    remote.on('data', skip);
+  private connect(agentPath: string): void {
+    if (this.connecting || this.closed) return;
+    this.connecting = true;
+    openAgentStream(agentPath, ECHO_WAIT_MS).then(
+      (stream) => {
+        this.connecting = false;
+        if (this.closed) stream.destroy();
+        else this.proxy.attach(stream);
+      },
+      (err: unknown) => {
+        this.connecting = false;
+        this.proxy.failWaiting(err instanceof Error ? err.message : String(err));
+      },
+    );
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     liveTunnels.delete(this);
+    this.proxy.close();
     this.server.close();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@
 // connection becomes its own Duplex, handed to the gRPC server, and the hello
 // is echoed back so the host can skip bytes meant for its predecessor.
 import { Duplex } from 'node:stream';
-import { HELLO_BYTES, HELLO_PREFIX, isHelloAt } from '../../core/agent/proto/index.js';
+import { HELLO_BYTES, HELLO_PREFIX, isHelloAt } from '../../core/agent/proto/hello.js';
 
 export interface Segment {
   /** Set when `data` belongs to a new connection: the hello line that opened it. */

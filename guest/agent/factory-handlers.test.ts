@@ -1,3 +1,4 @@
+import type { UnaryImpl } from './rpc-server.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,11 +32,9 @@ function fakeRoot(helper: string): FactoryGuestPaths {
   return { etc: path.join(root, 'etc'), proc: path.join(root, 'proc'), sys: path.join(root, 'sys'), dev: path.join(root, 'dev'), reseedHelper: helperPath };
 }
 
-type Unary = (call: unknown, cb: (err: { code?: number; details?: string } | null, res?: unknown) => void) => void;
-function call(handler: unknown, request: unknown): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    (handler as Unary)({ request, on: () => undefined }, (err, res) => (err ? reject(Object.assign(new Error(err.details), { code: err.code })) : resolve(res)));
-  });
+function call(handler: UnaryImpl | undefined, request: unknown): Promise<unknown> {
+  if (!handler) throw new Error('no such handler');
+  return handler(request, new AbortController().signal);
 }
 
 const system = {} as GuestSystem;

@@ -2,13 +2,13 @@
 // runs a workload: new RNG seed from the host, a new machine-id, and what
 // lets the host check it (GetGuestIdentity). OnlineCPUMem brings hot-added
 // CPUs and memory online.
-import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
-import { parse, RpcError, unary } from './handlers.js';
+import { parse, RpcError, unary, type Handlers } from './handlers.js';
+import { Status } from './rpc-status.js';
 import { log } from './log.js';
 import type { GuestSystem } from './system.js';
 
@@ -98,7 +98,7 @@ export function onlineMemory(sysRoot: string): number {
 export function factoryHandlers(
   _system: GuestSystem,
   paths: FactoryGuestPaths = GUEST_PATHS,
-): Pick<AgentServiceHandlers, 'ReseedRandomDev' | 'SetGuestIdentity' | 'GetGuestIdentity' | 'OnlineCPUMem'> {
+): Pick<Handlers<AgentServiceHandlers>, 'ReseedRandomDev' | 'SetGuestIdentity' | 'GetGuestIdentity' | 'OnlineCPUMem'> {
   return {
     ReseedRandomDev: unary('ReseedRandomDev', async (req) => {
       const { data } = parse(ReseedRandomDevRequestSchema, req, 'ReseedRandomDev');
@@ -109,7 +109,7 @@ export function factoryHandlers(
         // to /dev/urandom), only not credited; say so rather than fail.
         writeFileSync(`${paths.dev}/urandom`, data);
         log('warn', 'entropy mixed in but not credited', { err: String(err).slice(0, 200) });
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, `entropy was mixed in but the CRNG was not reseeded: ${String(err)}`);
+        throw new RpcError(Status.FAILED_PRECONDITION, `entropy was mixed in but the CRNG was not reseeded: ${String(err)}`);
       }
       return {};
     }),

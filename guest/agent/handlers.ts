@@ -1,6 +1,6 @@
 // The RPC implementations. Every request is validated with zod: the host is
 // trusted more than the guest, but a malformed request must fail cleanly, not crash PID 1's child.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 // zod/mini: same validation, a fraction of the bundle (startup time under TCG is parse time).
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers, HealthHandlers } from '../../core/agent/proto/index.js';
@@ -10,6 +10,8 @@ import {
 } from './container-schemas.js';
 import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
+import { RpcError, Status } from './rpc-status.js';
+import type { UnaryImpl } from './rpc-server.js';
 import { bindGuestVfio, findPciDevice, mountBlockIntoContainer, unmountFromContainer } from './pci-devices.js';
 import type { GuestSystem } from './system.js';
 import { DnsLinesSchema, type GuestNetwork } from './network.js';
@@ -38,51 +40,53 @@ export const SetGuestDateTimeRequestSchema = z.object({
   usec: intIn(0, 999_999, 'usec'),
 });
 
-export class RpcError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
-    super(message);
-  }
-}
+export { RpcError };
 
 export function parse<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new RpcError(grpc.status.INVALID_ARGUMENT, `${what}: ${where}${issue?.message ?? 'invalid request'}`);
+    throw new RpcError(Status.INVALID_ARGUMENT, `${what}: ${where}${issue?.message ?? 'invalid request'}`);
   }
   return result.data;
 }
 
-const STATUS_OF: Record<EngineErrorKind, grpc.status> = {
-  not_found: grpc.status.NOT_FOUND,
-  precondition: grpc.status.FAILED_PRECONDITION,
-  invalid: grpc.status.INVALID_ARGUMENT,
-  exists: grpc.status.ALREADY_EXISTS,
-  internal: grpc.status.INTERNAL,
+const STATUS_OF: Record<EngineErrorKind, Status> = {
+  not_found: Status.NOT_FOUND,
+  precondition: Status.FAILED_PRECONDITION,
+  invalid: Status.INVALID_ARGUMENT,
+  exists: Status.ALREADY_EXISTS,
+  internal: Status.INTERNAL,
 };
 
-function statusOf(err: unknown): grpc.status {
+function statusOf(err: unknown): Status {
   if (err instanceof RpcError) return err.code;
   const engine = ContainerEngine.classify(err);
-  return engine ? STATUS_OF[engine.kind] : grpc.status.INTERNAL;
+  return engine ? STATUS_OF[engine.kind] : Status.INTERNAL;
 }
 
-/** Adapts an async function to a grpc-js unary handler, mapping errors to statuses. */
-export function unary<Req, Res>(name: string, fn: (req: Req, cancelled: AbortSignal) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
+/**
+ * A method's implementation for the agent's RPC server (rpc-server.ts), typed
+ * by the request and response of the generated grpc-js handler it stands for
+ * (types only: the guest bundles no gRPC library).
+ */
+export type TypedUnary<Req, Res> = UnaryImpl & { readonly __types?: (req: Req) => Res };
+export type Handlers<H> = {
+  [K in keyof H as string extends K ? never : K]-?: H[K] extends grpc.handleUnaryCall<infer Req, infer Res> ? TypedUnary<Req, Res> : never;
+};
+
+/** Adapts an async function to a unary method, mapping errors to statuses (and logging them). */
+export function unary<Req, Res>(name: string, fn: (req: Req, cancelled: AbortSignal) => Promise<Res> | Res): TypedUnary<Req, Res> {
+  return (request, cancelled) =>
     Promise.resolve()
-      .then(() => fn(call.request, abort.signal))
-      .then((res) => callback(null, res))
+      .then(() => fn(request as Req, cancelled))
       .catch((err: unknown) => {
         const code = statusOf(err);
         const message = err instanceof Error ? err.message : String(err);
         log('warn', 'rpc failed', { rpc: name, code, err: message.slice(0, 200) });
-        callback({ code, details: message });
+        throw new RpcError(code, message);
       });
-  };
 }
 
 export interface AgentState {
@@ -90,10 +94,10 @@ export interface AgentState {
 }
 
 export function createHandlers(system: GuestSystem, state: AgentState = { sandboxId: null }, engine: ContainerEngine | null = null, net: GuestNetwork | null = null): {
-  health: HealthHandlers;
-  agent: AgentServiceHandlers;
+  health: Handlers<HealthHandlers>;
+  agent: Handlers<AgentServiceHandlers>;
 } {
-  const health: HealthHandlers = {
+  const health: Handlers<HealthHandlers> = {
     Check: unary('Check', (req) => {
       parse(CheckRequestSchema, req, 'Check');
       return { status: 'SERVING' as const };
@@ -104,13 +108,13 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
     }),
   };
 
-  const agent: AgentServiceHandlers = {
+  const agent: Handlers<AgentServiceHandlers> = {
     CreateSandbox: unary('CreateSandbox', async (req) => {
       const { sandboxId, hostname, dns, shareOnDemand, previousSandboxId } = parse(CreateSandboxRequestSchema, req, 'CreateSandbox');
       // Idempotent for the same sandbox: a restored host may repeat it. A fork of a checkpoint names the ID it replaces.
       const forkOf = previousSandboxId !== undefined && previousSandboxId !== '' && previousSandboxId === state.sandboxId;
       if (state.sandboxId !== null && state.sandboxId !== sandboxId && !forkOf) {
-        throw new RpcError(grpc.status.ALREADY_EXISTS, `this guest already runs sandbox ${state.sandboxId}`);
+        throw new RpcError(Status.ALREADY_EXISTS, `this guest already runs sandbox ${state.sandboxId}`);
       }
       await system.setHostname(hostname);
       net?.writeSandboxFiles(hostname, dns ?? []);
@@ -123,7 +127,7 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
     DestroySandbox: unary('DestroySandbox', async (req) => {
       const { sandboxId } = parse(DestroySandboxRequestSchema, req, 'DestroySandbox');
       if (state.sandboxId !== sandboxId) {
-        throw new RpcError(grpc.status.NOT_FOUND, `sandbox ${sandboxId} is not running in this guest`);
+        throw new RpcError(Status.NOT_FOUND, `sandbox ${sandboxId} is not running in this guest`);
       }
       await engine?.removeAll();
       state.sandboxId = null;
@@ -145,11 +149,11 @@ export function createHandlers(system: GuestSystem, state: AgentState = { sandbo
     ...factoryHandlers(system),
     ...networkHandlers(() => net),
     ...containerHandlers(() => {
-      if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
+      if (!engine) throw new RpcError(Status.UNIMPLEMENTED, 'this agent runs without a container engine');
       return engine;
     }),
     ...deviceHandlers(() => {
-      if (!engine) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without a container engine');
+      if (!engine) throw new RpcError(Status.UNIMPLEMENTED, 'this agent runs without a container engine');
       return engine;
     }),
   };
@@ -160,7 +164,7 @@ type ContainerHandlerNames =
   | 'CreateContainer' | 'StartContainer' | 'RemoveContainer' | 'PauseContainer' | 'ResumeContainer' | 'StatsContainer' | 'ListProcesses'
   | 'UpdateContainer' | 'ExecProcess' | 'SignalProcess' | 'WaitProcess' | 'TtyWinResize' | 'WriteStdin' | 'CloseStdin' | 'ReadStdout' | 'ReadStderr';
 
-function containerHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHandlers, ContainerHandlerNames> {
+function containerHandlers(engineOf: () => ContainerEngine): Pick<Handlers<AgentServiceHandlers>, ContainerHandlerNames> {
   const readStream = (which: 'stdout' | 'stderr', rpc: string) => unary(rpc, async (req: unknown, cancelled: AbortSignal) => {
     const r = parse(ReadStreamRequestSchema, req, rpc);
     const got = await engineOf().readStream(r.containerId, r.execId, which, r.offset, r.maxBytes, r.waitMs, cancelled);
@@ -240,7 +244,7 @@ const MountBlockDeviceRequestSchema = z.object({
 });
 const UnmountBlockDeviceRequestSchema = z.object({ containerId: z.string().check(z.minLength(1), z.maxLength(128)), mountPoint: z.string().check(z.minLength(1), z.maxLength(4096)) });
 
-function deviceHandlers(engineOf: () => ContainerEngine): Pick<AgentServiceHandlers, 'FindPciDevice' | 'MountBlockDevice' | 'UnmountBlockDevice'> {
+function deviceHandlers(engineOf: () => ContainerEngine): Pick<Handlers<AgentServiceHandlers>, 'FindPciDevice' | 'MountBlockDevice' | 'UnmountBlockDevice'> {
   return {
     FindPciDevice: unary('FindPciDevice', async (req) => {
       const r = parse(FindPciDeviceRequestSchema, req, 'FindPciDevice');

@@ -1,8 +1,8 @@
 // The network RPCs (Kata's names): thin adapters from validated requests to GuestNetwork.
-import * as grpc from '@grpc/grpc-js';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
-import { parse, RpcError, unary } from './handlers.js';
+import { parse, RpcError, unary, type Handlers } from './handlers.js';
+import { Status } from './rpc-status.js';
 import { InterfaceSchema, NeighborSchema, RouteSchema, type GuestNetwork } from './network.js';
 
 const UpdateInterfaceRequestSchema = z.object({ interface: InterfaceSchema });
@@ -11,15 +11,15 @@ const AddARPNeighborsRequestSchema = z.object({ neighbors: z.object({ ARPNeighbo
 
 type NetworkHandlerNames = 'UpdateInterface' | 'UpdateRoutes' | 'ListInterfaces' | 'ListRoutes' | 'AddARPNeighbors' | 'ListNetworkStats';
 
-export function networkHandlers(netOf: () => GuestNetwork | null): Pick<AgentServiceHandlers, NetworkHandlerNames> {
+export function networkHandlers(netOf: () => GuestNetwork | null): Pick<Handlers<AgentServiceHandlers>, NetworkHandlerNames> {
   const net = (): GuestNetwork => {
     const n = netOf();
-    if (!n) throw new RpcError(grpc.status.UNIMPLEMENTED, 'this agent runs without guest networking');
+    if (!n) throw new RpcError(Status.UNIMPLEMENTED, 'this agent runs without guest networking');
     return n;
   };
   const fail = (what: string) => (err: unknown): never => {
     if (err instanceof RpcError) throw err;
-    throw new RpcError(grpc.status.FAILED_PRECONDITION, `${what}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RpcError(Status.FAILED_PRECONDITION, `${what}: ${err instanceof Error ? err.message : String(err)}`);
   };
   return {
     UpdateInterface: unary('UpdateInterface', async (req) => {

@@ -1,30 +1,28 @@
 // The agent's gRPC server and its virtio-serial transport. A host process may
 // disconnect at any time and a new one connect later (the app restarted and
 // restored its sandboxes): each host connection gets a fresh HTTP/2 session
-// on the same long-lived gRPC server.
-import * as grpc from '@grpc/grpc-js';
+// on the same long-lived server (rpc-server.ts).
 import type { Duplex } from 'node:stream';
-import { loadAgentProto, MAX_AGENT_MESSAGE_BYTES } from '../../core/agent/proto/index.js';
 import { PortDemux } from './demux.js';
 import type { ContainerEngine } from './engine.js';
 import { createHandlers } from './handlers.js';
 import type { GuestNetwork } from './network.js';
 import { log } from './log.js';
+import { RpcServer } from './rpc-server.js';
+import { Status } from './rpc-status.js';
 import { AGENT_PORT_NAME, AgentPort, waitForPortDevice } from './port.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION } from './version.js';
 
-export function createAgentServer(system: GuestSystem, engine: ContainerEngine | null = null, net: GuestNetwork | null = null): { server: grpc.Server; inject: (c: Duplex) => void } {
-  const proto = loadAgentProto();
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_AGENT_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_AGENT_MESSAGE_BYTES,
+export function createAgentServer(system: GuestSystem, engine: ContainerEngine | null = null, net: GuestNetwork | null = null): { server: RpcServer; inject: (c: Duplex) => void } {
+  // Handlers log their own failures (unary()); this logs the protocol's (unknown method, bad frame, deadline).
+  const server = new RpcServer(({ rpc, code, message }) => {
+    if (code !== Status.DEADLINE_EXCEEDED) log('warn', 'rpc refused', { rpc, code, err: message.slice(0, 200) });
   });
   const { health, agent } = createHandlers(system, { sandboxId: null }, engine, net);
-  server.addService(proto.vessel.agent.v1.Health.service, health);
-  server.addService(proto.vessel.agent.v1.AgentService.service, agent);
-  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  return { server, inject: (c) => injector.injectConnection(c) };
+  server.addService('vessel.agent.v1.Health', health);
+  server.addService('vessel.agent.v1.AgentService', agent);
+  return { server, inject: (c) => server.inject(c) };
 }
 
 /** Serve the port for the agent's life: one open port, one demux, hosts come and go. */

@@ -277,7 +277,6 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
 async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
   const esbuild = await import('esbuild');
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version?: string };
-  const grpcPkg = JSON.parse(readFileSync(path.join(repoRoot, 'node_modules', '@grpc', 'grpc-js', 'package.json'), 'utf8')) as { version?: string };
   const result = await esbuild.build({
     entryPoints: [path.join(repoRoot, 'guest', 'agent', 'main.ts')],
     absWorkingDir: repoRoot,
@@ -292,7 +291,6 @@ async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersi
     // Native addon: loaded at run time from AGENT_DIR/node_modules (engine.ts).
     external: ['node-pty'],
     define: {
-      VESSEL_GRPC_VERSION: JSON.stringify(grpcPkg.version ?? 'unknown'),
       VESSEL_AGENT_VERSION: JSON.stringify('pending'),
     },
   });

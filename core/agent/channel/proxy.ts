@@ -1,29 +1,43 @@
-// A stream-level HTTP/2 proxy: many host clients (each its own HTTP/2
-// connection on the owner's unix socket) share one HTTP/2 connection to the
-// guest agent. Every client stream becomes one upstream stream: headers, data
-// and trailers pass through unchanged, resets pass both ways, flow control is
-// HTTP/2's own per stream, so a slow client slows only its stream. The proxy
-// knows nothing of gRPC methods: RPCs added to the proto pass through as they are.
+// The channel owner's gRPC gateway: many host clients (each its own HTTP/2
+// connection on the owner's unix socket, speaking gRPC with grpc-js) share
+// one connection to the guest agent, which speaks the port's frames
+// (../proto/rpc-frames.ts). Every client call becomes one REQUEST frame with
+// the client's gRPC body as it came, and the guest's RESPONSE frame becomes
+// the gRPC reply (headers, the message, grpc-status trailers). A client that
+// resets its stream (or dies) cancels its call in the guest; a deadline
+// (grpc-timeout) travels with the call. The gateway decodes no message and
+// knows no method: RPCs added to the proto pass through as they are.
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { encodeEmpty, encodeRequest, RpcFrameDecoder, RpcFrameType, type RpcFrame } from '../proto/rpc-frames.js';
+import { MAX_AGENT_MESSAGE_BYTES } from '../proto/limits.js';
 import { Liveness, type LivenessCheck } from './liveness.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM, HTTP2_HEADER_STATUS } = http2.constants;
-
-/** Headers that belong to one HTTP/2 hop, never forwarded. */
-const HOP_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings']);
-
-/** Enough for several large read replies in flight (the link is slow to round-trip under TCG). */
+/** Enough for several large replies in flight (the link is slow to round-trip under TCG). */
 export const PROXY_WINDOW_BYTES = 4 * 1024 * 1024;
-const SETTINGS: http2.Settings = { initialWindowSize: PROXY_WINDOW_BYTES, maxConcurrentStreams: 1000 };
 
-function forwardable(headers: http2.IncomingHttpHeaders | http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {
-  const out: http2.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_HEADERS.has(k)) continue;
-    out[k] = v;
+/** gRPC status codes the gateway answers with itself. */
+const UNAVAILABLE = 14;
+const INTERNAL = 13;
+const RESOURCE_EXHAUSTED = 8;
+const UNIMPLEMENTED = 12;
+
+/** gRPC's grpc-message encoding: percent-encode '%' and every byte outside printable ASCII. */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
+}
+
+/** grpc-timeout ("<1-8 digits><unit>") in ms; undefined when absent or malformed (a malformed one is ignored, as grpc-js does). */
+export function parseGrpcTimeout(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (!m) return undefined;
+  const perMs: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+  return Number(m[1]) * (perMs[m[2] as string] as number);
 }
 
 export interface ProxyStats {
@@ -32,52 +46,85 @@ export interface ProxyStats {
   streamsTotal: number;
 }
 
-/** The upstream side: the one HTTP/2 client session to the guest, replaced when it breaks. */
+interface Upstream {
+  stream: Duplex;
+  calls: Map<number, (frame: Extract<RpcFrame, { type: typeof RpcFrameType.RESPONSE }> | { lost: string }) => void>;
+  pings: Map<number, () => void>;
+}
+
+/** The client side (HTTP/2 sessions) and the one upstream connection to the guest, replaced when it breaks. */
 export class AgentProxy {
-  private upstream: http2.ClientHttp2Session | null = null;
-  private waiters: ((s: http2.ClientHttp2Session | null) => void)[] = [];
+  private upstream: Upstream | null = null;
+  private waiters: ((u: Upstream | string) => void)[] = [];
   private readonly clients = new Set<http2.ServerHttp2Session>();
   private streams = 0;
   private streamsTotal = 0;
+  private nextId = 1;
   private closed = false;
 
   private liveness: Liveness | null = null;
 
-  constructor(private readonly onUpstreamLost: (why: string) => void, private readonly check: LivenessCheck = {}) {}
+  /**
+   * `onUpstreamLost` hears why the connection to the guest ended (the owner
+   * reconnects); `connect`, when given, is called whenever a call finds no
+   * connection and none is being made (a tunnel that connects on demand).
+   */
+  constructor(private readonly onUpstreamLost: (why: string) => void, private readonly check: LivenessCheck = {}, private readonly connect?: () => void) {}
 
   /** Use this byte stream (after the hello) as the connection to the guest. */
   attach(stream: Duplex): void {
-    const session = http2.connect('http://vessel-agent', { createConnection: () => stream, settings: SETTINGS });
-    session.on('connect', () => session.setLocalWindowSize(PROXY_WINDOW_BYTES));
+    const up: Upstream = { stream, calls: new Map(), pings: new Map() };
     const lost = (why: string): void => {
-      if (this.upstream !== session) return;
+      if (this.upstream !== up) return;
       this.upstream = null;
       liveness.stop();
-      if (!session.destroyed) session.destroy();
+      decoder.end();
+      if (!stream.destroyed) stream.destroy();
+      for (const settle of up.calls.values()) settle({ lost: why });
+      up.calls.clear();
       this.onUpstreamLost(why);
     };
-    // HTTP/2's own PING: a guest that stopped reading this connection is found, and its calls end with an error.
-    const liveness = new Liveness({
-      ping: (answered) => {
-        try {
-          session.ping((err) => {
-            if (!err) answered();
-          });
-        } catch {
-          // the session is closing: its close event reconnects
+    const decoder = new RpcFrameDecoder(
+      (frame) => {
+        if (frame.type === RpcFrameType.RESPONSE) {
+          const settle = up.calls.get(frame.id);
+          up.calls.delete(frame.id);
+          settle?.(frame);
+        } else if (frame.type === RpcFrameType.PONG) {
+          const answered = up.pings.get(frame.id);
+          up.pings.delete(frame.id);
+          answered?.();
         }
       },
+      (err) => {
+        // A reply that could not be read ends that call only.
+        if (err.id === null || err.type !== RpcFrameType.RESPONSE) return;
+        const settle = up.calls.get(err.id);
+        up.calls.delete(err.id);
+        settle?.({ type: RpcFrameType.RESPONSE, id: err.id, status: err.reason.includes('exceeds') ? RESOURCE_EXHAUSTED : INTERNAL, message: `the guest's reply could not be read: ${err.reason}`, payload: Buffer.alloc(0) });
+      },
+    );
+    let pingSeq = 0;
+    // A PING frame: a guest that stopped reading this connection is found, and its calls end with an error.
+    const liveness = new Liveness({
+      ping: (answered) => {
+        const id = (pingSeq = (pingSeq + 1) >>> 0);
+        up.pings.clear(); // only the latest ping counts
+        up.pings.set(id, answered);
+        this.write(up, encodeEmpty(RpcFrameType.PING, id));
+      },
       dead: (why) => lost(`agent port: ${why}`),
-      busy: () => this.streams > 0,
+      busy: () => up.calls.size > 0,
       ...this.check,
     });
     this.liveness = liveness;
+    stream.on('data', (chunk: Buffer) => decoder.push(chunk));
+    stream.on('error', (err) => lost(`the connection to the guest failed: ${err.message}`));
+    stream.on('end', () => lost('the guest ended the connection'));
+    stream.on('close', () => lost('the connection to the guest closed'));
+    this.upstream = up;
     liveness.start();
-    session.on('error', (err) => lost(`HTTP/2 error: ${err.message}`));
-    session.on('goaway', () => lost('the guest sent GOAWAY'));
-    session.on('close', () => lost('the connection to the guest closed'));
-    this.upstream = session;
-    for (const w of this.waiters.splice(0)) w(session);
+    for (const w of this.waiters.splice(0)) w(up);
   }
 
   get connected(): boolean {
@@ -94,88 +141,123 @@ export class AgentProxy {
     session.on('close', () => this.clients.delete(session));
     session.on('error', () => session.destroy());
     session.on('connect', () => session.setLocalWindowSize(PROXY_WINDOW_BYTES));
-    session.on('stream', (stream, headers) => {
-      void this.forward(stream, headers);
-    });
+    session.on('stream', (stream, headers) => this.serve(stream, headers));
   }
 
-  private nextUpstream(): Promise<http2.ClientHttp2Session | null> {
-    if (this.closed) return Promise.resolve(null);
-    if (this.upstream && !this.upstream.destroyed) return Promise.resolve(this.upstream);
-    return new Promise((resolve) => this.waiters.push(resolve));
+  private write(up: Upstream, frame: Buffer): void {
+    if (!up.stream.destroyed && up.stream.writable) up.stream.write(frame);
   }
 
-  private async forward(down: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {
+  private nextUpstream(): Promise<Upstream | string> {
+    if (this.closed) return Promise.resolve('the agent channel is closing');
+    if (this.upstream) return Promise.resolve(this.upstream);
+    const waiting = new Promise<Upstream | string>((resolve) => this.waiters.push(resolve));
+    this.connect?.();
+    return waiting;
+  }
+
+  /** Calls waiting for a connection that will not come (a tunnel's connect failed) end now, with `why`. */
+  failWaiting(why: string): void {
+    for (const w of this.waiters.splice(0)) w(why);
+  }
+
+  private serve(down: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     this.streams += 1;
     this.streamsTotal += 1;
-    down.once('close', () => {
-      this.streams -= 1;
-    });
-    down.on('error', () => undefined);
-    // Until the guest answers (boot, reconnect) the stream waits; the client's deadline bounds it.
-    down.pause();
-    const session = await this.nextUpstream();
-    if (!session || down.destroyed || down.closed) {
-      if (!down.destroyed) down.close(NGHTTP2_REFUSED_STREAM);
-      return;
-    }
-    let up: http2.ClientHttp2Stream;
-    try {
-      up = session.request(forwardable(headers), { endStream: false });
-    } catch {
-      down.close(NGHTTP2_REFUSED_STREAM);
-      return;
-    }
-    let trailers: http2.OutgoingHttpHeaders | null = null;
-    let endedWithHeaders = false;
-    up.on('error', () => undefined);
-    up.on('response', (h, flags) => {
-      if (down.destroyed || down.headersSent) return;
-      const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-      endedWithHeaders = endStream;
-      const out = forwardable(h);
-      out[HTTP2_HEADER_STATUS] = h[HTTP2_HEADER_STATUS] ?? 200;
+    let finished = false;
+    let cancel: (() => void) | null = null;
+    const answer = (status: number, message: string, payload?: Buffer): void => {
+      if (finished) return;
+      finished = true;
+      if (down.destroyed || down.closed) return;
       try {
-        down.respond(out, endStream ? { endStream: true } : { waitForTrailers: true });
-      } catch {
-        up.close(NGHTTP2_CANCEL);
-        return;
-      }
-      // Only now: a write before respond() makes node send default headers of its own.
-      // Not ended by the pipe: the guest's trailers (grpc-status) may come after its data ends;
-      // the client's stream ends once the upstream one has closed, trailers known.
-      if (!endStream) up.pipe(down, { end: false });
-    });
-    up.on('trailers', (t) => {
-      trailers = forwardable(t);
-    });
-    down.on('wantTrailers', () => {
-      try {
-        down.sendTrailers(trailers ?? {});
+        if (status !== 0 || !payload) {
+          // Trailers-only response.
+          down.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(status), ...(message ? { 'grpc-message': encodeGrpcMessage(message) } : {}) }, { endStream: true });
+          return;
+        }
+        const framed = Buffer.allocUnsafe(5 + payload.length);
+        framed[0] = 0;
+        framed.writeUInt32BE(payload.length, 1);
+        payload.copy(framed, 5);
+        down.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        down.once('wantTrailers', () => {
+          try {
+            down.sendTrailers({ 'grpc-status': '0' });
+          } catch {
+            // the client went away meanwhile
+          }
+        });
+        down.end(framed);
       } catch {
         // the client went away meanwhile
       }
-    });
-    down.pipe(up);
-    // A stream reset or dropped on either side ends the other: a client that dies cancels its calls in the guest.
+    };
+    down.on('error', () => undefined);
+    // A client that resets its stream or dies cancels its call in the guest.
     down.once('close', () => {
-      if (!up.closed) up.close(down.rstCode && down.rstCode !== 0 ? down.rstCode : NGHTTP2_CANCEL);
+      this.streams -= 1;
+      if (!finished) {
+        finished = true;
+        cancel?.();
+      }
     });
-    up.once('close', () => {
-      if (down.closed || down.destroyed) return;
-      if (up.rstCode && up.rstCode !== 0) down.close(up.rstCode);
-      else if (!down.headersSent) down.close(NGHTTP2_CANCEL);
-      else if (!endedWithHeaders && !down.writableEnded) down.end();
+
+    if (headers[':method'] !== 'POST') return answer(UNIMPLEMENTED, `method ${String(headers[':method'])} is not POST`);
+    if (!String(headers['content-type'] ?? '').startsWith('application/grpc')) {
+      finished = true;
+      down.respond({ ':status': 415 }, { endStream: true });
+      return;
+    }
+    const path = String(headers[':path'] ?? '');
+    const timeoutMs = parseGrpcTimeout(headers['grpc-timeout']);
+    const arrived = Date.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    down.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 5 + MAX_AGENT_MESSAGE_BYTES) {
+        answer(RESOURCE_EXHAUSTED, `request exceeds ${MAX_AGENT_MESSAGE_BYTES} bytes`);
+        return;
+      }
+      if (!finished) chunks.push(chunk);
     });
-    down.resume();
+    down.on('end', () => {
+      if (finished) return;
+      // Until the guest answers (boot, reconnect) the call waits; the client's deadline bounds it.
+      void this.nextUpstream().then((up) => {
+        if (finished) return;
+        if (typeof up === 'string') {
+          answer(UNAVAILABLE, `no connection to the guest agent: ${up}`);
+          return;
+        }
+        const id = this.nextId;
+        this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
+        up.calls.set(id, (reply) => {
+          if ('lost' in reply) answer(UNAVAILABLE, `the connection to the guest agent was lost: ${reply.lost}`);
+          else if (reply.status === 0) answer(0, '', reply.payload);
+          else answer(reply.status, reply.message);
+        });
+        cancel = () => {
+          if (up.calls.delete(id)) this.write(up, encodeEmpty(RpcFrameType.CANCEL, id));
+        };
+        const left = timeoutMs === undefined ? 0 : Math.max(1, timeoutMs - (Date.now() - arrived));
+        try {
+          this.write(up, encodeRequest(id, path, left, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+        } catch (err) {
+          up.calls.delete(id);
+          answer(INTERNAL, err instanceof Error ? err.message : String(err));
+        }
+      });
+    });
   }
 
   close(): void {
     this.closed = true;
     this.liveness?.stop();
-    for (const w of this.waiters.splice(0)) w(null);
+    this.failWaiting('the agent channel is closing');
     for (const c of this.clients) c.destroy();
-    this.upstream?.destroy();
+    this.upstream?.stream.destroy();
     this.upstream = null;
   }
 }

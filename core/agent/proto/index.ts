@@ -19,10 +19,8 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-/** Largest message either side accepts. The protocol's messages are tiny; this bounds a misbehaving peer. */
 export { HELLO_BYTES, HELLO_PREFIX, isHelloAt, newHello } from './hello.js';
-
-export const MAX_AGENT_MESSAGE_BYTES = 4 * 1024 * 1024;
+export { MAX_AGENT_MESSAGE_BYTES } from './limits.js';
 
 let cached: ProtoGrpcType | undefined;
 
