@@ -180,6 +180,9 @@ export interface TemplateStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Per template directory: the hit count updates in flight in this process, run one after another. */
+const hitQueues = new Map<string, Promise<void>>();
+
 /**
  * Content-addressed VM templates on the store's run directory (mode 0700):
  * DIR/<hash prefix>/{template.json, memory, state}. A template is built by a
@@ -292,14 +295,26 @@ export class TemplateStore {
     return `template ${best.info.meta.hash.slice(0, 12)} is stale for this request: ${best.diffs.join('; ')}`;
   }
 
-  /** Count a clone (best effort: a lost update only costs a hit count). */
-  async recordHit(info: TemplateInfo): Promise<void> {
-    try {
-      const meta = TemplateMeta.parse(JSON.parse(readFileSync(join(info.dir, TEMPLATE_META), 'utf8')));
-      await writeFileAtomic(join(info.dir, TEMPLATE_META), `${JSON.stringify({ ...meta, hits: meta.hits + 1, lastUsedAt: new Date().toISOString() }, null, 2)}\n`);
-    } catch {
-      // removed meanwhile
-    }
+  /**
+   * Count a clone. Clones made at once in one process count one after another
+   * (read-modify-write of the meta file); across processes it stays best
+   * effort: a lost update only costs a hit count.
+   */
+  recordHit(info: TemplateInfo): Promise<void> {
+    const prev = hitQueues.get(info.dir) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      try {
+        const meta = TemplateMeta.parse(JSON.parse(readFileSync(join(info.dir, TEMPLATE_META), 'utf8')));
+        await writeFileAtomic(join(info.dir, TEMPLATE_META), `${JSON.stringify({ ...meta, hits: meta.hits + 1, lastUsedAt: new Date().toISOString() }, null, 2)}\n`);
+      } catch {
+        // removed meanwhile
+      }
+    });
+    hitQueues.set(info.dir, next);
+    void next.then(() => {
+      if (hitQueues.get(info.dir) === next) hitQueues.delete(info.dir);
+    });
+    return next;
   }
 
   /**
