@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
 import { parse, RpcError, unary, type Handlers } from './handlers.js';
-import { Status } from './rpc-status.js';
+import { Status } from '../../core/agent/proto/status.js';
 import { log } from './log.js';
 import type { GuestSystem } from './system.js';
 

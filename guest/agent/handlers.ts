@@ -10,7 +10,7 @@ import {
 } from './container-schemas.js';
 import { ContainerEngine, type EngineErrorKind } from './engine.js';
 import { log } from './log.js';
-import { RpcError, Status } from './rpc-status.js';
+import { RpcError, Status } from '../../core/agent/proto/status.js';
 import type { UnaryImpl } from './rpc-server.js';
 import { bindGuestVfio, findPciDevice, mountBlockIntoContainer, unmountFromContainer } from './pci-devices.js';
 import type { GuestSystem } from './system.js';

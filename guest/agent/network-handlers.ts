@@ -2,7 +2,7 @@
 import * as z from 'zod/mini';
 import type { AgentServiceHandlers } from '../../core/agent/proto/index.js';
 import { parse, RpcError, unary, type Handlers } from './handlers.js';
-import { Status } from './rpc-status.js';
+import { Status } from '../../core/agent/proto/status.js';
 import { InterfaceSchema, NeighborSchema, RouteSchema, type GuestNetwork } from './network.js';
 
 const UpdateInterfaceRequestSchema = z.object({ interface: InterfaceSchema });

@@ -2,7 +2,7 @@ import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { encodeEmpty, encodeRequest, RpcFrameDecoder, RpcFrameType, type RpcFrame } from '../../core/agent/proto/rpc-frames.js';
 import { RpcServer } from './rpc-server.js';
-import { RpcError, Status } from './rpc-status.js';
+import { RpcError, Status } from '../../core/agent/proto/status.js';
 
 /** One host connection: frames written in, the server's frames decoded out. */
 function connection(server: RpcServer): { send: (b: Buffer) => void; replies: RpcFrame[]; next: () => Promise<RpcFrame>; end: () => void } {

@@ -12,7 +12,7 @@ import protobuf from 'protobufjs/light.js';
 import { agentProtoDescriptor } from '../../core/agent/proto/generated/descriptor.js';
 import { MAX_AGENT_MESSAGE_BYTES } from '../../core/agent/proto/limits.js';
 import { encodeEmpty, encodeResponse, RpcFrameDecoder, RpcFrameType, type RpcFrame, type RpcFrameError } from '../../core/agent/proto/rpc-frames.js';
-import { RpcError, Status } from './rpc-status.js';
+import { RpcError, Status } from '../../core/agent/proto/status.js';
 
 /** A unary method: the decoded request and an abort signal (cancel, deadline, host gone) in, the response out. */
 export type UnaryImpl = (request: unknown, cancelled: AbortSignal) => Promise<unknown>;
@@ -80,12 +80,12 @@ export class RpcServer {
     };
     const decoder = new RpcFrameDecoder(
       (frame) => this.frame(frame, calls, send, answer, refuse),
-      (err: RpcFrameError) => {
+      (err: RpcFrameError, oversized) => {
         this.onError({ rpc: '', code: Status.INTERNAL, message: `bad frame${err.id === null ? '' : ` (call ${err.id})`}: ${err.reason}` });
         // A request that could not be read still gets its answer, so the host's call ends now, not at its deadline.
         if (err.type === RpcFrameType.REQUEST && err.id !== null && !calls.has(err.id)) {
           calls.set(err.id, new AbortController());
-          answer(err.id, err.reason.includes('exceeds') ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL, err.reason);
+          answer(err.id, oversized ? Status.RESOURCE_EXHAUSTED : Status.INTERNAL, err.reason);
         }
       },
     );

@@ -9,7 +9,7 @@ import { createHandlers } from './handlers.js';
 import type { GuestNetwork } from './network.js';
 import { log } from './log.js';
 import { RpcServer } from './rpc-server.js';
-import { Status } from './rpc-status.js';
+import { Status } from '../../core/agent/proto/status.js';
 import { AGENT_PORT_NAME, AgentPort, waitForPortDevice } from './port.js';
 import type { GuestSystem } from './system.js';
 import { AGENT_VERSION } from './version.js';

@@ -11,16 +11,13 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { encodeEmpty, encodeRequest, RpcFrameDecoder, RpcFrameType, type RpcFrame } from '../proto/rpc-frames.js';
 import { MAX_AGENT_MESSAGE_BYTES } from '../proto/limits.js';
+import { Status } from '../proto/status.js';
 import { Liveness, type LivenessCheck } from './liveness.js';
 
 /** Enough for several large replies in flight (the link is slow to round-trip under TCG). */
 export const PROXY_WINDOW_BYTES = 4 * 1024 * 1024;
 
-/** gRPC status codes the gateway answers with itself. */
-const UNAVAILABLE = 14;
-const INTERNAL = 13;
-const RESOURCE_EXHAUSTED = 8;
-const UNIMPLEMENTED = 12;
+const { UNAVAILABLE, INTERNAL, RESOURCE_EXHAUSTED, UNIMPLEMENTED } = Status;
 
 /** gRPC's grpc-message encoding: percent-encode '%' and every byte outside printable ASCII. */
 export function encodeGrpcMessage(message: string): string {
@@ -96,12 +93,12 @@ export class AgentProxy {
           answered?.();
         }
       },
-      (err) => {
+      (err, oversized) => {
         // A reply that could not be read ends that call only.
         if (err.id === null || err.type !== RpcFrameType.RESPONSE) return;
         const settle = up.calls.get(err.id);
         up.calls.delete(err.id);
-        settle?.({ type: RpcFrameType.RESPONSE, id: err.id, status: err.reason.includes('exceeds') ? RESOURCE_EXHAUSTED : INTERNAL, message: `the guest's reply could not be read: ${err.reason}`, payload: Buffer.alloc(0) });
+        settle?.({ type: RpcFrameType.RESPONSE, id: err.id, status: oversized ? RESOURCE_EXHAUSTED : INTERNAL, message: `the guest's reply could not be read: ${err.reason}`, payload: Buffer.alloc(0) });
       },
     );
     let pingSeq = 0;

@@ -112,7 +112,8 @@ export class RpcFrameDecoder {
 
   constructor(
     private readonly onFrame: (frame: RpcFrame) => void,
-    private readonly onError: (err: RpcFrameError) => void,
+    /** `oversized`: the frame was larger than the decoder takes (its body was skipped). */
+    private readonly onError: (err: RpcFrameError, oversized: boolean) => void,
     private readonly maxBody = MAX_RPC_FRAME_BODY,
   ) {}
 
@@ -136,7 +137,7 @@ export class RpcFrameDecoder {
         const available = Math.min(length, this.pendingBytes);
         this.consume(available);
         this.skipping = length - available;
-        this.onError({ id, type, reason: `frame of ${length} bytes exceeds ${this.maxBody}` });
+        this.onError({ id, type, reason: `frame of ${length} bytes exceeds ${this.maxBody}` }, true);
         if (this.skipping > 0) return;
         continue;
       }
@@ -144,7 +145,7 @@ export class RpcFrameDecoder {
       this.consume(RPC_HEADER_BYTES);
       const body = this.take(length);
       const frame = parseBody(type, id, body);
-      if (typeof frame === 'string') this.onError({ id, type, reason: frame });
+      if (typeof frame === 'string') this.onError({ id, type, reason: frame }, false);
       else this.onFrame(frame);
     }
   }
@@ -153,7 +154,7 @@ export class RpcFrameDecoder {
   end(): void {
     if (this.pendingBytes > 0 || this.skipping > 0) {
       const id = this.pendingBytes >= RPC_HEADER_BYTES ? this.peek(RPC_HEADER_BYTES).readUInt32BE(5) : null;
-      this.onError({ id, type: null, reason: 'truncated frame: the stream ended inside it' });
+      this.onError({ id, type: null, reason: 'truncated frame: the stream ended inside it' }, false);
     }
     this.pending = [];
     this.pendingBytes = 0;

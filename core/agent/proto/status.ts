@@ -1,6 +1,7 @@
 // gRPC status codes (the wire values every gRPC implementation shares) and the
-// error a handler throws to answer with one. Kept here so the guest bundle
-// needs no gRPC library.
+// error a guest handler throws to answer with one. Here, not taken from
+// grpc-js, so neither the guest agent nor the channel owner loads a gRPC
+// library for them.
 export const Status = {
   OK: 0,
   CANCELLED: 1,
