@@ -111,7 +111,10 @@ export class AgentProxy {
         this.write(up, encodeEmpty(RpcFrameType.PING, id));
       },
       dead: (why) => lost(`agent port: ${why}`),
-      busy: () => up.calls.size > 0,
+      // Busy while any client call is open, not only while its frame is with the guest:
+      // brief calls left the connection looking idle at most ticks, so no ping was ever
+      // answered and a guest gone silent was never judged (the old proxy counted streams too).
+      busy: () => this.streams > 0,
       ...this.check,
     });
     this.liveness = liveness;
