@@ -124,7 +124,6 @@ function loadNodePty(from: string): NodePtyModule {
   return nodePty;
 }
 
-/** One process of a container (its init or an exec'd one), as run through crun. */
 /** How often startContainer looks whether the container's init has exec'd its command. */
 const EXEC_POLL_MS = 3;
 
@@ -153,6 +152,7 @@ export async function waitExeced(proc: { pid: number }, crun: string, ended: () 
   }
 }
 
+/** One process of a container (its init or an exec'd one), as run through crun. */
 export class ContainerProcess {
   readonly stdout: StreamBuffer;
   readonly stderr: StreamBuffer;
