@@ -1,16 +1,24 @@
 /**
  * Boot benchmark (`npm run bench:boot`): time from createSandbox() to a ready
- * guest agent, against a raw QEMU boot of the same kernel with a trivial init
+ * guest agent, against raw QEMU boots of the same kernel with a trivial init
  * (busybox prints a marker on the serial port), measured side by side in one
  * run, alternating, under the same machine type, accel, vCPUs and memory.
- * Prints both figures and the ratio. Not a test: it asserts nothing.
+ *
+ * Two raw baselines, both printed with their ratio:
+ * - the distribution's bzImage (`-kernel vmlinuz`): a plain QEMU boot of the
+ *   kernel as Debian ships it, the baseline the target (<= 1.25) was set on;
+ * - the same kernel unpacked and booted through PVH (`-kernel vmlinux`), the
+ *   way Vessel boots it: the ratio against it is Vessel's own overhead (devices,
+ *   stage 1, the agent's start-up), with the kernel's decompression taken out
+ *   of both sides.
+ * Not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { createRuntime, type Runtime } from '../core/api/index.js';
-import { readGuestManifest } from '../core/agent/index.js';
+import { guestImageDir, readGuestManifest } from '../core/agent/index.js';
 import { TCG_CPU_MODEL } from '../core/hypervisor/qemu/cmdline.js';
 import { buildGuestImage } from '../guest/build/image.js';
 import { formatPhases, readConsolePhases, type BootPhases } from './boot-phases.js';
@@ -78,19 +86,33 @@ interface Mode {
   env: NodeJS.ProcessEnv;
 }
 
-/** Layouts to compare (BENCH_BOOT_MODES, comma-separated): pmem (default), nvdimm, blk, initramfs (the old all-in-RAM image). */
+/** A copy of the guest image whose manifest boots the bzImage (the layout before the PVH kernel). */
+function bzImageCopy(work: string): string {
+  const from = guestImageDir();
+  const dir = path.join(work, 'guest-bzimage');
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(from)) if (!f.includes('.tmp-')) copyFileSync(path.join(from, f), path.join(dir, f));
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { kernel: string; bzImage?: string };
+  if (!manifest.bzImage) throw new Error('the guest image has no bzImage beside its kernel: rebuild it with npm run build:guest');
+  manifest.kernel = manifest.bzImage;
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return dir;
+}
+
+/** Layouts to compare (BENCH_BOOT_MODES, comma-separated): pmem (default), pmem-bzimage (the kernel booted compressed), nvdimm, blk, initramfs (the old all-in-RAM image). */
 async function modes(work: string): Promise<Mode[]> {
-  const wanted = (process.env.BENCH_BOOT_MODES ?? 'pmem,initramfs').split(',').map((m) => m.trim()).filter(Boolean);
+  const wanted = (process.env.BENCH_BOOT_MODES ?? 'pmem,pmem-bzimage').split(',').map((m) => m.trim()).filter(Boolean);
   const out: Mode[] = [];
   for (const m of wanted) {
-    if (m === 'pmem') out.push({ label: 'pmem (shared EROFS root, DAX)', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem' } });
+    if (m === 'pmem') out.push({ label: 'pmem (shared EROFS root, DAX; PVH kernel)', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem' } });
+    else if (m === 'pmem-bzimage') out.push({ label: 'pmem, kernel booted as bzImage', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem', VESSEL_GUEST_DIR: bzImageCopy(work) } });
     else if (m === 'nvdimm') out.push({ label: 'nvdimm (shared EROFS root, DAX)', env: { VESSEL_IMAGE_DEVICE: 'nvdimm' } });
     else if (m === 'blk') out.push({ label: 'virtio-blk (EROFS root, guest page cache)', env: { VESSEL_IMAGE_DEVICE: 'virtio-blk' } });
     else if (m === 'initramfs') {
       const dir = path.join(work, 'guest-initramfs');
       await buildGuestImage({ repoRoot: process.cwd(), outDir: dir, root: 'initramfs' });
       out.push({ label: 'initramfs (everything unpacked in guest RAM)', env: { VESSEL_GUEST_DIR: dir } });
-    } else throw new Error(`unknown BENCH_BOOT_MODES entry ${m} (pmem, nvdimm, blk, initramfs)`);
+    } else throw new Error(`unknown BENCH_BOOT_MODES entry ${m} (pmem, pmem-bzimage, nvdimm, blk, initramfs)`);
   }
   return out;
 }
@@ -110,14 +132,19 @@ async function main(): Promise<void> {
     const params = manifest.kernelParams;
     console.log(`boot benchmark: ${ROUNDS} rounds, q35, TCG, 1 vCPU, ${MEMORY_MIB} MiB, kernel ${manifest.kernelRelease}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log(`kernel params: ${params.join(' ')}`);
-    const raw: number[] = [];
+    // The raw baselines: the bzImage as shipped, and the kernel Vessel boots (the PVH ELF) when that is another file.
+    const raws = [{ label: 'raw bzImage boot', kernel: manifest.bzImagePath ?? manifest.kernelPath, ms: [] as number[] }];
+    if (manifest.bzImagePath && manifest.bzImagePath !== manifest.kernelPath) raws.push({ label: 'raw PVH boot', kernel: manifest.kernelPath, ms: [] });
     const vessel: number[][] = list.map(() => []);
     const created: number[][] = list.map(() => []);
     const lastPhases: BootPhases[] = list.map(() => ({}));
     for (const m of list) runtimes.push(createRuntime({ ...process.env, ...m.env, VESSEL_ROOT: root }));
     for (let i = 0; i < ROUNDS; i += 1) {
-      raw.push(await rawBoot(qemu, manifest.kernelPath, trivial, params));
-      const line = [`round ${i + 1}: raw trivial-init boot ${sec(raw[i])}`];
+      const line = [`round ${i + 1}:`];
+      for (const r of raws) {
+        r.ms.push(await rawBoot(qemu, r.kernel, trivial, params));
+        line.push(`${r.label} ${sec(r.ms[i])};`);
+      }
       for (const [k, m] of list.entries()) {
         const runtime = runtimes[k] as Runtime;
         const t0 = performance.now();
@@ -135,17 +162,20 @@ async function main(): Promise<void> {
         (vessel[k] as number[]).push(phases.agentReady ?? Number.NaN);
         lastPhases[k] = { ...readConsolePhases(path.join(root, 'sandboxes', s.id, 'console.log')), ...phases };
         await runtime.sandboxes.deleteSandbox(s.id, { force: true });
-        line.push(`${m.label}: agent ready ${sec(phases.agentReady)}`);
+        line.push(`${m.label}: agent ready ${sec(phases.agentReady)};`);
         console.log(`  ${m.label} phases: ${formatPhases(lastPhases[k] as BootPhases)}`);
       }
-      console.log(line.join('; '));
+      console.log(line.join(' '));
     }
-    const r = median(raw);
-    console.log(`raw QEMU boot to trivial init (median): ${sec(r)}`);
+    for (const r of raws) console.log(`${r.label} (${path.basename(r.kernel)}) to trivial init (median): ${sec(median(r.ms))}`);
     for (const [k, m] of list.entries()) {
       const v = median(vessel[k] as number[]);
       const c = median(created[k] as number[]);
-      console.log(`${m.label}: createSandbox to agent ready (median) ${sec(v)}, createSandbox returned ${sec(c)}; ratio agent ready/raw ${(v / r).toFixed(3)} (target <= 1.25), createSandbox/raw ${(c / r).toFixed(3)}`);
+      console.log(`${m.label}: createSandbox to agent ready (median) ${sec(v)}, createSandbox returned ${sec(c)}`);
+      for (const r of raws) {
+        const target = r === raws[0] ? ' (target <= 1.25)' : ' (Vessel\'s own overhead: no decompression on either side)';
+        console.log(`  vs ${r.label}: agent ready ${(v / median(r.ms)).toFixed(3)}x${target}, createSandbox returned ${(c / median(r.ms)).toFixed(3)}x`);
+      }
     }
   } finally {
     for (const rt of runtimes) rt.close();

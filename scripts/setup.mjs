@@ -21,6 +21,7 @@ const PACKAGES = [
   ['iptables', 'NAT and port forwards made by the CNI bridge/portmap/firewall plugins'],
   ['cpio', 'packing the guest initrd'],
   ['erofs-utils', 'mkfs.erofs: the shared read-only guest root image'],
+  ['xz-utils', 'xz: unpacking the guest kernel (XZ-compressed in Debian) for a direct PVH boot'],
   ['binutils', 'strip, to shrink the guest image'],
   ['gcc', 'compiling the guest console helper (TTYs with job control)'],
   ['libc6-dev', 'static libc for the guest console helper'],

@@ -11,6 +11,8 @@ export { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION };
 export interface GuestImage extends GuestManifest {
   dir: string;
   kernelPath: string;
+  /** The distribution's compressed kernel (the same kernel), when the image keeps it beside an unpacked one. */
+  bzImagePath?: string;
   initrdPath: string;
   /** The shared read-only root image, when the image has one. */
   rootImagePath?: string;
@@ -68,7 +70,7 @@ export function readGuestManifest(dir: string = guestImageDir()): GuestImage {
     throw new VesselError('E_CORRUPT_STATE', `guest manifest ${file} is invalid (${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}): rebuild it with "npm run build:guest"`, { file });
   }
   const m = parsed.data;
-  const image: GuestImage = { ...m, dir, kernelPath: path.join(dir, m.kernel), initrdPath: path.join(dir, m.initrd), ...(m.rootImage ? { rootImagePath: path.join(dir, m.rootImage.file) } : {}) };
+  const image: GuestImage = { ...m, dir, kernelPath: path.join(dir, m.kernel), ...(m.bzImage ? { bzImagePath: path.join(dir, m.bzImage) } : {}), initrdPath: path.join(dir, m.initrd), ...(m.rootImage ? { rootImagePath: path.join(dir, m.rootImage.file) } : {}) };
   for (const p of [image.kernelPath, image.initrdPath, ...(image.rootImagePath ? [image.rootImagePath] : [])]) {
     if (!existsSync(p)) throw new VesselError('E_MISSING_DEPENDENCY', `guest image file ${p} is missing: run "npm run build:guest"`, { file: p });
   }

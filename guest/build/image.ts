@@ -1,8 +1,9 @@
 // The guest image recipe: kernel + an initramfs holding busybox, the kernel
 // modules the guest needs, node and its libraries, crun and its libraries,
-// the bundled agent and /init. Output: <outDir>/{vmlinuz,initrd.img,manifest.json}.
+// the bundled agent and /init. Output: <outDir>/{vmlinux (the kernel unpacked for PVH), vmlinuz,
+// initrd.img, rootfs.erofs, manifest.json}.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { chmodSync, copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeFileSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -15,12 +16,13 @@ import { buildSpawnerHelper, SPAWNER_HELPER_GUEST_PATH, spawnerHelperSource } fr
 import { buildPortwaitHelper, PORTWAIT_HELPER_GUEST_PATH, portwaitHelperSource } from './portwait.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
+import { unpackKernelForPvh } from './kernel-image.js';
 import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
 import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 7;
+const RECIPE_VERSION = 8;
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 
@@ -339,6 +341,29 @@ function readExistingManifest(outDir: string): GuestManifest | null {
   }
 }
 
+const BZIMAGE_FILE = 'vmlinuz';
+const PVH_KERNEL_FILE = 'vmlinux';
+
+/**
+ * Unpacks the bzImage into an ELF booted through PVH (guest/build/kernel-image.ts)
+ * and returns the file sandboxes boot: that ELF, or the bzImage when the kernel
+ * cannot be booted that way (the reason is printed).
+ */
+function writePvhKernel(outDir: string, progress: (m: string) => void): string {
+  const unpacked = unpackKernelForPvh(readFileSync(path.join(outDir, BZIMAGE_FILE)));
+  const target = path.join(outDir, PVH_KERNEL_FILE);
+  if (!unpacked.ok) {
+    rmSync(target, { force: true });
+    progress(`note: booting the compressed kernel (${BZIMAGE_FILE}) through the firmware, which is slower under TCG: ${unpacked.reason}`);
+    return BZIMAGE_FILE;
+  }
+  const tmp = `${target}.tmp-${process.pid}`;
+  writeFileSync(tmp, unpacked.elf);
+  renameSync(tmp, target);
+  progress(`kernel unpacked for a direct PVH boot: ${PVH_KERNEL_FILE}, ${(unpacked.elf.length / 1048576).toFixed(1)} MiB (${(unpacked.trimmedBytes / 1048576).toFixed(1)} MiB of zero tails not loaded from the file)`);
+  return PVH_KERNEL_FILE;
+}
+
 /** A module file as insmod can load it: decompressed at build time (busybox insmod takes plain .ko only). */
 function moduleBytes(source: string): Buffer {
   if (source.endsWith('.ko')) return readFileSync(source);
@@ -539,15 +564,17 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     progress(`initramfs: ${(size / 1048576).toFixed(1)} MiB uncompressed${inputs.compression === 'none' ? '' : `; compressing (${inputs.compression})`}`);
     const initrdTmp = path.join(opts.outDir, `initrd.img.tmp-${process.pid}`);
     await compressFile(rawCpio, initrdTmp, inputs.compression);
-    const kernelTmp = path.join(opts.outDir, `vmlinuz.tmp-${process.pid}`);
+    const kernelTmp = path.join(opts.outDir, `${BZIMAGE_FILE}.tmp-${process.pid}`);
     copyFileSync(inputs.kernel.path, kernelTmp);
-    renameSync(kernelTmp, path.join(opts.outDir, 'vmlinuz'));
+    renameSync(kernelTmp, path.join(opts.outDir, BZIMAGE_FILE));
+    const kernel = writePvhKernel(opts.outDir, progress);
     renameSync(initrdTmp, path.join(opts.outDir, 'initrd.img'));
-    const sizeBytes = statSync(path.join(opts.outDir, 'vmlinuz')).size + statSync(path.join(opts.outDir, 'initrd.img')).size + (rootImage?.sizeBytes ?? 0);
+    const sizeBytes = statSync(path.join(opts.outDir, kernel)).size + statSync(path.join(opts.outDir, 'initrd.img')).size + (rootImage?.sizeBytes ?? 0);
     const manifest: GuestManifest = GuestManifest.parse({
       schemaVersion: GUEST_MANIFEST_SCHEMA_VERSION,
       kernelRelease: inputs.kernel.release,
-      kernel: 'vmlinuz',
+      kernel,
+      bzImage: BZIMAGE_FILE,
       initrd: 'initrd.img',
       initrdCompression: inputs.compression,
       ...(rootImage ? { rootImage } : {}),

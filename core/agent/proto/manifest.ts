@@ -12,8 +12,14 @@ export const GuestManifest = z.object({
   schemaVersion: z.literal(GUEST_MANIFEST_SCHEMA_VERSION),
   /** `uname -r` of the packed kernel; GetGuestDetails reports the same. */
   kernelRelease: z.string().min(1).max(256),
-  /** Kernel image, relative to the manifest's directory. */
+  /** Kernel image sandboxes boot, relative to the manifest's directory: an uncompressed ELF booted through PVH where the kernel allows it. */
   kernel: ImageFileName,
+  /**
+   * The same kernel as the distribution's compressed bzImage (booted through
+   * the firmware): sandboxes recorded before the PVH image still boot it, and
+   * bench:boot times a raw boot of it.
+   */
+  bzImage: ImageFileName.optional(),
   /** initramfs (newc cpio, possibly compressed), relative to the manifest's directory. */
   initrd: ImageFileName,
   initrdCompression: z.enum(['none', 'gzip', 'zstd']),
