@@ -75,7 +75,7 @@ export function formatPhases(p: BootPhases): string {
     ...(p.rootMounted !== undefined && p.initStarted !== undefined ? [`switch_root ${s(p.initStarted - p.rootMounted)}`] : []),
     `init+modules ${s(p.modulesLoaded !== undefined && p.initStarted !== undefined ? p.modulesLoaded - p.initStarted : undefined)}`,
     `node bootstrap ${s(p.nodeBootstrap)}`,
-    `agent load ${s(p.agentMain !== undefined && p.nodeBootstrap !== undefined ? p.agentMain - p.nodeBootstrap : undefined)} (code cache ${p.codeCache ?? '?'})`,
+    `agent load ${s(p.agentMain !== undefined && p.nodeBootstrap !== undefined ? p.agentMain - p.nodeBootstrap : undefined)} (${p.codeCache === 'snapshot' ? 'from the V8 snapshot, deserialized in node bootstrap' : `code cache ${p.codeCache ?? '?'}`})`,
     `agent init→listen ${s(p.agentListening !== undefined && p.agentMain !== undefined ? p.agentListening - p.agentMain : undefined)}`,
   ];
   // The remainder (firmware, kernel decompression before uptime 0, connecting): total − known parts.

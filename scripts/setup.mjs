@@ -33,6 +33,7 @@ const PACKAGES = [
   ['openssl', 'the image tests\' token-auth registry certificate'],
   ['pci.ids', 'PCI vendor and device names for the Devices page (/usr/share/misc/pci.ids)'],
   ['qemu-system-common', 'qemu-storage-daemon, the vhost-user-blk backend'],
+  ['qemu-user', 'qemu-x86_64: makes the guest agent\'s V8 snapshot on the TCG guest\'s CPU model'],
   ['e2fsprogs', 'mkfs.ext4, for block-device images in tests'],
   ['passt', 'user-mode networking (--network user) as a helper per sandbox; QEMU slirp when absent'],
 ];

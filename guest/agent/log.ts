@@ -17,6 +17,11 @@ function sink(): number | null {
   return consoleFd;
 }
 
+/** Forget the sink chosen so far (the agent's main() calls it: a V8 snapshot of the agent may carry the build host's choice). */
+export function resetLogSink(): void {
+  consoleFd = undefined;
+}
+
 export function log(level: Level, msg: string, fields?: Record<string, string | number | boolean>): void {
   const line = JSON.stringify({ t: Math.round(performance.now()), lvl: level, src: 'agent', msg, ...fields }) + '\n';
   const fd = sink();

@@ -4,18 +4,19 @@
 // a V8 code cache and calls main().
 import { ContainerEngine } from './engine.js';
 import { serveIoPort } from './io-server.js';
-import { log } from './log.js';
+import { log, resetLogSink } from './log.js';
 import { GuestNetwork } from './network.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
 import { LinuxGuestSystem } from './system.js';
 
 export interface MainOptions {
-  /** Whether the launcher's V8 code cache was used: for the boot-time log line. */
+  /** How the bundle was loaded (the launcher's V8 code cache used or not, or a V8 startup snapshot): for the boot-time log line. */
   codeCache?: string;
 }
 
 export function main(options: MainOptions = {}): void {
   const startedAt = Math.round(performance.now());
+  resetLogSink();
   process.on('uncaughtException', (err) => {
     log('error', 'uncaught', { err: String(err).slice(0, 300) });
     process.exit(70); // init restarts the agent

@@ -91,13 +91,20 @@ export function waitHostWithHelper(fd: number, cb: () => void, helper = PORTWAIT
   child.once('exit', (code) => once(code === 0));
 }
 
-const fsIo: PortIo = {
-  read: (fd, buf, cb) => { read(fd, buf, 0, buf.length, null, cb); },
-  write: (fd, data, cb) => { write(fd, data, cb); },
-  writev: (fd, pieces, cb) => { writev(fd, pieces, null, cb); },
-  // VESSEL_PORTWAIT=0 (a kernel parameter, which init passes on): poll instead (bench:idle-port compares).
-  ...(process.env.VESSEL_PORTWAIT === '0' ? {} : { waitHost: (fd: number, cb: () => void) => waitHostWithHelper(fd, cb) }),
-};
+/**
+ * The port's I/O through node's fs. VESSEL_PORTWAIT=0 (a kernel parameter,
+ * which init passes on): poll instead (bench:idle-port compares). Read when a
+ * port opens, not when the module loads: the agent may start from a V8
+ * snapshot taken at image build time, whose environment is not the guest's.
+ */
+function fsIo(): PortIo {
+  return {
+    read: (fd, buf, cb) => { read(fd, buf, 0, buf.length, null, cb); },
+    write: (fd, data, cb) => { write(fd, data, cb); },
+    writev: (fd, pieces, cb) => { writev(fd, pieces, null, cb); },
+    ...(process.env.VESSEL_PORTWAIT === '0' ? {} : { waitHost: (fd: number, cb: () => void) => waitHostWithHelper(fd, cb) }),
+  };
+}
 
 export interface PortHandlers {
   data(chunk: Buffer): void;
@@ -123,7 +130,7 @@ export class AgentPort {
   private readonly queue: { data: Buffer; epoch: number; done: (err?: Error | null) => void; sent: number }[] = [];
   private writing = false;
 
-  constructor(private readonly fd: number, private readonly handlers: PortHandlers, private readonly io: PortIo = fsIo) {}
+  constructor(private readonly fd: number, private readonly handlers: PortHandlers, private readonly io: PortIo = fsIo()) {}
 
   static open(device: string, handlers: PortHandlers): AgentPort {
     const port = new AgentPort(openSync(device, 'r+'), handlers);

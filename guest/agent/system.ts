@@ -54,7 +54,9 @@ export class LinuxGuestSystem implements GuestSystem {
   constructor(private readonly procRoot = '/proc', private readonly sysRoot = '/sys') {}
 
   kernelRelease(): string {
-    return os.release();
+    // Not os.release(): node reads uname once when its os module loads, and the
+    // agent may start from a V8 snapshot made on the build host.
+    return readFileSync(`${this.procRoot}/sys/kernel/osrelease`, 'utf8').trim();
   }
 
   memTotalKiB(): number {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -140,6 +141,46 @@ describe('image recipe helpers', () => {
     expect(init.indexOf('virtio.ko')).toBeLessThan(init.indexOf('/opt/vessel/start.js'));
     expect(init).toMatch(/while :; do[\s\S]*done\s*$/);
     expect(() => renderInit({ bootModules: ['/x; rm -rf /'], laterModules: [], nodeFlags: [] })).toThrow(/unsafe/);
+  });
+
+  describe('starting the agent (the loop of the rendered init, run by a shell with a stand-in node)', () => {
+    /** Runs init's agent loop with VESSEL_CPU=cpu; the stand-in node exits with the given statuses in turn, then ends the loop. */
+    function agentStarts(cpu: string | undefined, statuses: number[], snapshots: string[] = ['tcg', 'host']): string[] {
+      const init = renderInit({ bootModules: [], laterModules: [], nodeFlags: ['--no-opt'] });
+      const loop = init.slice(init.indexOf('case "$VESSEL_CPU"'));
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'vessel-init-'));
+      try {
+        const bin = path.join(dir, 'bin');
+        mkdirSync(bin);
+        // The stand-in node records its arguments and exits with the next status; past the list it stops the loop.
+        writeFileSync(path.join(bin, 'node'), `#!/bin/sh\necho "$*" >> ${dir}/starts\nn=$(wc -l < ${dir}/starts)\nset -- ${statuses.join(' ')}\nif [ "$n" -gt $# ]; then kill $PPID; exit 0; fi\nshift $((n - 1)); exit $1\n`, { mode: 0o755 });
+        writeFileSync(path.join(bin, 'sleep'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+        const agentDir = path.join(dir, 'opt');
+        mkdirSync(agentDir);
+        for (const c of snapshots) writeFileSync(path.join(agentDir, `agent-${c}.blob`), '');
+        const script = loop.replaceAll('/opt/vessel/', `${agentDir}/`);
+        spawnSync('/bin/sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin`, ...(cpu ? { VESSEL_CPU: cpu } : {}) }, timeout: 10_000 });
+        return readFileSync(path.join(dir, 'starts'), 'utf8').trim().split('\n').map((l) => l.replaceAll(`${agentDir}/`, '/opt/vessel/'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it('starts the agent from the snapshot made for the guest\'s CPU, and again from it after a clean exit', () => {
+      expect(agentStarts('tcg', [0, 70])).toEqual(['--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob', '--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob', '--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob']);
+      expect(agentStarts('host', [0])[0]).toBe('--no-opt --snapshot-blob /opt/vessel/agent-host.blob');
+    });
+
+    it('falls back to the bundle at once when node rejects the snapshot (status 14), and after two failures in a row', () => {
+      expect(agentStarts('tcg', [14, 0])).toEqual(['--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob', '--no-opt /opt/vessel/start.js', '--no-opt /opt/vessel/start.js']);
+      expect(agentStarts('tcg', [70, 70, 0])).toEqual([...Array(2).fill('--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob'), '--no-opt /opt/vessel/start.js', '--no-opt /opt/vessel/start.js']);
+    });
+
+    it('starts from the bundle without a CPU kind, with an unknown one, or without a snapshot for it', () => {
+      expect(agentStarts(undefined, [0])[0]).toBe('--no-opt /opt/vessel/start.js');
+      expect(agentStarts('../../etc', [0])[0]).toBe('--no-opt /opt/vessel/start.js');
+      expect(agentStarts('tcg', [0], ['host'])[0]).toBe('--no-opt /opt/vessel/start.js');
+    });
   });
 });
 

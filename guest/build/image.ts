@@ -2,13 +2,13 @@
 // modules the guest needs, node and its libraries, crun and its libraries,
 // the bundled agent and /init. Output: <outDir>/{vmlinux (the kernel unpacked for PVH), vmlinuz,
 // initrd.img, rootfs.erofs, manifest.json}.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, openSync, writeFileSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION } from '../../core/agent/proto/manifest.js';
+import { GUEST_CPU_KINDS, GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION, TCG_CPU_MODEL, type GuestCpuKind } from '../../core/agent/proto/manifest.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
 import { buildReseedHelper, RESEED_HELPER_GUEST_PATH, reseedHelperSource } from './reseed.js';
@@ -17,12 +17,14 @@ import { buildPortwaitHelper, PORTWAIT_HELPER_GUEST_PATH, portwaitHelperSource }
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { unpackKernelForPvh } from './kernel-image.js';
-import { AGENT_DIR, renderCacheRecorder, renderLauncher } from './launcher.js';
+import { AGENT_DIR, agentSnapshotPath, renderCacheRecorder, renderLauncher, renderSnapshotBuilder, SNAPSHOT_CHECK_MARKER } from './launcher.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
 import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 8;
+const RECIPE_VERSION = 9;
+/** qemu-user (Debian qemu-user): runs the snapshot build on the TCG guest's CPU model. */
+const QEMU_USER = 'qemu-x86_64';
 
 export const AGENT_PORT_NAME = 'vessel.agent';
 
@@ -320,6 +322,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'portwait-helper', text: inputs.portwaitHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
+    { kind: 'text', label: 'snapshot-builder', text: renderSnapshotBuilder('') },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.vfioModules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.stage1Modules.map((m): HashInput => ({ kind: 'file', label: `stage1:${m.name}`, path: m.source })),
@@ -386,7 +389,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null, portwaitHelper: Buffer | null = null): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null, portwaitHelper: Buffer | null = null, snapshots: ReadonlyMap<GuestCpuKind, Buffer> = new Map()): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -428,6 +431,7 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   entries.push({ type: 'data', path: `${AGENT_DIR}/agent.js`, mode: 0o644, data: inputs.agentBundle });
   entries.push({ type: 'data', path: `${AGENT_DIR}/start.js`, mode: 0o644, data: Buffer.from(renderLauncher()) });
   if (codeCache) entries.push({ type: 'data', path: `${AGENT_DIR}/agent.cache`, mode: 0o644, data: codeCache });
+  for (const [cpu, blob] of snapshots) entries.push({ type: 'data', path: agentSnapshotPath(cpu), mode: 0o644, data: blob });
   if (consoleHelper) {
     dir(path.dirname(CONSOLE_HELPER_GUEST_PATH).slice(1));
     entries.push({ type: 'data', path: CONSOLE_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: consoleHelper });
@@ -455,6 +459,48 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   // The root is read-only (EROFS): the machine-id a VM gets (SetGuestIdentity, factory clones) lives on /run's tmpfs.
   entries.push({ type: 'symlink', path: 'etc/machine-id', target: '../run/machine-id' });
   return entries;
+}
+
+/** The line of a failed node's stderr that says what went wrong (node prints warnings and stack lines around it). */
+function firstErrorLine(stderr: string, fallback: unknown): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /Error\b|error:/.test(l)) ?? lines[0] ?? String(fallback);
+}
+
+/**
+ * V8 startup snapshots of the loaded agent (guest/build/launcher.ts), one per
+ * guest CPU kind, each made and then started once with the node binary the
+ * guest gets: `host` (KVM's -cpu host) natively, `tcg` under qemu-user with the
+ * TCG guest's CPU model, since V8 refuses a snapshot made on a CPU with other
+ * features. A kind node cannot make or load is left out with the reason; such
+ * a guest starts the agent through the launcher and its code cache.
+ */
+function recordSnapshots(inputs: Inputs, node: string, tmpDir: string, progress: (m: string) => void): Map<GuestCpuKind, Buffer> {
+  const bundle = path.join(tmpDir, 'agent.js');
+  const builder = path.join(tmpDir, 'build-snapshot.cjs');
+  writeFileAtomic(bundle, inputs.agentBundle.toString('utf8'));
+  writeFileAtomic(builder, renderSnapshotBuilder(bundle));
+  const env = { ...process.env, VESSEL_AGENT_LOG: 'stderr' };
+  const out = new Map<GuestCpuKind, Buffer>();
+  for (const cpu of GUEST_CPU_KINDS) {
+    const blob = path.join(tmpDir, `agent-${cpu}.blob`);
+    const [cmd, ...prefix] = cpu === 'tcg' ? [QEMU_USER, '-cpu', TCG_CPU_MODEL, node] : [node];
+    const run = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
+      spawnSync(cmd as string, [...prefix, ...inputs.nodeFlags, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...env, ...extraEnv } });
+    const made = run(['--snapshot-blob', blob, '--build-snapshot', builder]);
+    if (made.status !== 0 || !existsSync(blob)) {
+      const why = made.error && cpu === 'tcg' ? `${QEMU_USER} is missing: apt-get install qemu-user` : firstErrorLine(made.stderr, made.error ?? made.status);
+      progress(`note: no V8 snapshot of the agent for ${cpu} guests (${why}); they start it from its bundle`);
+      continue;
+    }
+    const check = run(['--snapshot-blob', blob], { VESSEL_AGENT_SNAPSHOT_CHECK: '1' });
+    if (check.status !== 0 || !check.stdout.includes(SNAPSHOT_CHECK_MARKER)) {
+      progress(`note: the agent's V8 snapshot for ${cpu} guests did not start (${firstErrorLine(check.stderr, check.error ?? check.status)}); they start it from its bundle`);
+      continue;
+    }
+    out.set(cpu, readFileSync(blob));
+  }
+  return out;
 }
 
 /** Runs the bundle's warm-up on this host's node (the binary the guest gets) and returns V8's code cache. */
@@ -530,12 +576,14 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     const node = stripCopy(inputs.node, tmpDir, progress);
     progress('recording the agent\'s V8 code cache');
     const codeCache = recordCodeCache(inputs, tmpDir, progress);
+    progress('making V8 startup snapshots of the agent (TCG and host CPUs)');
+    const snapshots = recordSnapshots(inputs, node, tmpDir, progress);
     progress('compiling the TTY console helper');
     const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
     const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);
     const spawnerHelper = buildSpawnerHelper(opts.repoRoot, path.join(tmpDir, 'vessel-spawner'), progress);
     const portwaitHelper = buildPortwaitHelper(opts.repoRoot, path.join(tmpDir, 'vessel-portwait'), progress);
-    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper, portwaitHelper);
+    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper, portwaitHelper, snapshots);
     let rootImage: { file: string; format: 'erofs'; sizeBytes: number } | undefined;
     if (inputs.root === 'image') {
       progress(`writing the shared root image (EROFS, ${ROOT_IMAGE_FILE}) and the stage-1 initramfs`);

@@ -4,6 +4,10 @@
 // cache only costs time: the launcher then compiles from source as usual.
 
 export const AGENT_DIR = '/opt/vessel';
+/** The agent's V8 startup snapshot for a guest CPU (tcg or host), when the build could make one: init prefers it. */
+export function agentSnapshotPath(cpu: string): string {
+  return `${AGENT_DIR}/agent-${cpu}.blob`;
+}
 
 /** /opt/vessel/start.js: loads agent.js (+ agent.cache) and calls its main(). */
 export function renderLauncher(dir: string = AGENT_DIR): string {
@@ -30,5 +34,30 @@ script.runInThisContext()(mod.exports, require, mod, file, ${JSON.stringify(AGEN
 mod.exports.warmUp();
 fs.writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData());
 process.exit(0);
+`;
+}
+
+/** The marker a snapshot prints when started with VESSEL_AGENT_SNAPSHOT_CHECK=1 (the image build's check that it deserializes). */
+export const SNAPSHOT_CHECK_MARKER = 'vessel-agent-snapshot-ok';
+
+/**
+ * A script for `node --build-snapshot` on the build host: evaluates the bundle
+ * as the launcher would, runs its warm-up, and makes main() the snapshot's
+ * entry. Started with `node --snapshot-blob agent.blob`, the guest's node then
+ * deserializes the agent's heap, already loaded and set up, instead of reading,
+ * compiling and running the bundle under TCG.
+ */
+export function renderSnapshotBuilder(bundlePath: string): string {
+  return `'use strict';
+const fs = require('fs'), vm = require('vm'), Module = require('module'), v8 = require('v8');
+const file = ${JSON.stringify(AGENT_DIR + '/agent.js')};
+const script = new vm.Script(Module.wrap(fs.readFileSync(${JSON.stringify(bundlePath)}, 'utf8')), { filename: file });
+const mod = { exports: {} };
+script.runInThisContext()(mod.exports, require, mod, file, ${JSON.stringify(AGENT_DIR)});
+mod.exports.warmUp();
+v8.startupSnapshot.setDeserializeMainFunction(() => {
+  if (process.env.VESSEL_AGENT_SNAPSHOT_CHECK === '1') { process.stdout.write(${JSON.stringify(SNAPSHOT_CHECK_MARKER + '\n')}); return; }
+  mod.exports.main({ codeCache: 'snapshot' });
+});
 `;
 }

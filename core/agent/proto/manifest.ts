@@ -5,6 +5,23 @@ import { z } from 'zod';
 
 export const GUEST_MANIFEST_SCHEMA_VERSION = 1;
 
+/**
+ * The CPU model a TCG guest gets (core/hypervisor/qemu/cmdline.ts says why).
+ * The image builder needs it too: V8 accepts a startup snapshot only on a CPU
+ * with the features it was made on, so the agent's TCG snapshot is made under
+ * qemu-user with this model.
+ */
+export const TCG_CPU_MODEL = 'max,-erms,-fsrm';
+
+/**
+ * Which CPU a guest runs on, for the image's per-CPU files: `tcg` (the model
+ * above) or `host` (KVM with -cpu host). The host passes it on the kernel
+ * command line as VESSEL_CPU=…, which the kernel hands to init as a variable.
+ */
+export const GUEST_CPU_KINDS = ['tcg', 'host'] as const;
+export type GuestCpuKind = (typeof GUEST_CPU_KINDS)[number];
+export const GUEST_CPU_PARAM = 'VESSEL_CPU';
+
 /** A file name inside the image directory (no path separators, no dot-dot). */
 const ImageFileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a plain file name inside the guest image directory');
 

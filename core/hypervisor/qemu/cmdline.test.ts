@@ -59,7 +59,7 @@ function head(machine: string, cpu: string): string[] {
     '-vga', 'none',
     '-kernel', '/guest/vmlinuz',
     '-initrd', '/guest/initrd.img',
-    '-append', 'quiet console=ttyS0 panic=1',
+    '-append', `quiet console=ttyS0 panic=1 VESSEL_CPU=${cpu === 'host' ? 'host' : 'tcg'}`,
   ];
 }
 
@@ -100,10 +100,10 @@ describe('buildQemuArgs', () => {
 
   it('microvm under TCG tells the guest the host TSC rate (it cannot calibrate its TSC otherwise)', () => {
     const args = buildQemuArgs(config({ machineType: 'microvm' }), paths, { tscKhz: 2445404 });
-    expect(args[args.indexOf('-append') + 1]).toBe('quiet console=ttyS0 panic=1 tsc_early_khz=2445404');
-    for (const other of [config({ machineType: 'microvm', accel: 'kvm' }), config({ machineType: 'q35' })]) {
+    expect(args[args.indexOf('-append') + 1]).toBe('quiet console=ttyS0 panic=1 VESSEL_CPU=tcg tsc_early_khz=2445404');
+    for (const [other, cpu] of [[config({ machineType: 'microvm', accel: 'kvm' }), 'host'], [config({ machineType: 'q35' }), 'tcg']] as const) {
       const a = buildQemuArgs(other, paths, { tscKhz: 2445404 });
-      expect(a[a.indexOf('-append') + 1]).toBe('quiet console=ttyS0 panic=1');
+      expect(a[a.indexOf('-append') + 1]).toBe(`quiet console=ttyS0 panic=1 VESSEL_CPU=${cpu}`);
     }
     expectInvalid(() => buildQemuArgs(config({ machineType: 'microvm' }), paths, { tscKhz: -1 }), 'E_INVALID_ARGUMENT', /TSC/);
   });
@@ -117,7 +117,7 @@ describe('buildQemuArgs', () => {
   it('a root filesystem image becomes a read-only virtio-blk disk and root=/dev/vda', () => {
     const q35 = buildQemuArgs(config({ initrdPath: undefined, imagePath: '/guest/rootfs.img' }), paths);
     expect(q35).not.toContain('-initrd');
-    expect(q35[q35.indexOf('-append') + 1]).toBe('quiet console=ttyS0 panic=1 root=/dev/vda ro');
+    expect(q35[q35.indexOf('-append') + 1]).toBe('quiet console=ttyS0 panic=1 VESSEL_CPU=tcg root=/dev/vda ro');
     const drive = q35.indexOf('-drive');
     expect(q35.slice(drive, drive + 4)).toEqual([
       '-drive', 'file=/guest/rootfs.img,if=none,id=rootfs,format=raw,readonly=on',
@@ -160,6 +160,12 @@ describe('kernelCommandLine', () => {
   it('keeps the caller’s console, panic and root settings', () => {
     expect(kernelCommandLine({ kernelParams: ['console=hvc0', 'panic=-1', 'root=/dev/vdb'], imagePath: '/x.img' })).toBe('console=hvc0 panic=-1 root=/dev/vdb');
   });
+  it('tells the guest which CPU it runs on, so init starts the agent from the V8 snapshot made for that CPU', () => {
+    expect(kernelCommandLine({ kernelParams: [], accel: 'tcg' })).toBe('console=ttyS0 panic=1 VESSEL_CPU=tcg');
+    expect(kernelCommandLine({ kernelParams: [], accel: 'kvm' })).toBe('console=ttyS0 panic=1 VESSEL_CPU=host');
+    expect(kernelCommandLine({ kernelParams: ['VESSEL_CPU=host'], accel: 'tcg' })).toBe('VESSEL_CPU=host console=ttyS0 panic=1');
+  });
+
   it('adds the serial console and panic=1 by default', () => {
     expect(kernelCommandLine({ kernelParams: [] })).toBe('console=ttyS0 panic=1');
   });

@@ -1,5 +1,6 @@
 import { isAbsolute } from 'node:path';
 import { MAX_VCPUS, SANDBOX_ID_PATTERN, VesselError, type Accel, type MachineType } from '../../contract/index.js';
+import { GUEST_CPU_PARAM, TCG_CPU_MODEL } from '../../agent/proto/manifest.js';
 import { consoleLogPath, type HypervisorConfig, type VmPaths } from '../hypervisor.js';
 import { networkArgs } from './net-args.js';
 import { coldPlugArgs, DEFAULT_PCIE_ROOT_PORTS } from './root-ports.js';
@@ -30,7 +31,7 @@ export const MAX_UNIX_SOCKET_PATH = 107;
 export function cpuModelFor(accel: Accel): string {
   return accel === 'kvm' ? 'host' : TCG_CPU_MODEL;
 }
-export const TCG_CPU_MODEL = 'max,-erms,-fsrm';
+export { TCG_CPU_MODEL };
 
 /**
  * Escape a value placed inside a QemuOpts string (`key=value,key=value`):
@@ -153,6 +154,8 @@ export function kernelCommandLine(
   const params = [...config.kernelParams];
   if (!hasParam(params, 'console')) params.push('console=ttyS0');
   if (!hasParam(params, 'panic')) params.push('panic=1');
+  // Which CPU the guest has, so init picks the agent's V8 snapshot made for it (guest/build/init.ts).
+  if (config.accel !== undefined && !hasParam(params, GUEST_CPU_PARAM)) params.push(`${GUEST_CPU_PARAM}=${config.accel === 'kvm' ? 'host' : 'tcg'}`);
   // A memory-mapped image (pmem) is found and mounted by the image's stage-1 init, not by root=.
   const blkImage = config.imagePath !== undefined && (config.imageDevice ?? 'virtio-blk') === 'virtio-blk';
   if (blkImage && !hasParam(params, 'root')) params.push('root=/dev/vda', 'ro');
