@@ -12,6 +12,8 @@ export interface BootPhases {
   initStarted?: number;
   /** Guest uptime after the boot modules were loaded (node starts then). */
   modulesLoaded?: number;
+  /** Guest uptime when the modules loaded in the background (NIC, 9p, …) were in. */
+  laterModulesLoaded?: number;
   /** ms since node's process start: V8 up, node bootstrap done, agent main() entered, agent listening. */
   nodeV8?: number;
   nodeBootstrap?: number;
@@ -34,6 +36,8 @@ export function parseConsole(text: string): BootPhases {
   if (init !== undefined) p.initStarted = init;
   const mods = num(/vessel-init: boot modules loaded ([\d.]+) s/);
   if (mods !== undefined) p.modulesLoaded = mods;
+  const later = num(/vessel-init: later modules loaded ([\d.]+) s/);
+  if (later !== undefined) p.laterModulesLoaded = later;
   for (const line of text.split('\n')) {
     if (!line.includes('"agent ready"')) continue;
     try {
@@ -80,5 +84,7 @@ export function formatPhases(p: BootPhases): string {
   ];
   // The remainder (firmware, kernel decompression before uptime 0, connecting): total − known parts.
   const rest = beforeKernel !== undefined ? `firmware+connect ${s(beforeKernel)}` : 'firmware+connect ?';
-  return [...parts, rest].join(' | ') + ' (s)';
+  const background = p.laterModulesLoaded !== undefined && guestAgentUptime !== undefined
+    ? ` [background modules in at ${s(p.laterModulesLoaded)} s uptime, agent listening at ${s(guestAgentUptime)}]` : '';
+  return [...parts, rest].join(' | ') + ' (s)' + background;
 }

@@ -30,8 +30,14 @@ export const AGENT_PORT_NAME = 'vessel.agent';
 
 /** Needed before the agent can serve: the PCI/MMIO virtio transports and virtio-serial. */
 export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'virtio_rng'];
-/** Loaded in the background once the agent runs (block, 9p shares, vsock, network, entropy). */
-export const LATER_MODULES = ['virtio_blk', '9p', '9pnet_virtio', 'vsock', 'vmw_vsock_virtio_transport', 'virtio_net', 'crc32c_generic', 'ext4', 'virtio_balloon', 'virtiofs', 'overlay'];
+/**
+ * Loaded in the background while the agent starts, in the order a new sandbox
+ * needs them: the NIC (the host configures it first), the 9p share and overlay
+ * (CreateSandbox, the first container), free page reporting, then what only
+ * some sandboxes use (block devices, ext4, vsock, virtio-fs). The guest has one
+ * vCPU under TCG, where each module takes tens of milliseconds to load.
+ */
+export const LATER_MODULES = ['virtio_net', '9p', '9pnet_virtio', 'overlay', 'virtio_balloon', 'virtio_blk', 'virtiofs', 'vsock', 'vmw_vsock_virtio_transport', 'crc32c_generic', 'ext4'];
 /** In the image but loaded only when the agent needs them: vfio-pci, for devices in vfio mode (guest/agent/pci-devices.ts). */
 export const VFIO_MODULES = ['vfio_pci'];
 

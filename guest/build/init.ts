@@ -4,6 +4,8 @@ import { GUEST_CPU_KINDS, GUEST_CPU_PARAM } from '../../core/agent/proto/manifes
 import { AGENT_DIR, agentSnapshotPath } from './launcher.js';
 
 export const BOOT_MARKER = 'vessel-init: boot modules loaded';
+/** Printed with the guest's uptime when the modules loaded in the background are in. */
+export const LATER_MARKER = 'vessel-init: later modules loaded';
 
 export interface InitOptions {
   /** Absolute guest paths of modules needed before the agent can serve, in load order. */
@@ -49,7 +51,7 @@ for m in ${o.bootModules.join(' ')}; do
 done
 read up rest < /proc/uptime
 echo "${BOOT_MARKER} $up s"
-(for m in ${o.laterModules.join(' ')}; do insmod "$m" 2>/dev/null; done) &
+(for m in ${o.laterModules.join(' ')}; do insmod "$m" 2>/dev/null; done; read up rest < /proc/uptime; echo "${LATER_MARKER} $up s") &
 # The agent starts from its V8 snapshot made for this guest's CPU when the image
 # has one (V8 takes a snapshot only on the CPU features it was made on; the host
 # says which CPU on the kernel command line): its heap comes back loaded and set

@@ -59,5 +59,7 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   if (process.env.VESSEL_AGENT_SNAPSHOT_CHECK === '1') { process.stdout.write(${JSON.stringify(SNAPSHOT_CHECK_MARKER + '\n')}); return; }
   mod.exports.main({ codeCache: 'snapshot' });
 });
+// node takes the snapshot once the event loop is empty: after this child has come and gone.
+mod.exports.warmUpProcesses().catch((err) => { console.error('warm-up spawn failed: ' + err); process.exitCode = 1; });
 `;
 }
