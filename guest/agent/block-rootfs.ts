@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError, runTool } from './engine.js';
+import { ensureFilesystem } from './modules.js';
 import { findPciDevice } from './pci-devices.js';
 
 export const BLOCK_ROOT_BASE = '/run/vessel/rootfs';
@@ -34,6 +35,7 @@ export async function mountBlockRoot(busybox: string, containerId: string, stora
   const root = path.join(base, 'root');
   for (const d of [lower, rw, root]) mkdirSync(d, { recursive: true, mode: 0o755 });
   try {
+    await ensureFilesystem(storage.fstype, { busybox });
     await runTool(busybox, ['mount', '-t', storage.fstype, '-o', 'ro', node, lower]);
     await runTool(busybox, ['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', rw]);
     mkdirSync(path.join(rw, 'upper'), { mode: 0o755 });

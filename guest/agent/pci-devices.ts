@@ -12,7 +12,9 @@
 import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { moduleSetOrderFile, ON_DEMAND_MODULES_DIR, VFIO_MODULE_SET } from '../../core/agent/proto/modules.js';
 import { EngineError, runTool } from './engine.js';
+import { ensureFilesystem, loadModuleSet } from './modules.js';
 
 const SYS_PCI = '/sys/bus/pci/devices';
 const PCI_PATH = /^[0-9a-f]{2}(\/[0-9a-f]{2}){0,7}$/;
@@ -126,6 +128,7 @@ export async function mountBlockIntoContainer(
   const fsType = req.fsType || 'ext4';
   if (!/^[a-z0-9]{1,16}$/.test(fsType)) throw new EngineError('invalid', `fs_type "${fsType}" is not a filesystem name`);
   const dev = await findPciDevice(req.pciPath, req.timeoutMs || 15_000, true);
+  await ensureFilesystem(fsType, { busybox: init.busybox });
   const majMin = read(`/sys/block/${dev.blockDevice}/dev`);
   const m = /^(\d+):(\d+)$/.exec(majMin);
   if (!m) throw new EngineError('internal', `no device number for ${dev.blockDevice}`);
@@ -155,9 +158,6 @@ export async function unmountFromContainer(init: { pid: number; busybox: string 
   });
 }
 
-/** Where the image keeps the modules the agent loads only when asked (vfio-pci and its dependencies, in load order). */
-export const ON_DEMAND_MODULES_DIR = '/lib/modules/vessel';
-export const VFIO_MODULES_ORDER = 'vfio-pci.order';
 
 export interface GuestVfioBinding extends GuestPciDevice {
   vfioGroup: number;
@@ -172,12 +172,8 @@ function write(file: string, value: string): void {
 /** insmod the guest's vfio modules (their order was resolved from modules.dep when the image was built). */
 async function loadVfioModules(busybox: string, modulesDir: string): Promise<void> {
   if (existsSync('/sys/bus/pci/drivers/vfio-pci')) return;
-  const orderFile = path.join(modulesDir, VFIO_MODULES_ORDER);
-  if (!existsSync(orderFile)) throw new EngineError('precondition', `this guest image has no vfio-pci modules (${orderFile}); rebuild it with 'npm run build:guest'`);
-  for (const name of readFileSync(orderFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean)) {
-    if (!/^[a-z0-9_]{1,64}$/.test(name)) throw new EngineError('internal', `bad module name "${name}" in ${orderFile}`);
-    if (existsSync(`/sys/module/${name}`)) continue;
-    await runTool(busybox, ['insmod', path.join(modulesDir, `${name}.ko`)]);
+  if (!(await loadModuleSet(VFIO_MODULE_SET, { busybox, modulesDir }))) {
+    throw new EngineError('precondition', `this guest image has no vfio-pci modules (${path.join(modulesDir, moduleSetOrderFile(VFIO_MODULE_SET))}); rebuild it with 'npm run build:guest'`);
   }
 }
 

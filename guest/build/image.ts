@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { filesystemModuleSet, moduleSetOrderFile, VFIO_MODULE_SET } from '../../core/agent/proto/modules.js';
 import { GUEST_CPU_KINDS, GuestManifest, GUEST_MANIFEST_SCHEMA_VERSION, TCG_CPU_MODEL, type GuestCpuKind } from '../../core/agent/proto/manifest.js';
 import { type CpioEntry, writeCpio } from './cpio.js';
 import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } from './console.js';
@@ -22,7 +23,7 @@ import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.
 import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
-const RECIPE_VERSION = 9;
+const RECIPE_VERSION = 10;
 /** qemu-user (Debian qemu-user): runs the snapshot build on the TCG guest's CPU model. */
 const QEMU_USER = 'qemu-x86_64';
 
@@ -37,9 +38,16 @@ export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'vir
  * some sandboxes use (block devices, ext4, vsock, virtio-fs). The guest has one
  * vCPU under TCG, where each module takes tens of milliseconds to load.
  */
-export const LATER_MODULES = ['virtio_net', '9p', '9pnet_virtio', 'overlay', 'virtio_balloon', 'virtio_blk', 'virtiofs', 'vsock', 'vmw_vsock_virtio_transport', 'crc32c_generic', 'ext4'];
-/** In the image but loaded only when the agent needs them: vfio-pci, for devices in vfio mode (guest/agent/pci-devices.ts). */
-export const VFIO_MODULES = ['vfio_pci'];
+export const LATER_MODULES = ['virtio_net', '9p', '9pnet_virtio', 'overlay', 'virtio_balloon', 'virtio_blk', 'virtiofs'];
+/**
+ * In the image but loaded only when the agent needs them (guest/agent/modules.ts),
+ * each set with its load order in `<set>.order`: vfio-pci for devices in vfio
+ * mode, ext4 (with the crc32c it asks for at mount time) for disks attached to
+ * containers. ext4 and jbd2 alone took 0.9 s of the guest's one vCPU at every
+ * boot under TCG, while the agent was starting. vsock is not loaded at all:
+ * the agent has no vsock listener (Node has no AF_VSOCK).
+ */
+export const ON_DEMAND_MODULE_SETS: Record<string, string[]> = { [VFIO_MODULE_SET]: ['vfio_pci'], [filesystemModuleSet('ext4')]: ['crc32c_generic', 'ext4'] };
 
 export const DEFAULT_KERNEL_PARAMS = [
   'console=ttyS0',
@@ -194,8 +202,8 @@ interface Inputs {
   kernel: { path: string; release: string };
   modulesDir: string;
   modules: { name: string; source: string; boot: boolean }[];
-  /** Loaded on demand by the agent, in this order (empty when the kernel has no vfio-pci). */
-  vfioModules: { name: string; source: string }[];
+  /** Module sets the agent loads on demand, each in load order (a set the kernel lacks is left out). */
+  onDemand: { set: string; modules: { name: string; source: string }[] }[];
   busybox: string;
   node: string;
   crun: string;
@@ -266,9 +274,11 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
     ...boot.order.map((name) => ({ name, boot: true })),
     ...later.order.filter((n) => !bootSet.has(n)).map((name) => ({ name, boot: false })),
   ].map((m) => ({ ...m, source: path.join(modulesDir, index.paths.get(m.name) as string) }));
-  const vfio = resolveModules(index, builtin, VFIO_MODULES);
-  if (vfio.missing.length > 0) progress(`note: kernel has no ${vfio.missing.join(', ')}; devices cannot be used in vfio mode`);
-  const vfioModules = vfio.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) }));
+  const onDemand = Object.entries(ON_DEMAND_MODULE_SETS).map(([set, wanted]) => {
+    const r = resolveModules(index, builtin, wanted);
+    if (r.missing.length > 0) progress(`note: kernel has no ${r.missing.join(', ')}; the guest cannot load ${set} on demand`);
+    return { set, modules: r.missing.length > 0 ? [] : r.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) })) };
+  }).filter((o) => o.modules.length > 0);
   const stage1 = resolveModules(index, builtin, STAGE1_MODULES);
   const stage1Modules = stage1.order.map((name) => ({ name, source: path.join(modulesDir, index.paths.get(name) as string) }));
   progress(`modules: ${boot.order.length} at boot, ${modules.length - boot.order.length} in background${boot.builtin.length ? `; built in: ${boot.builtin.join(', ')}` : ''}`);
@@ -281,7 +291,7 @@ function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inp
   const node = process.execPath;
   const nodePty = findNodePty(opts.repoRoot);
   const libs = [...new Set([...sharedLibs(node), ...sharedLibs(crun), ...sharedLibs(nodePty.addon)])].sort();
-  return { kernel, modulesDir, modules, vfioModules, stage1Modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
+  return { kernel, modulesDir, modules, onDemand, stage1Modules, busybox, node, crun, nodePty, libs, kernelParams: DEFAULT_KERNEL_PARAMS, compression: opts.compression ?? 'none' };
 }
 
 async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersion: string }> {
@@ -316,7 +326,7 @@ async function bundleAgent(repoRoot: string): Promise<{ code: Buffer; agentVersi
 
 function hashOf(inputs: Inputs): string {
   const list: HashInput[] = [
-    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, root: inputs.root, stage1: inputs.stage1Modules.map((m) => m.name), nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]), vfio: inputs.vfioModules.map((m) => m.name) }) },
+    { kind: 'text', label: 'recipe', text: JSON.stringify({ RECIPE_VERSION, root: inputs.root, stage1: inputs.stage1Modules.map((m) => m.name), nodeFlags: inputs.nodeFlags, compression: inputs.compression, kernelParams: inputs.kernelParams, libs: inputs.libs, modules: inputs.modules.map((m) => [m.name, m.boot]), onDemand: inputs.onDemand.map((o) => [o.set, o.modules.map((m) => m.name)]) }) },
     { kind: 'file', label: 'kernel', path: inputs.kernel.path },
     { kind: 'file', label: 'busybox', path: inputs.busybox },
     { kind: 'file', label: 'node', path: inputs.node },
@@ -330,7 +340,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     { kind: 'text', label: 'snapshot-builder', text: renderSnapshotBuilder('') },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
-    ...inputs.vfioModules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
+    ...[...new Map(inputs.onDemand.flatMap((o) => o.modules).map((m) => [m.name, m])).values()].map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.stage1Modules.map((m): HashInput => ({ kind: 'file', label: `stage1:${m.name}`, path: m.source })),
     ...inputs.libs.map((l): HashInput => ({ kind: 'file', label: `lib:${l}`, path: l })),
     ...inputs.nodePty.files.map((f): HashInput => ({ kind: 'file', label: `node-pty:${f.rel}`, path: f.source })),
@@ -427,12 +437,14 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   for (const m of inputs.modules) {
     entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
   }
-  const loaded = new Set(inputs.modules.map((m) => m.name));
-  for (const m of inputs.vfioModules) {
-    if (!loaded.has(m.name)) entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
-  }
-  if (inputs.vfioModules.length > 0) {
-    entries.push({ type: 'data', path: 'lib/modules/vessel/vfio-pci.order', mode: 0o644, data: Buffer.from(`${inputs.vfioModules.map((m) => m.name).join('\n')}\n`) });
+  const packed = new Set(inputs.modules.map((m) => m.name));
+  for (const { set, modules } of inputs.onDemand) {
+    for (const m of modules) {
+      if (packed.has(m.name)) continue;
+      packed.add(m.name);
+      entries.push({ type: 'data', path: `lib/modules/vessel/${m.name}.ko`, mode: 0o644, data: moduleBytes(m.source) });
+    }
+    entries.push({ type: 'data', path: `lib/modules/vessel/${moduleSetOrderFile(set)}`, mode: 0o644, data: Buffer.from(`${modules.map((m) => m.name).join('\n')}\n`) });
   }
   entries.push({ type: 'data', path: `${AGENT_DIR}/agent.js`, mode: 0o644, data: inputs.agentBundle });
   entries.push({ type: 'data', path: `${AGENT_DIR}/start.js`, mode: 0o644, data: Buffer.from(renderLauncher()) });
