@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createRuntime, type Runtime } from '../core/api/index.js';
 import { guestImageDir } from '../core/agent/index.js';
 import { buildGuestImage } from '../guest/build/image.js';
-import { checkMs, describe, idleCpu, mib, sandboxMemory, startIdle, type IdleSandbox } from './idle-sandboxes.js';
+import { checkMs, describe, describeBreakdown, idleCpu, mib, sandboxMemory, startIdle, type IdleSandbox } from './idle-sandboxes.js';
 
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 512);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
         total += mem.pssBytes;
         const check = await checkMs(x.rt, x.s).catch(() => NaN);
         lines.push(`    ${describe(mem)}, ${processes} process(es), idle CPU ${x.cpu.toFixed(2)} % of a core, Check ${check.toFixed(0)} ms`);
+        lines.push(`      ${describeBreakdown(x.s, MEMORY_MIB)}`);
       }
       console.log(`${m.label}: mean PSS ${mib(total / mine.length)} MiB per sandbox (${(total / mine.length / 1e6).toFixed(1)} MB; target < 122 MB)`);
       for (const l of lines) console.log(l);

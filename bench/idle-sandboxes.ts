@@ -65,3 +65,45 @@ export function hostMemUsed(): number {
 export function describe(m: ProcessMemory): string {
   return `PSS ${mib(m.pssBytes)} MiB (anon ${mib(m.pssAnonBytes)}, file ${mib(m.pssFileBytes)}, shmem ${mib(m.pssShmemBytes)}; RSS ${mib(m.rssBytes)}, shared ${mib(m.sharedBytes)})`;
 }
+
+/** Where one QEMU's PSS goes, from its smaps: guest RAM, the TCG translation cache, the image files it maps, the rest. */
+export interface QemuBreakdown { guestRam: number; tcgCache: number; rootImage: number; kernel: number; initrd: number; binaries: number; otherAnon: number }
+
+export function qemuBreakdown(pid: number, memoryMiB: number): QemuBreakdown | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return null;
+  }
+  const out: QemuBreakdown = { guestRam: 0, tcgCache: 0, rootImage: 0, kernel: 0, initrd: 0, binaries: 0, otherAnon: 0 };
+  let key: keyof QemuBreakdown = 'otherAnon';
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const size = Number.parseInt(head[2] as string, 16) - Number.parseInt(head[1] as string, 16);
+      const perms = head[3] as string;
+      const file = (head[4] ?? '').replace(/ \(deleted\)$/, '');
+      if (file.endsWith('.erofs')) key = 'rootImage';
+      else if (/vmlinu[xz]$/.test(file)) key = 'kernel';
+      else if (file.endsWith('initrd.img')) key = 'initrd';
+      else if (file.startsWith('/')) key = 'binaries';
+      else if (perms === 'rwxp') key = 'tcgCache';
+      else if (size >= memoryMiB * 1048576 && size <= (memoryMiB + 4) * 1048576) key = 'guestRam';
+      else key = 'otherAnon';
+      continue;
+    }
+    const pss = /^Pss:\s+(\d+) kB$/.exec(line);
+    if (pss) out[key] += Number(pss[1]) * 1024;
+  }
+  return out;
+}
+
+/** One line: the QEMU breakdown and what the sandbox's other processes hold. */
+export function describeBreakdown(s: IdleSandbox, memoryMiB: number): string {
+  const q = qemuBreakdown(s.pid, memoryMiB);
+  if (!q) return 'QEMU breakdown unavailable';
+  const helpers = processesMentioning(s.dir).filter((p) => p !== s.pid).map((p) => readProcessMemory(p)).filter((m): m is ProcessMemory => m !== null);
+  const h = addMemory(helpers);
+  return `QEMU: guest RAM ${mib(q.guestRam)}, TCG translation cache ${mib(q.tcgCache)}, QEMU heap and other anon ${mib(q.otherAnon)}, root image ${mib(q.rootImage)}, kernel ${mib(q.kernel)}, initrd ${mib(q.initrd)}, QEMU binary and libraries ${mib(q.binaries)}; other processes (${helpers.length}, the agent channel owner): ${mib(h.pssBytes)} (anon ${mib(h.pssAnonBytes)}, file ${mib(h.pssFileBytes)}) MiB`;
+}
