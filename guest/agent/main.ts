@@ -1,7 +1,8 @@
 // The Vessel guest agent: PID 1's main service inside the sandbox VM (init
 // restarts it when it exits). Entry point of the bundle the image builder
-// makes; the image's launcher (guest/build/launcher.ts) loads the bundle with
-// a V8 code cache and calls main().
+// makes; node starts it from the image's V8 snapshot of the loaded bundle, or
+// the image's launcher (guest/build/launcher.ts) loads the bundle with a V8
+// code cache; either then calls main().
 import { ContainerEngine, runTool } from './engine.js';
 import { serveIoPort } from './io-server.js';
 import { log, resetLogSink } from './log.js';

@@ -171,7 +171,7 @@ describe('image recipe helpers', () => {
       expect(agentStarts('host', [0])[0]).toBe('--no-opt --snapshot-blob /opt/vessel/agent-host.blob');
     });
 
-    it('falls back to the bundle at once when node rejects the snapshot (status 14), and after two failures in a row', () => {
+    it('falls back to the bundle at once when node rejects the snapshot (status 14), and after the agent it started failed twice', () => {
       expect(agentStarts('tcg', [14, 0])).toEqual(['--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob', '--no-opt /opt/vessel/start.js', '--no-opt /opt/vessel/start.js']);
       expect(agentStarts('tcg', [70, 70, 0])).toEqual([...Array(2).fill('--no-opt --snapshot-blob /opt/vessel/agent-tcg.blob'), '--no-opt /opt/vessel/start.js', '--no-opt /opt/vessel/start.js']);
     });

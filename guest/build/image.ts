@@ -35,8 +35,8 @@ export const BOOT_MODULES = ['virtio_pci', 'virtio_mmio', 'virtio_console', 'vir
  * Loaded in the background while the agent starts, in the order a new sandbox
  * needs them: the NIC (the host configures it first), the 9p share and overlay
  * (CreateSandbox, the first container), free page reporting, then what only
- * some sandboxes use (block devices, ext4, vsock, virtio-fs). The guest has one
- * vCPU under TCG, where each module takes tens of milliseconds to load.
+ * some sandboxes use (block devices, virtio-fs). The guest has one vCPU under
+ * TCG, where each module takes tens of milliseconds to load.
  */
 export const LATER_MODULES = ['virtio_net', '9p', '9pnet_virtio', 'overlay', 'virtio_balloon', 'virtio_blk', 'virtiofs'];
 /**

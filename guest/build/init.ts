@@ -55,8 +55,8 @@ echo "${BOOT_MARKER} $up s"
 # The agent starts from its V8 snapshot made for this guest's CPU when the image
 # has one (V8 takes a snapshot only on the CPU features it was made on; the host
 # says which CPU on the kernel command line): its heap comes back loaded and set
-# up. Node exits 14 when it rejects a snapshot: then, and after two failed starts
-# in a row, the agent starts from its bundle.
+# up. Node exits 14 when it rejects a snapshot: then, and once the snapshot's
+# agent has exited with an error twice, the agent starts from its bundle.
 case "$${GUEST_CPU_PARAM}" in ${GUEST_CPU_KINDS.join('|')}) snap=${agentSnapshotPath(`$${GUEST_CPU_PARAM}`)} ;; *) snap= ;; esac
 snapfail=0
 while :; do
