@@ -20,7 +20,7 @@ import { renderInit } from './init.js';
 import { unpackKernelForPvh } from './kernel-image.js';
 import { AGENT_DIR, agentSnapshotPath, renderCacheRecorder, renderLauncher, renderSnapshotBuilder, SNAPSHOT_CHECK_MARKER } from './launcher.js';
 import { parseModulesBuiltin, parseModulesDep, resolveModules } from './modules.js';
-import { makeErofs, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
+import { makeErofs, renderStage1Init, stage1Entries, stageTree, STAGE1_MODULES } from './rootfs.js';
 
 /** Bump when the recipe changes in a way the inputs do not show. */
 const RECIPE_VERSION = 10;
@@ -339,6 +339,8 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     { kind: 'text', label: 'snapshot-builder', text: renderSnapshotBuilder('') },
+    // Stage 1's /init is rendered from code, not read from a file: an edit to it must rebuild the image too.
+    { kind: 'text', label: 'stage1-init', text: renderStage1Init(inputs.stage1Modules.map((m) => `/lib/modules/${m.name}.ko`)) },
     ...inputs.modules.map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...[...new Map(inputs.onDemand.flatMap((o) => o.modules).map((m) => [m.name, m])).values()].map((m): HashInput => ({ kind: 'file', label: `module:${m.name}`, path: m.source })),
     ...inputs.stage1Modules.map((m): HashInput => ({ kind: 'file', label: `stage1:${m.name}`, path: m.source })),
