@@ -495,10 +495,8 @@ function firstErrorLine(stderr: string, fallback: unknown): string {
  * features. A kind node cannot make or load is left out with the reason; such
  * a guest starts the agent through the launcher and its code cache.
  */
-function recordSnapshots(inputs: Inputs, node: string, tmpDir: string, progress: (m: string) => void): Map<GuestCpuKind, Buffer> {
-  const bundle = path.join(tmpDir, 'agent.js');
+function recordSnapshots(inputs: Inputs, node: string, bundle: string, tmpDir: string, progress: (m: string) => void): Map<GuestCpuKind, Buffer> {
   const builder = path.join(tmpDir, 'build-snapshot.cjs');
-  writeFileAtomic(bundle, inputs.agentBundle.toString('utf8'));
   writeFileAtomic(builder, renderSnapshotBuilder(bundle));
   const env = { ...process.env, VESSEL_AGENT_LOG: 'stderr' };
   const out = new Map<GuestCpuKind, Buffer>();
@@ -524,11 +522,9 @@ function recordSnapshots(inputs: Inputs, node: string, tmpDir: string, progress:
 }
 
 /** Runs the bundle's warm-up on this host's node (the binary the guest gets) and returns V8's code cache. */
-function recordCodeCache(inputs: Inputs, tmpDir: string, progress: (m: string) => void): Buffer | null {
-  const bundle = path.join(tmpDir, 'agent.js');
+function recordCodeCache(inputs: Inputs, bundle: string, tmpDir: string, progress: (m: string) => void): Buffer | null {
   const cache = path.join(tmpDir, 'agent.cache');
   const recorder = path.join(tmpDir, 'record-cache.cjs');
-  writeFileAtomic(bundle, inputs.agentBundle.toString('utf8'));
   writeFileAtomic(recorder, renderCacheRecorder(bundle, cache));
   // Same flags as in the guest: V8 rejects a cache made under different flags.
   const res = spawnSync(inputs.node, [...inputs.nodeFlags, recorder], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, VESSEL_AGENT_LOG: 'stderr' } });
@@ -595,9 +591,11 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     progress('stripping symbols from node');
     const node = stripCopy(inputs.node, tmpDir, progress);
     progress('recording the agent\'s V8 code cache');
-    const codeCache = recordCodeCache(inputs, tmpDir, progress);
+    const bundle = path.join(tmpDir, 'agent.js');
+    writeFileAtomic(bundle, inputs.agentBundle.toString('utf8'));
+    const codeCache = recordCodeCache(inputs, bundle, tmpDir, progress);
     progress('making V8 startup snapshots of the agent (TCG and host CPUs)');
-    const snapshots = recordSnapshots(inputs, node, tmpDir, progress);
+    const snapshots = recordSnapshots(inputs, node, bundle, tmpDir, progress);
     progress('compiling the TTY console helper');
     const consoleHelper = buildConsoleHelper(opts.repoRoot, path.join(tmpDir, 'vessel-console'), progress);
     const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);

@@ -23,16 +23,25 @@ mod.exports.main({ codeCache: cachedData === undefined ? 'none' : script.cachedD
 `;
 }
 
-/** A script run on the build host: evaluates the bundle the way the launcher does, warms it up, writes the cache. */
-export function renderCacheRecorder(bundlePath: string, cachePath: string): string {
-  return `'use strict';
-const fs = require('fs'), vm = require('vm'), Module = require('module');
+/**
+ * The lines the build host's scripts share: evaluate the bundle at bundlePath
+ * the way the launcher does (as the guest's agent.js), exports in `mod`, and
+ * run its warm-up.
+ */
+function evaluateAndWarmUp(bundlePath: string): string {
+  return `const fs = require('fs'), vm = require('vm'), Module = require('module');
 const file = ${JSON.stringify(AGENT_DIR + '/agent.js')};
 const script = new vm.Script(Module.wrap(fs.readFileSync(${JSON.stringify(bundlePath)}, 'utf8')), { filename: file });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, require, mod, file, ${JSON.stringify(AGENT_DIR)});
 mod.exports.warmUp();
-fs.writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData());
+`;
+}
+
+/** A script run on the build host: evaluates the bundle the way the launcher does, warms it up, writes the cache. */
+export function renderCacheRecorder(bundlePath: string, cachePath: string): string {
+  return `'use strict';
+${evaluateAndWarmUp(bundlePath)}fs.writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData());
 process.exit(0);
 `;
 }
@@ -49,13 +58,8 @@ export const SNAPSHOT_CHECK_MARKER = 'vessel-agent-snapshot-ok';
  */
 export function renderSnapshotBuilder(bundlePath: string): string {
   return `'use strict';
-const fs = require('fs'), vm = require('vm'), Module = require('module'), v8 = require('v8');
-const file = ${JSON.stringify(AGENT_DIR + '/agent.js')};
-const script = new vm.Script(Module.wrap(fs.readFileSync(${JSON.stringify(bundlePath)}, 'utf8')), { filename: file });
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, require, mod, file, ${JSON.stringify(AGENT_DIR)});
-mod.exports.warmUp();
-v8.startupSnapshot.setDeserializeMainFunction(() => {
+const v8 = require('v8');
+${evaluateAndWarmUp(bundlePath)}v8.startupSnapshot.setDeserializeMainFunction(() => {
   if (process.env.VESSEL_AGENT_SNAPSHOT_CHECK === '1') { process.stdout.write(${JSON.stringify(SNAPSHOT_CHECK_MARKER + '\n')}); return; }
   mod.exports.main({ codeCache: 'snapshot' });
 });
