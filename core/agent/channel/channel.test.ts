@@ -207,7 +207,10 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     const caller = (async () => {
       while (calling) results.push(await c.check().then(() => 'answered', () => 'failed'));
     })();
-    await new Promise((r) => setTimeout(r, 300)); // a few pings answered: only a connection known to answer is judged
+    // Only a connection known to answer a ping is judged: let calls (and the pings beside them, every 50 ms)
+    // be answered for a while first. A fixed 300 ms was too short on a loaded host, and the test then hung.
+    await waitUntil(() => results.filter((r) => r === 'answered').length >= 10);
+    await new Promise((r) => setTimeout(r, 300));
     chardev.goSilent();
     ioChardev?.goSilent();
     await waitUntil(() => chardev.connections() === 2 && ioChardev?.connections() === 2);
@@ -230,9 +233,12 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     const c = await AgentClient.connect({ kind: 'channel', path: socket }, { timeoutMs: 10_000 });
     cleanups.push(() => c.close());
     let calling = true;
+    let answered = 0;
     const caller = (async () => {
-      while (calling) await c.check().catch(() => null);
+      while (calling) if (await c.check().catch(() => null)) answered += 1;
     })();
+    // A connection known to answer (see the test above): calls and the pings beside them answered for a while.
+    await waitUntil(() => answered >= 10);
     await new Promise((r) => setTimeout(r, 300));
     setChannelPaused(dir, true);
     chardev.goSilent();
