@@ -14,7 +14,7 @@
  * Not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { createRuntime, type Runtime } from '../core/api/index.js';
@@ -22,6 +22,7 @@ import { guestImageDir, readGuestManifest } from '../core/agent/index.js';
 import { TCG_CPU_MODEL } from '../core/hypervisor/qemu/cmdline.js';
 import { buildGuestImage } from '../guest/build/image.js';
 import { formatPhases, readConsolePhases, type BootPhases } from './boot-phases.js';
+import { copyGuestImage } from './sandbox-fixture.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MEMORY_MIB = 512;
@@ -90,8 +91,7 @@ interface Mode {
 function bzImageCopy(work: string): string {
   const from = guestImageDir();
   const dir = path.join(work, 'guest-bzimage');
-  mkdirSync(dir, { recursive: true });
-  for (const f of readdirSync(from)) if (!f.includes('.tmp-')) copyFileSync(path.join(from, f), path.join(dir, f));
+  copyGuestImage(from, dir);
   const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { kernel: string; bzImage?: string };
   if (!manifest.bzImage) throw new Error('the guest image has no bzImage beside its kernel: rebuild it with npm run build:guest');
   manifest.kernel = manifest.bzImage;

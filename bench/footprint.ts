@@ -7,12 +7,13 @@
  * between that layout's sandboxes, as they would be on a machine running
  * only that layout. Target: < 122 MB (Kata's per-pod footprint). Not a test.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../core/api/index.js';
 import { guestImageDir } from '../core/agent/index.js';
 import { buildGuestImage } from '../guest/build/image.js';
+import { copyGuestImage } from './sandbox-fixture.js';
 import { checkMs, describe, describeBreakdown, idleCpu, mib, sandboxMemory, startIdle, type IdleSandbox } from './idle-sandboxes.js';
 
 const MEMORY_MIB = Number(process.env.BENCH_MEMORY_MIB ?? 512);
@@ -31,11 +32,6 @@ const ALL: Mode[] = [
   { key: 'pmem-nofpr', label: 'pmem, no free page reporting', env: { VESSEL_IMAGE_DEVICE: 'virtio-pmem', VESSEL_FREE_PAGE_REPORTING: 'off' } },
 ];
 
-function copyImage(from: string, to: string): void {
-  mkdirSync(to, { recursive: true });
-  for (const f of readdirSync(from)) if (!f.includes('.tmp-')) copyFileSync(path.join(from, f), path.join(to, f));
-}
-
 async function main(): Promise<void> {
   const keys = (process.env.BENCH_MODES ?? 'pmem,blk,initramfs,pmem-tb1g,pmem-nofpr').split(',').map((k) => k.trim());
   const modes = keys.map((k) => {
@@ -53,7 +49,7 @@ async function main(): Promise<void> {
     for (const m of modes) {
       const dir = path.join(work, `guest-${m.key}`);
       if (m.initramfs) await buildGuestImage({ repoRoot: process.cwd(), outDir: dir, root: 'initramfs' });
-      else copyImage(guestImageDir(), dir);
+      else copyGuestImage(guestImageDir(), dir);
       const rt = createRuntime({ ...process.env, ...m.env, VESSEL_GUEST_DIR: dir, VESSEL_ROOT: root });
       runtimes.push(rt);
       for (let i = 0; i < PER_MODE; i++) {

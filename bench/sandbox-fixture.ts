@@ -1,7 +1,7 @@
 // What the container benchmarks share: a runtime in a throw-away store root,
 // one real QEMU sandbox (TCG or KVM, whatever this host proves), cleaned up
 // however the benchmark ends.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRuntime, type Runtime } from '../core/api/index.js';
@@ -39,4 +39,10 @@ export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return Number.NaN;
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
+}
+
+/** A copy of a guest image directory (without a build's temporary files), for a benchmark to boot from or alter. */
+export function copyGuestImage(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) if (!f.includes('.tmp-')) copyFileSync(path.join(from, f), path.join(to, f));
 }
