@@ -37,6 +37,7 @@ import {
   guestSpec, InvalidRequest, OciProcess, OciResources, OciSpec, parseJsonBytes, SHARED_MOUNT, SHARED_TAG,
 } from './container-schemas.js';
 import { log } from './log.js';
+import { readOutput, type OutputReader } from './output-reader.js';
 import { mountBlockRoot, unmountBlockRoot } from './block-rootfs.js';
 import { networkFileMounts } from './network.js';
 
@@ -50,7 +51,7 @@ function networkFileMountsFor(spec: OciSpec, rootPath: string): ReturnType<typeo
   if (!spec.root?.readonly) return mounts;
   return mounts.filter((m) => existsSync(path.join(rootPath, m.destination)));
 }
-import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type StreamRead } from './stream-buffer.js';
+import { DEFAULT_STREAM_CAPACITY, StreamBuffer, type OutputSource, type StreamRead } from './stream-buffer.js';
 import { EXEC_VIA_KEY, SpawnFailed, Spawners, type SpawnedIo } from './spawner.js';
 
 export type EngineErrorKind = 'not_found' | 'precondition' | 'invalid' | 'exists' | 'internal';
@@ -163,6 +164,8 @@ export class ContainerProcess {
   private child: Pick<ChildProcess, 'stdin' | 'stdout' | 'stderr' | 'kill'> | null = null;
   private pty: NodePty.IPty | null = null;
   private readonly exitWaiters: ((e: ExitInfo) => void)[] = [];
+  /** The readers of the process's output sockets (a pty has none: node-pty reads it). */
+  private readonly readers: { out?: OutputReader; err?: OutputReader } = {};
 
   constructor(readonly execId: string, readonly tty: boolean, capacity: number, readonly pidFile: string | null) {
     this.stdout = new StreamBuffer(capacity, (full) => this.pressure('out', full));
@@ -185,8 +188,8 @@ export class ContainerProcess {
     }
     const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => this.stdout.push(d));
-    child.stderr?.on('data', (d: Buffer) => this.stderr.push(d));
+    if (child.stdout) this.readers.out = readOutput(child.stdout, (d) => this.stdout.push(d));
+    if (child.stderr) this.readers.err = readOutput(child.stderr, (d) => this.stderr.push(d));
     child.stdout?.on('end', () => this.stdout.close());
     child.stderr?.on('end', () => this.stderr.close());
     child.stdin?.on('error', () => undefined); // EPIPE after the process closed its stdin
@@ -206,8 +209,8 @@ export class ContainerProcess {
       stdin: io.stdin, stdout: io.stdout, stderr: io.stderr,
       kill: (sig?: NodeJS.Signals | number) => { try { process.kill(pid, sig ?? 'SIGTERM'); return true; } catch { return false; } },
     };
-    for (const [s, buf] of [[io.stdout, this.stdout], [io.stderr, this.stderr]] as const) {
-      s.on('data', (d: Buffer) => buf.push(d));
+    for (const [s, buf, k] of [[io.stdout, this.stdout, 'out'], [io.stderr, this.stderr, 'err']] as const) {
+      this.readers[k] = readOutput(s, (d) => buf.push(d));
       const ended = (): void => { buf.close(); s.end(); };
       // A socket the process closed with nothing written may have ended already, while it waited
       // paused for its siblings and the spawner's reply (a paused stream with nothing buffered still
@@ -286,7 +289,7 @@ export class ContainerProcess {
       else this.pty.resume();
       return;
     }
-    const s = which === 'out' ? this.child?.stdout : this.child?.stderr;
+    const s = this.readers[which];
     if (full) s?.pause();
     else s?.resume();
   }
@@ -916,12 +919,10 @@ export class ContainerEngine {
     return stream.readWait(offset, maxBytes, waitMs, cancelled);
   }
 
-  /** For the io port: stream from `from` while releasing only what the reader acknowledged (stream-buffer.ts readAheadWait). */
-  async readStreamAhead(containerId: string, execId: string, which: 'stdout' | 'stderr', ack: number, from: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+  /** For the io port: a process's output stream, read ahead of what the reader acknowledged (stream-buffer.ts readAhead). */
+  outputSource(containerId: string, execId: string, which: 'stdout' | 'stderr'): OutputSource {
     const p = this.process(containerId, execId);
-    const stream = which === 'stdout' ? p.stdout : p.stderr;
-    if (from > stream.end) throw new EngineError('invalid', `offset ${from} is past the end of ${which} (${stream.end})`);
-    return stream.readAheadWait(ack, from, maxBytes, waitMs, cancelled);
+    return which === 'stdout' ? p.stdout : p.stderr;
   }
 
   /** Errors from validation helpers become invalid-argument errors. */

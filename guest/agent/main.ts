@@ -4,7 +4,7 @@
 // the image's launcher (guest/build/launcher.ts) loads the bundle with a V8
 // code cache; either then calls main().
 import { ContainerEngine, runTool } from './engine.js';
-import { serveIoPort } from './io-server.js';
+import { serveIoPort, warmUpDataPlane } from './io-server.js';
 import { log, resetLogSink } from './log.js';
 import { GuestNetwork } from './network.js';
 import { createAgentServer, serveVirtioSerial } from './server.js';
@@ -51,8 +51,11 @@ export function warmUp(): void {
  * Starts one child process the way the agent starts its tools (ip, mount,
  * crun), so node's child-process code is compiled before the image build
  * takes the agent's V8 snapshot: under TCG the first spawn otherwise costs
- * ~0.2 s more than the next ones, inside the sandbox's first calls.
+ * ~0.2 s more than the next ones, inside the sandbox's first calls. Then the
+ * data plane, once end to end (io-server.ts warmUpDataPlane), for the same
+ * reason at a sandbox's first output.
  */
 export async function warmUpProcesses(): Promise<void> {
   await runTool(process.execPath, ['--version']);
+  await warmUpDataPlane();
 }

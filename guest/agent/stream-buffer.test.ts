@@ -77,22 +77,43 @@ describe('StreamBuffer (per-process output held for the host)', () => {
     expect((await p).data.length).toBe(0);
   });
 
-  it('readAheadWait streams ahead of the acknowledged offset and releases only what was acknowledged', async () => {
+  it('readAhead streams ahead of the acknowledged offset and releases only what was acknowledged; watch says when there is more', () => {
     const b = new StreamBuffer(100);
     b.push(Buffer.from('0123456789'));
-    const r1 = await b.readAheadWait(0, 0, 4, 0);
+    const r1 = b.readAhead(0, 0, 4);
     expect(r1.data.toString()).toBe('0123');
-    const r2 = await b.readAheadWait(0, 4, 4, 0);
+    const r2 = b.readAhead(0, 4, 4);
     expect(r2).toMatchObject({ offset: 4 });
     expect(r2.data.toString()).toBe('4567');
     // Nothing acknowledged yet: a new reader from 0 still gets everything.
     expect(b.read(0, 100).data.toString()).toBe('0123456789');
-    await b.readAheadWait(6, 8, 4, 0);
+    b.readAhead(6, 8, 4);
     expect(b.start).toBe(6);
-    // Waits for data past the end, wakes on push.
-    const waiting = b.readAheadWait(6, 10, 4, 5_000);
+    // Nothing past the end yet: an empty read, and a watcher is told of the next push and of the close.
+    expect(b.readAhead(6, 10, 4)).toMatchObject({ offset: 10, eof: false });
+    let told = 0;
+    const unwatch = b.watch(() => { told += 1; });
     b.push(Buffer.from('ab'));
-    expect((await waiting).data.toString()).toBe('ab');
-    await expect(b.readAheadWait(6, 5, 4, 0)).rejects.toThrow(RangeError);
+    expect(told).toBe(1);
+    expect(b.readAhead(6, 10, 4).data.toString()).toBe('ab');
+    b.close();
+    expect(told).toBe(2);
+    expect(b.readAhead(12, 12, 4)).toMatchObject({ eof: true });
+    unwatch();
+    b.push(Buffer.from('late'));
+    expect(told).toBe(2);
+    expect(() => b.readAhead(6, 5, 4)).toThrow(RangeError);
+    expect(() => b.readAhead(12, 13, 4)).toThrow(/past the end/);
+  });
+
+  it('readAhead that acknowledges room in a full buffer resumes the source', () => {
+    const calls: boolean[] = [];
+    const b = new StreamBuffer(8, (full) => calls.push(full));
+    b.push(Buffer.from('01234567'));
+    expect(calls).toEqual([true]);
+    b.readAhead(0, 0, 8);
+    expect(calls).toEqual([true]);
+    b.readAhead(4, 8, 8);
+    expect(calls).toEqual([true, false]);
   });
 });

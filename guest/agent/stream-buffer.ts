@@ -23,14 +23,31 @@ export interface StreamRead {
 }
 
 type Waiter = () => void;
+const EMPTY = Buffer.alloc(0);
 
-export class StreamBuffer {
+/**
+ * What a reader that streams ahead of its acknowledgements needs of an output
+ * stream (the io port's reads; StreamBuffer implements it): no promise, timer
+ * or abort listener per chunk, which under TCG in the guest's Node was most
+ * of the data plane's CPU.
+ */
+export interface OutputSource {
+  /** Offset one past the last byte written so far. */
+  readonly end: number;
+  /** Release everything before `ack`; up to maxBytes from `from` (>= ack), releasing nothing more. */
+  readAhead(ack: number, from: number, maxBytes: number): StreamRead;
+  /** Calls onChange after every write and at close, until the returned function is called. */
+  watch(onChange: () => void): () => void;
+}
+
+export class StreamBuffer implements OutputSource {
   private chunks: Buffer[] = [];
   /** Offset of the first held byte. */
   private base = 0;
   private held = 0;
   private closed = false;
   private waiters = new Set<Waiter>();
+  private watchers = new Set<Waiter>();
   private paused = false;
 
   /**
@@ -133,37 +150,40 @@ export class StreamBuffer {
    * For a reader that streams ahead of what it has acknowledged (the io
    * port): release everything before `ack`, return up to maxBytes from `from`
    * (>= ack; bytes between stay held until acknowledged, for a reader that
-   * comes next), waiting up to waitMs when nothing is there yet.
+   * comes next). Never waits: watch() says when there is more.
    */
-  async readAheadWait(ack: number, from: number, maxBytes: number, waitMs: number, cancelled?: AbortSignal): Promise<StreamRead> {
+  readAhead(ack: number, from: number, maxBytes: number): StreamRead {
     if (!Number.isInteger(from) || from < ack) throw new RangeError('from must be an integer at or after ack');
     if (from > this.end) throw new RangeError(`offset ${from} is past the end of the stream (${this.end})`);
+    if (maxBytes <= 0) throw new RangeError('maxBytes must be positive');
     this.release(Math.min(ack, this.end));
-    const first = this.slice(from, maxBytes);
-    if (first.data.length > 0 || first.eof || waitMs <= 0 || cancelled?.aborted) return first;
-    await this.waitForData(waitMs, cancelled);
-    return this.slice(from, maxBytes);
+    return this.piece(from, maxBytes);
   }
 
-  /** Up to maxBytes from `from` (or the first held byte, if that is later), releasing nothing. */
-  private slice(from: number, maxBytes: number): StreamRead {
+  watch(onChange: () => void): () => void {
+    const w: Waiter = () => onChange();
+    this.watchers.add(w);
+    return () => this.watchers.delete(w);
+  }
+
+  /**
+   * Up to maxBytes from `from` (or the first held byte, if that is later),
+   * releasing nothing, from one held chunk at most: a view, never a copy (the
+   * caller asks again for the rest; joining chunks cost a copy of every byte).
+   */
+  private piece(from: number, maxBytes: number): StreamRead {
     const start = Math.max(from, this.base);
     let skip = start - this.base;
-    const parts: Buffer[] = [];
-    let got = 0;
+    let data: Buffer = EMPTY;
     for (const c of this.chunks) {
-      if (got >= maxBytes) break;
       if (skip >= c.length) {
         skip -= c.length;
         continue;
       }
-      const piece = c.subarray(skip, skip + (maxBytes - got));
-      skip = 0;
-      parts.push(piece);
-      got += piece.length;
+      data = c.subarray(skip, skip + maxBytes);
+      break;
     }
-    const data = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, got);
-    return { offset: start, data, eof: this.closed && start + got >= this.end };
+    return { offset: start, data, eof: this.closed && start + data.length >= this.end };
   }
 
   private release(offset: number): void {
@@ -189,6 +209,7 @@ export class StreamBuffer {
   }
 
   private wake(): void {
-    for (const w of [...this.waiters]) w();
+    if (this.waiters.size > 0) for (const w of [...this.waiters]) w();
+    if (this.watchers.size > 0) for (const w of [...this.watchers]) w();
   }
 }

@@ -44,6 +44,9 @@ if [ -n "$VESSEL_ROOT_RO" ]; then
 else
   mkdir -p /run/vessel/ro && mount -t tmpfs -o size=16m,mode=755 tmpfs /run/vessel/ro && cp /usr/bin/crun /run/vessel/ro/crun && mount -o remount,ro /run/vessel/ro
 fi
+# Sockets start with 1 MiB send buffers, not 208 KiB: a process's stdout is a
+# socket to the agent, which reads all it holds at once (guest/agent/output-reader.ts).
+echo 1048576 > /proc/sys/net/core/wmem_default
 read up rest < /proc/uptime
 echo "vessel-init: kernel up $up s"
 for m in ${o.bootModules.join(' ')}; do
