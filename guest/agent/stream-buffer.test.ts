@@ -106,6 +106,26 @@ describe('StreamBuffer (per-process output held for the host)', () => {
     expect(() => b.readAhead(12, 13, 4)).toThrow(/past the end/);
   });
 
+  it('readAhead returns a large held chunk alone, as a view, and joins small ones', () => {
+    const b = new StreamBuffer(1024 * 1024);
+    const big = Buffer.alloc(64 * 1024, 1);
+    b.push(big);
+    b.push(Buffer.alloc(64 * 1024, 2));
+    const r = b.readAhead(0, 0, 1024 * 1024);
+    expect(r.data.length).toBe(64 * 1024);
+    expect(r.data.buffer).toBe(big.buffer); // no copy
+    expect(b.readAhead(0, 64 * 1024, 1024 * 1024).data[0]).toBe(2);
+    // Small writes come back joined (a console's burst in one frame), in order, up to 64 KiB and maxBytes.
+    const s = new StreamBuffer(1024 * 1024);
+    for (let i = 0; i < 100; i++) s.push(Buffer.from(`line ${i}\n`));
+    const all = Array.from({ length: 100 }, (_, i) => `line ${i}\n`).join('');
+    expect(s.readAhead(0, 0, 1024).data.toString()).toBe(all);
+    expect(s.readAhead(0, 3, 10).data.toString()).toBe(all.slice(3, 13));
+    // A large chunk after small ones is not copied into the join.
+    s.push(Buffer.alloc(32 * 1024, 9));
+    expect(s.readAhead(0, 0, 1024 * 1024).data.length).toBe(all.length);
+  });
+
   it('readAhead that acknowledges room in a full buffer resumes the source', () => {
     const calls: boolean[] = [];
     const b = new StreamBuffer(8, (full) => calls.push(full));

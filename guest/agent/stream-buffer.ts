@@ -24,6 +24,10 @@ export interface StreamRead {
 
 type Waiter = () => void;
 const EMPTY = Buffer.alloc(0);
+/** Held chunks smaller than this are joined with the small ones after them when read ahead... */
+const JOIN_BELOW = 16 * 1024;
+/** ...up to this many bytes. */
+const JOIN_UP_TO = 64 * 1024;
 
 /**
  * What a reader that streams ahead of its acknowledgements needs of an output
@@ -168,20 +172,34 @@ export class StreamBuffer implements OutputSource {
 
   /**
    * Up to maxBytes from `from` (or the first held byte, if that is later),
-   * releasing nothing, from one held chunk at most: a view, never a copy (the
-   * caller asks again for the rest; joining chunks cost a copy of every byte).
+   * releasing nothing. A large chunk comes back alone, as a view (joining
+   * large chunks cost a copy of every byte; the caller asks again for the
+   * rest); small ones are joined up to JOIN_UP_TO, so a burst of small
+   * writes (a console's) goes out in a few frames, not one each.
    */
   private piece(from: number, maxBytes: number): StreamRead {
     const start = Math.max(from, this.base);
     let skip = start - this.base;
-    let data: Buffer = EMPTY;
-    for (const c of this.chunks) {
-      if (skip >= c.length) {
-        skip -= c.length;
-        continue;
+    let i = 0;
+    for (; i < this.chunks.length; i++) {
+      const c = this.chunks[i] as Buffer;
+      if (skip < c.length) break;
+      skip -= c.length;
+    }
+    const first = this.chunks[i];
+    let data: Buffer = first ? first.subarray(skip, skip + maxBytes) : EMPTY;
+    if (data.length > 0 && data.length < JOIN_BELOW && data.length < maxBytes && i + 1 < this.chunks.length) {
+      const limit = Math.min(maxBytes, JOIN_UP_TO);
+      const parts = [data];
+      let got = data.length;
+      for (let j = i + 1; j < this.chunks.length && got < limit; j++) {
+        const c = this.chunks[j] as Buffer;
+        if (c.length >= JOIN_BELOW) break; // a large one goes on its own, as a view
+        const take = c.subarray(0, limit - got);
+        parts.push(take);
+        got += take.length;
       }
-      data = c.subarray(skip, skip + maxBytes);
-      break;
+      if (parts.length > 1) data = Buffer.concat(parts, got);
     }
     return { offset: start, data, eof: this.closed && start + data.length >= this.end };
   }
