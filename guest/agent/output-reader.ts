@@ -2,8 +2,8 @@
 //
 // Node reads a socket 64 KiB at a time, and every read costs a round of
 // stream machinery in JS (a Buffer, push, 'data', the handlers after it).
-// Under TCG that round, not the copy, was most of the guest's CPU when a
-// process wrote output in bulk: 512 rounds for 32 MiB. So when a read comes
+// Under TCG those rounds (512 for 32 MiB) were a large share of the guest's
+// CPU when a process wrote output in bulk. So when a read comes
 // back large (the process is writing in bulk) and nothing else is buffered
 // behind it, the reader goes on reading the same socket itself, at once and
 // synchronously (the socket is non-blocking: a read that finds nothing queued
