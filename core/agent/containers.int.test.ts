@@ -273,6 +273,9 @@ describe.skipIf(reason !== null)('containers in a real VM (crun in the guest, ro
     expect(await agent.check()).toBe('SERVING');
     await run('after', ['echo', 'still here']);
     expect(await readAll('after', 'after')).toBe('still here\n');
+    // Output ends when echo closes it, a moment before the process is reaped:
+    // wait for the exit, or the remove can find the container still running.
+    expect((await agent.waitProcess('after', 'after')).exitStatus).toBe(0);
     await agent.removeContainer('after');
   });
 });
