@@ -13,7 +13,8 @@
 // whose output nobody reads stalls after `capacity` bytes (plus the pipe's own
 // 64 KiB), as it would writing to a full pipe.
 
-export const DEFAULT_STREAM_CAPACITY = 1024 * 1024;
+/** As large as the host's default window (core/agent/proto/io-mux.ts DEFAULT_WINDOW says why). */
+export const DEFAULT_STREAM_CAPACITY = 2 * 1024 * 1024;
 
 export interface StreamRead {
   /** Offset of the first returned byte. */

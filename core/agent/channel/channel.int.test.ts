@@ -203,7 +203,8 @@ describe.skipIf(skip !== null)('agent channel on real QEMU: many clients, one sa
       await new Promise((res) => setTimeout(res, 3_000));
       const p2 = await progress();
       expect(p2).toBe(p1);
-      // Guest buffer (1 MiB) + pipe + credit windows (client 1 MiB, owner 1 MiB): a few MiB of 64 KiB lines, not more.
+      // Guest buffer (2 MiB) + the process's socket (1 MiB) + the client's window (2 MiB; the owner has none
+      // of its own): a few MiB of 64 KiB lines, not more.
       expect(p2 * 65536).toBeLessThan(got + 8 * 1024 * 1024);
       const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(ch?.pid)}/status`, 'utf8'))?.[1]);
       expect(rss).toBeLessThan(200 * 1024);
