@@ -7,11 +7,12 @@
 // transit is simply read again.
 //
 // Bound and overflow: at most `capacity` unacknowledged bytes are held. When
-// the buffer is full the agent stops reading the process's pipe/pty (the
-// producer is paused), so the kernel's pipe buffer fills and the process
+// the buffer is full the agent stops reading the process's socket/pty (the
+// producer is paused), so the kernel's socket buffer fills and the process
 // blocks in write(2) until the host reads. Nothing is ever dropped; a process
-// whose output nobody reads stalls after `capacity` bytes (plus the pipe's own
-// 64 KiB), as it would writing to a full pipe.
+// whose output nobody reads stalls after `capacity` bytes (plus what its
+// socket holds: up to 1 MiB, guest/build/init.ts), as it would writing to a
+// full pipe.
 
 /** As large as the host's default window (core/agent/proto/io-mux.ts DEFAULT_WINDOW says why). */
 export const DEFAULT_STREAM_CAPACITY = 2 * 1024 * 1024;

@@ -17,7 +17,7 @@ import { creditPayload, encodeFrame, encodeHeader, FrameDecoder, FrameType, MAX_
  * whatever its size under TCG, so bulk output goes faster in bigger batches:
  * with the guest's stream buffer (guest/agent/stream-buffer.ts) at the same
  * size as the window, 2 MiB windows and 512 KiB batches carried container
- * stdout about 40 % faster than 1 MiB and 256 KiB, side by side
+ * stdout 27–74 % faster than 1 MiB and 256 KiB in two runs side by side
  * (docs/design/agent-channel.md, "Session 13"). The window alone, without the
  * guest's buffer, did not: the guest stalled on its full buffer instead.
  */
