@@ -37,7 +37,7 @@ import {
   guestSpec, InvalidRequest, OciProcess, OciResources, OciSpec, parseJsonBytes, SHARED_MOUNT, SHARED_TAG,
 } from './container-schemas.js';
 import { log } from './log.js';
-import { readOutput, type OutputReader } from './output-reader.js';
+import { endOutput, readOutput, type OutputReader } from './output-reader.js';
 import { mountBlockRoot, unmountBlockRoot } from './block-rootfs.js';
 import { networkFileMounts } from './network.js';
 
@@ -258,6 +258,22 @@ export class ContainerProcess {
     if (!stdin || stdin.destroyed || stdin.writableEnded) throw new EngineError('precondition', `stdin of process ${this.execId} is closed`);
     await new Promise<void>((resolve, reject) => stdin.write(data, (err) => (err ? reject(new EngineError('precondition', `stdin of process ${this.execId}: ${err.message}`)) : resolve())));
     return data.length;
+  }
+
+  /**
+   * The host's reader of this output is gone for good (`vessel exec … | head`):
+   * the process's writes to it fail with EPIPE and raise SIGPIPE, as with a
+   * closed pipe on the host (output-reader.ts endOutput); what the agent held
+   * is dropped and the stream ends. A terminal hangs up instead (SIGHUP).
+   */
+  closeOutput(which: 'stdout' | 'stderr', shutdownHelper?: string): void {
+    (which === 'stdout' ? this.stdout : this.stderr).discard();
+    if (this.pty) {
+      if (!this.exit) this.pty.kill('SIGHUP');
+      return;
+    }
+    const s = which === 'stdout' ? this.child?.stdout : this.child?.stderr;
+    if (s) endOutput(s, shutdownHelper);
   }
 
   closeStdin(): void {
@@ -906,6 +922,10 @@ export class ContainerEngine {
 
   closeStdin(containerId: string, execId: string): void {
     this.process(containerId, execId).closeStdin();
+  }
+
+  closeOutput(containerId: string, execId: string, which: 'stdout' | 'stderr'): void {
+    this.process(containerId, execId).closeOutput(which);
   }
 
   resizeTty(containerId: string, execId: string, rows: number, cols: number): void {

@@ -10,6 +10,10 @@
 //   {"op":"stdin","containerId":…,"execId":…}
 //     DATA is written to the process's stdin as it comes; credit is returned
 //     as writes complete; CLOSE closes stdin.
+//   {"op":"close-output","containerId":…,"execId":…,"stream":"stdout"|"stderr"}
+//     the host's reader is gone for good: the agent closes its end of that
+//     output (the process gets EPIPE/SIGPIPE on its next write, as with a
+//     closed pipe), drops what it held, and answers CLOSE.
 // The port is shared by host connections in turn, like the agent port: each
 // opens with a hello (demux.ts), and a new hello ends the previous
 // connection's streams.
@@ -29,11 +33,12 @@ const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/);
 const Spec = z.discriminatedUnion('op', [
   z.object({ op: z.literal('read'), containerId: Id, execId: Id.or(z.literal('')), stream: z.enum(['stdout', 'stderr']), offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) }),
   z.object({ op: z.literal('stdin'), containerId: Id, execId: Id.or(z.literal('')) }),
+  z.object({ op: z.literal('close-output'), containerId: Id, execId: Id.or(z.literal('')), stream: z.enum(['stdout', 'stderr']) }),
 ]);
 const STDIN_WINDOW = 256 * 1024;
 
 /** What the io server needs of the container engine. */
-export type IoEngine = Pick<ContainerEngine, 'outputSource' | 'writeStdin' | 'closeStdin'>;
+export type IoEngine = Pick<ContainerEngine, 'outputSource' | 'writeStdin' | 'closeStdin' | 'closeOutput'>;
 
 export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buffer): void {
   let spec: z.infer<typeof Spec>;
@@ -47,6 +52,15 @@ export function serveIoStream(engine: IoEngine, stream: IoStream, specBytes: Buf
   }
   if (spec.op === 'read') {
     serveRead(engine, stream, spec);
+    return;
+  }
+  if (spec.op === 'close-output') {
+    try {
+      engine.closeOutput(spec.containerId, spec.execId, spec.stream);
+      stream.close();
+    } catch (err) {
+      stream.fail(err instanceof Error ? err.message : String(err));
+    }
     return;
   }
   // stdin: writes in order, credit back as each completes.
@@ -170,7 +184,7 @@ export async function warmUpDataPlane(): Promise<void> {
         port.write(b, () => undefined);
         setImmediate(() => host?.feed(b));
       },
-      onOpen: (s, spec) => serveIoStream({ outputSource: () => proc.stdout, writeStdin: () => Promise.resolve(0), closeStdin: () => undefined }, s, spec),
+      onOpen: (s, spec) => serveIoStream({ outputSource: () => proc.stdout, writeStdin: () => Promise.resolve(0), closeStdin: () => undefined, closeOutput: () => undefined }, s, spec),
     });
     host = new IoMux({ write: (b) => setImmediate(() => guest.feed(b)) });
     const stream = host.open(Buffer.from(JSON.stringify({ op: 'read', containerId: 'warm-up', execId: '', stream: 'stdout', offset: 0 })));

@@ -16,8 +16,12 @@
 // Pausing (the process's stream buffer is full) stops the reads at once; the
 // stream's own pause covers the rest. The end of the stream and errors are
 // left to node's stream, which meets them on its next read.
-import { readSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+
+/** Where the image puts vessel-shutrd (guest/shutrd/, guest/build/shutrd.ts). */
+export const SHUTRD_HELPER = '/opt/vessel/bin/vessel-shutrd';
 
 /** A chunk at least this large from node's own read means bulk output: read on. */
 export const BULK_CHUNK = 32 * 1024;
@@ -90,4 +94,27 @@ export function readOutput(s: Readable, onData: (d: Buffer) => void, readFd: Rea
       s.resume();
     },
   };
+}
+
+/**
+ * Ends a process's output socket for good, as a closed pipe ends it: the
+ * process's writes fail with EPIPE and raise SIGPIPE (a write blocked for
+ * room at that moment gets EPIPE alone: guest/shutrd/). The helper shuts
+ * the socket down for reading (node has no call for that); the stream then
+ * reads what was still queued (the caller drops it), meets the end, and
+ * closes with nothing queued. Without the helper the socket is closed at
+ * once, and a writer with bytes still queued gets ECONNRESET, no signal.
+ */
+export function endOutput(s: Readable, helper = SHUTRD_HELPER): void {
+  if (s.destroyed) return;
+  if (!existsSync(helper)) {
+    s.destroy();
+    return;
+  }
+  const child = spawn(helper, [], { stdio: [s, 'ignore', 'inherit'] });
+  child.once('error', () => s.destroy());
+  child.once('exit', (code) => {
+    if (code === 0) s.resume();
+    else s.destroy();
+  });
 }

@@ -103,6 +103,12 @@ export class StreamBuffer implements OutputSource {
     this.wake();
   }
 
+  /** Nobody will read this stream any more: what is held is dropped, and readers get eof at once. */
+  discard(): void {
+    this.release(this.end);
+    this.close();
+  }
+
   /**
    * Release everything before `offset` and return up to `maxBytes` from there.
    * An offset before the held range reads from the first held byte (the reply's

@@ -15,6 +15,7 @@ import { buildConsoleHelper, CONSOLE_HELPER_GUEST_PATH, consoleHelperSource } fr
 import { buildReseedHelper, RESEED_HELPER_GUEST_PATH, reseedHelperSource } from './reseed.js';
 import { buildSpawnerHelper, SPAWNER_HELPER_GUEST_PATH, spawnerHelperSource } from './spawner.js';
 import { buildPortwaitHelper, PORTWAIT_HELPER_GUEST_PATH, portwaitHelperSource } from './portwait.js';
+import { buildShutrdHelper, SHUTRD_HELPER_GUEST_PATH, shutrdHelperSource } from './shutrd.js';
 import { hashInputs, type HashInput } from './hash.js';
 import { renderInit } from './init.js';
 import { unpackKernelForPvh } from './kernel-image.js';
@@ -220,6 +221,7 @@ interface Inputs {
   spawnerHelperSource: string;
   /** Source of the port wait helper, hashed as source. */
   portwaitHelperSource: string;
+  shutrdHelperSource: string;
   kernelParams: string[];
   initScript: string;
   compression: Compression;
@@ -255,7 +257,7 @@ export function findNodePty(repoRoot: string): NodePtyFiles {
   return { files, addon };
 }
 
-function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'spawnerHelperSource' | 'portwaitHelperSource' | 'root'> {
+function findInputs(opts: BuildOptions, progress: (m: string) => void): Omit<Inputs, 'agentBundle' | 'agentVersion' | 'initScript' | 'nodeFlags' | 'consoleHelperSource' | 'reseedHelperSource' | 'spawnerHelperSource' | 'portwaitHelperSource' | 'shutrdHelperSource' | 'root'> {
   const kernel = pickKernel();
   progress(`kernel ${kernel.release} (${kernel.path})`);
   const modulesDir = path.join('/lib/modules', kernel.release);
@@ -336,6 +338,7 @@ function hashOf(inputs: Inputs): string {
     { kind: 'text', label: 'reseed-helper', text: inputs.reseedHelperSource },
     { kind: 'text', label: 'spawner-helper', text: inputs.spawnerHelperSource },
     { kind: 'text', label: 'portwait-helper', text: inputs.portwaitHelperSource },
+    { kind: 'text', label: 'shutrd-helper', text: inputs.shutrdHelperSource },
     { kind: 'text', label: 'init', text: inputs.initScript },
     { kind: 'text', label: 'launcher', text: renderLauncher() },
     { kind: 'text', label: 'snapshot-builder', text: renderSnapshotBuilder('') },
@@ -407,7 +410,7 @@ function stripCopy(source: string, tmpDir: string, progress: (m: string) => void
   return out;
 }
 
-function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null, portwaitHelper: Buffer | null = null, snapshots: ReadonlyMap<GuestCpuKind, Buffer> = new Map()): CpioEntry[] {
+function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, consoleHelper: Buffer | null, reseedHelper: Buffer | null = null, spawnerHelper: Buffer | null = null, portwaitHelper: Buffer | null = null, snapshots: ReadonlyMap<GuestCpuKind, Buffer> = new Map(), shutrdHelper: Buffer | null = null): CpioEntry[] {
   const entries: CpioEntry[] = [];
   const dirs = new Set<string>();
   const dir = (p: string): void => {
@@ -467,6 +470,10 @@ function imageEntries(inputs: Inputs, node: string, codeCache: Buffer | null, co
   if (portwaitHelper) {
     dir(path.dirname(PORTWAIT_HELPER_GUEST_PATH).slice(1));
     entries.push({ type: 'data', path: PORTWAIT_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: portwaitHelper });
+  }
+  if (shutrdHelper) {
+    dir(path.dirname(SHUTRD_HELPER_GUEST_PATH).slice(1));
+    entries.push({ type: 'data', path: SHUTRD_HELPER_GUEST_PATH.slice(1), mode: 0o755, data: shutrdHelper });
   }
   for (const f of inputs.nodePty.files) {
     const p = `${AGENT_DIR.slice(1)}/node_modules/node-pty/${f.rel}`;
@@ -575,7 +582,7 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     laterModules: found.modules.filter((m) => !m.boot).map((m) => `/lib/modules/vessel/${m.name}.ko`),
     nodeFlags: opts.nodeFlags ?? [...DEFAULT_AGENT_NODE_FLAGS],
   });
-  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [...DEFAULT_AGENT_NODE_FLAGS], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8'), portwaitHelperSource: readFileSync(portwaitHelperSource(opts.repoRoot), 'utf8') };
+  const inputs: Inputs = { ...found, root: opts.root ?? 'image', agentBundle: code, agentVersion, initScript, nodeFlags: opts.nodeFlags ?? [...DEFAULT_AGENT_NODE_FLAGS], consoleHelperSource: readFileSync(consoleHelperSource(opts.repoRoot), 'utf8'), reseedHelperSource: readFileSync(reseedHelperSource(opts.repoRoot), 'utf8'), spawnerHelperSource: readFileSync(spawnerHelperSource(opts.repoRoot), 'utf8'), portwaitHelperSource: readFileSync(portwaitHelperSource(opts.repoRoot), 'utf8'), shutrdHelperSource: readFileSync(shutrdHelperSource(opts.repoRoot), 'utf8') };
   progress('hashing inputs');
   const inputsHash = hashOf(inputs);
 
@@ -601,7 +608,8 @@ export async function buildGuestImage(opts: BuildOptions): Promise<BuildResult> 
     const reseedHelper = buildReseedHelper(opts.repoRoot, path.join(tmpDir, 'vessel-reseed'), progress);
     const spawnerHelper = buildSpawnerHelper(opts.repoRoot, path.join(tmpDir, 'vessel-spawner'), progress);
     const portwaitHelper = buildPortwaitHelper(opts.repoRoot, path.join(tmpDir, 'vessel-portwait'), progress);
-    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper, portwaitHelper, snapshots);
+    const shutrdHelper = buildShutrdHelper(opts.repoRoot, path.join(tmpDir, 'vessel-shutrd'), progress);
+    const entries = imageEntries(inputs, node, codeCache, consoleHelper, reseedHelper, spawnerHelper, portwaitHelper, snapshots, shutrdHelper);
     let rootImage: { file: string; format: 'erofs'; sizeBytes: number } | undefined;
     if (inputs.root === 'image') {
       progress(`writing the shared root image (EROFS, ${ROOT_IMAGE_FILE}) and the stage-1 initramfs`);
