@@ -537,6 +537,29 @@ export class AgentClient {
     }
   }
 
+  /**
+   * The host's reader of a process's output is gone for good (`vessel exec … |
+   * head`): the guest closes its end of that output, so the process's next
+   * write to it fails with EPIPE and SIGPIPE, as with a closed pipe here; a
+   * terminal hangs up. Needs the data plane (E_UNSUPPORTED without one, or
+   * with a guest agent older than this operation: it ends the stream with an
+   * error).
+   */
+  async closeOutput(containerId: string, execId: string, stream: AgentStreamName): Promise<void> {
+    checkId('container ID', containerId);
+    checkId('exec ID', execId, true);
+    const io = await this.ioClient();
+    if (!io) throw new VesselError('E_UNSUPPORTED', 'closing a process\'s output needs the data plane (the agent channel owner\'s io socket)');
+    const s = io.open({ op: 'close-output', containerId, execId, stream }, 0);
+    await new Promise<void>((resolve, reject) => {
+      s.on('end', () => {
+        s.close();
+        resolve();
+      });
+      s.on('error', (err) => reject(new VesselError('E_AGENT', `closing ${stream} of process ${execId || containerId}: ${err.message}`)));
+    });
+  }
+
   /** The data plane, when the channel owner has one (connected once, on first use). */
   private ioClient(): Promise<IoClient | null> {
     if (this.address.kind !== 'channel' || !this.address.ioPath || this.closed) return Promise.resolve(null);

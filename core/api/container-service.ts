@@ -51,6 +51,8 @@ export interface ProcessIo {
   stderr: AsyncIterable<Buffer>;
   write(data: Buffer): Promise<void>;
   closeStdin(): Promise<void>;
+  /** Nobody will read this output any more: the process gets EPIPE/SIGPIPE on its next write to it (a TTY hangs up). */
+  closeOutput(stream: 'stdout' | 'stderr'): Promise<void>;
   resize(rows: number, columns: number): Promise<void>;
   wait(): Promise<ProcessExit>;
   release(): void;
@@ -515,6 +517,7 @@ export class ContainerService {
         await agent.writeStdin(containerId, execId, data);
       },
       closeStdin: () => agent.closeStdin(containerId, execId),
+      closeOutput: (stream) => agent.closeOutput(containerId, execId, stream),
       resize: (rows, columns) => agent.ttyWinResize(containerId, execId, rows, columns),
       wait: async () => {
         const exit = toExit(await agent.waitProcess(containerId, execId));

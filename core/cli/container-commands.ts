@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { addRootfsTransportOption, rootfsRequestFrom } from './rootfs-commands.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -107,10 +106,58 @@ async function resolveSandbox(ctx: CliContext, ref: string): Promise<string> {
   return (await ctx.rt().sandboxes.fetchSandbox(ref)).id;
 }
 
-async function pump(source: AsyncIterable<Buffer>, out: NodeJS.WriteStream): Promise<void> {
-  for await (const chunk of source) {
-    if (!out.write(chunk)) await once(out, 'drain');
+/** Resolves when `out` can take more, or when it is gone (an error, or closed). */
+function drainedOrGone(out: NodeJS.WriteStream): Promise<void> {
+  if (out.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      for (const e of ['drain', 'close', 'error']) out.off(e, done);
+      resolve();
+    };
+    for (const e of ['drain', 'close', 'error']) out.on(e, done);
+  });
+}
+
+/**
+ * Copies a process's output to a local stream. When the local stream goes
+ * away (`vessel exec … | head` closing the pipe: EPIPE), `onGone` is called
+ * once, and the rest of the output is read and dropped, so the process is
+ * never held back by a reader that left. Another write error (a full disk)
+ * is said on stderr first.
+ */
+async function pump(source: AsyncIterable<Buffer>, out: NodeJS.WriteStream, onGone: () => void): Promise<void> {
+  let gone = false;
+  const leave = (err?: NodeJS.ErrnoException): void => {
+    if (gone) return;
+    gone = true;
+    if (err && err.code !== 'EPIPE' && out !== process.stderr) process.stderr.write(`vessel: writing the process's output failed: ${err.message}\n`);
+    onGone();
+  };
+  out.on('error', leave);
+  try {
+    for await (const chunk of source) {
+      if (gone || out.destroyed) {
+        leave();
+        continue;
+      }
+      if (!out.write(chunk)) await drainedOrGone(out);
+    }
+  } finally {
+    out.off('error', leave);
   }
+}
+
+/**
+ * The local reader of a process's output went away (`vessel exec … | head`):
+ * the guest closes that output, so every process writing to it gets EPIPE
+ * and SIGPIPE on its next write, as with a closed pipe on the host, and the
+ * command exits as the process does (141 when SIGPIPE ends it). Without the
+ * data plane, or with an older guest agent, the process itself gets SIGPIPE.
+ */
+function outputGone(containers: Runtime['containers'], io: ProcessIo, sandboxId: string, containerId: string, execId: string) {
+  return (stream: 'stdout' | 'stderr'): void => {
+    void io.closeOutput(stream).catch(() => containers.signalProcess(sandboxId, containerId, execId, 'SIGPIPE')).catch(() => undefined);
+  };
 }
 
 /**
@@ -120,7 +167,7 @@ async function pump(source: AsyncIterable<Buffer>, out: NodeJS.WriteStream): Pro
  */
 const DETACH_KEYS = Buffer.from([0x10, 0x11]);
 
-async function attach(io: ProcessIo, options: { interactive: boolean; tty: boolean; closeStdin?: boolean; onDetach?: () => void }): Promise<ProcessExit> {
+async function attach(io: ProcessIo, options: { interactive: boolean; tty: boolean; closeStdin?: boolean; onDetach?: () => void; onOutputGone: (stream: 'stdout' | 'stderr') => void }): Promise<ProcessExit> {
   const stdin = process.stdin;
   const raw = options.tty && options.interactive && stdin.isTTY;
   const onResize = (): void => {
@@ -153,7 +200,11 @@ async function attach(io: ProcessIo, options: { interactive: boolean; tty: boole
       // docker semantics: without -i the process reads EOF. A TTY stays open.
       await traced('closeStdin', io.closeStdin()).catch(() => undefined);
     }
-    const [exit] = await Promise.all([traced('wait', io.wait()), traced('stdout', pump(io.stdout, process.stdout)), options.tty ? Promise.resolve() : traced('stderr', pump(io.stderr, process.stderr))]);
+    const [exit] = await Promise.all([
+      traced('wait', io.wait()),
+      traced('stdout', pump(io.stdout, process.stdout, () => options.onOutputGone('stdout'))),
+      options.tty ? Promise.resolve() : traced('stderr', pump(io.stderr, process.stderr, () => options.onOutputGone('stderr'))),
+    ]);
     return exit;
   } finally {
     if (raw) stdin.setRawMode(false);
@@ -219,7 +270,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       const io = await containers.ioStream(sandbox.id, created.id, created.id);
       try {
         await containers.startContainer(sandbox.id, created.id);
-        const exit = await attach(io, { interactive: Boolean(opts.interactive), tty: created.tty });
+        const exit = await attach(io, { interactive: Boolean(opts.interactive), tty: created.tty, onOutputGone: outputGone(containers, io, sandbox.id, created.id, created.id) });
         ctx.setExitCode(exit.exitCode);
       } finally {
         io.release();
@@ -378,7 +429,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       }));
       const io = await traced('ioStream', containers.ioStream(sandboxId, containerId, execId));
       try {
-        const exit = await attach(io, { interactive: Boolean(opts.interactive), tty });
+        const exit = await attach(io, { interactive: Boolean(opts.interactive), tty, onOutputGone: outputGone(containers, io, sandboxId, containerId, execId) });
         ctx.setExitCode(exit.exitCode);
       } finally {
         io.release();
@@ -388,7 +439,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
   // ---- attach ---------------------------------------------------------------
   program
     .command('attach <sandbox> <container>')
-    .description("follow a container's main process: first what it printed since the last reader left (kept in the guest, up to 1 MiB per stream; the process waits rather than lose output), then live; exits with its exit code. Ctrl-C (or Ctrl-P Ctrl-Q with -i on a terminal) detaches and leaves it running")
+    .description("follow a container's main process: first what it printed since the last reader left (kept in the guest, up to 2 MiB per stream; the process waits rather than lose output), then live; exits with its exit code. Ctrl-C (or Ctrl-P Ctrl-Q with -i on a terminal) detaches and leaves it running")
     .option('-i, --interactive', 'forward stdin')
     .action(async (ref: string, cref: string, opts: { interactive?: boolean }) => {
       const sandboxId = await resolveSandbox(ctx, ref);
@@ -402,7 +453,7 @@ export function registerContainerCommands(program: Command, ctx: CliContext): vo
       process.once('SIGINT', detach);
       let detachedNow = false;
       try {
-        const exit = await Promise.race([detached, attach(io, { interactive: Boolean(opts.interactive), tty: c.tty, closeStdin: false, onDetach: detach })]);
+        const exit = await Promise.race([detached, attach(io, { interactive: Boolean(opts.interactive), tty: c.tty, closeStdin: false, onDetach: detach, onOutputGone: detach })]);
         if (exit) {
           ctx.setExitCode(exit.exitCode);
         } else {

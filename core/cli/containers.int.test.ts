@@ -145,6 +145,32 @@ describe.skipIf(skip !== null)('containers via the CLI on real QEMU: one shared 
     expect(list.stdout).toMatch(/idle\s+running\s+sleep 1000/);
   });
 
+  it('exec piped into a reader that stops early (| head): the writers end as with a closed pipe, the command exits at once, nothing is left running', async () => {
+    // A pipeline that writes for ever: only the closed output can end it.
+    const child = spawn(process.execPath, [cliPath, 'exec', 'box', 'idle', '--', 'sh', '-c', 'yes | cat'], { env: { ...process.env, VESSEL_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let got = 0;
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= 64 * 1024) {
+          child.stdout.destroy(); // as head does once it has its bytes
+          resolve();
+        }
+      });
+    });
+    const t0 = Date.now();
+    // cat was blocked writing (EPIPE alone, guest/shutrd/ says why) or wrote on (SIGPIPE); either way the pipeline ends.
+    expect([1, 141]).toContain(await closed);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(stderr).not.toMatch(/vessel:/);
+    const ps = await runCli(root, ['exec', 'box', 'idle', '--', 'ps']);
+    expect(ps.code).toBe(0);
+    expect(ps.stdout).not.toMatch(/\b(yes|cat)\b/);
+  });
+
   it('attach follows a detached container; Ctrl-C detaches and it keeps running; re-attaching loses nothing printed meanwhile', async () => {
     // ~15 s of output: long enough that it is still running after the first attach, its detach and a CLI status call on a loaded TCG guest.
     json(await ctr('run', 'box', '--name', 'counter', '--json', '--', 'sh', '-c', 'i=0; while [ $i -lt 50 ]; do echo line$i; i=$((i+1)); sleep 0.3; done'), ContainerStatus);

@@ -93,6 +93,10 @@ class FakeEngine implements IoEngine {
   closeStdin(): void {
     this.stdinClosed = true;
   }
+  readonly closedOutputs: string[] = [];
+  closeOutput(c: string, e: string, which: string): void {
+    this.closedOutputs.push(`${c}/${e}/${which}`);
+  }
 }
 
 async function setUp(engine?: IoEngine, liveness?: { everyMs: number; timeoutMs: number }): Promise<{ dir: string; owner: ChannelOwner; chardev: ReturnType<typeof fakeChardev>; ioChardev: ReturnType<typeof fakeChardev> | null; socket: string; ioSocket: string }> {
@@ -196,6 +200,9 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     await c.closeStdin('ctr', 'ctr');
     expect(Buffer.concat(engine.stdin).toString()).toBe(Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join(''));
     expect(engine.stdinClosed).toBe(true);
+    // A reader gone for good (`| head`): the guest is asked to close that output, through the owner.
+    await c.closeOutput('ctr', 'ctr', 'stderr');
+    expect(engine.closedOutputs).toEqual(['ctr/ctr/stderr']);
   });
 
   it('the guest gives up on a connection without a word: an unanswered ping ends it, the owner connects again, calls and reads work', async () => {
