@@ -539,11 +539,11 @@ export class AgentClient {
 
   /**
    * The host's reader of a process's output is gone for good (`vessel exec … |
-   * head`): the guest closes its end of that output, so the process's next
-   * write to it fails with EPIPE and SIGPIPE, as with a closed pipe here; a
-   * terminal hangs up. Needs the data plane (E_UNSUPPORTED without one, or
-   * with a guest agent older than this operation: it ends the stream with an
-   * error).
+   * head`): the guest ends that output as a closed pipe here would end it
+   * (the process's writes fail with EPIPE and raise SIGPIPE; guest/shutrd/
+   * has the one difference); a terminal hangs up. Needs the data plane
+   * (E_UNSUPPORTED without one); a guest agent older than this operation
+   * refuses it (E_AGENT).
    */
   async closeOutput(containerId: string, execId: string, stream: AgentStreamName): Promise<void> {
     checkId('container ID', containerId);

@@ -149,10 +149,10 @@ async function pump(source: AsyncIterable<Buffer>, out: NodeJS.WriteStream, onGo
 
 /**
  * The local reader of a process's output went away (`vessel exec … | head`):
- * the guest closes that output, so every process writing to it gets EPIPE
- * and SIGPIPE on its next write, as with a closed pipe on the host, and the
- * command exits as the process does (141 when SIGPIPE ends it). Without the
- * data plane, or with an older guest agent, the process itself gets SIGPIPE.
+ * the guest closes that output, so the processes writing to it get EPIPE and
+ * SIGPIPE, as with a closed pipe on the host, and the command exits as the
+ * process does (141 when SIGPIPE ends it). Without the data plane, or with
+ * an older guest agent, the process itself is sent SIGPIPE.
  */
 function outputGone(containers: Runtime['containers'], io: ProcessIo, sandboxId: string, containerId: string, execId: string) {
   return (stream: 'stdout' | 'stderr'): void => {
