@@ -50,8 +50,8 @@ function fakeChardev(socketPath: string, inject = createAgentServer(system).inje
   return { server, connections: () => connections, dropHost: () => current?.destroy(), goSilent: () => (silent = current) };
 }
 
-async function waitUntil(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+async function waitUntil(cond: () => boolean, ms = 5_000): Promise<void> {
+  for (let i = 0; i < ms / 10 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 const cleanups: (() => void)[] = [];
@@ -230,7 +230,7 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     await new Promise((r) => setTimeout(r, 300));
     chardev.goSilent();
     ioChardev?.goSilent();
-    await waitUntil(() => chardev.connections() === 2 && ioChardev?.connections() === 2);
+    await waitUntil(() => chardev.connections() === 2 && ioChardev?.connections() === 2, 15_000);
     calling = false;
     await caller;
     expect(chardev.connections()).toBe(2);
@@ -243,7 +243,7 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     expect(got).toBe(1000);
     // The busy reader's stream ended with the old connection (then its RPC fallback met this guest's missing engine).
     expect(await slowRead).toBe('failed');
-  });
+  }, 60_000);
 
   it('a paused VM answers no ping, and that is not taken for a dead connection', async () => {
     const { dir, chardev, socket } = await setUp(undefined, { everyMs: 50, timeoutMs: 300 });
@@ -263,11 +263,11 @@ describe('agent channel owner (real guest agent server behind a stand-in chardev
     expect(chardev.connections()).toBe(1);
     // Resumed (and still silent): now it counts.
     setChannelPaused(dir, false);
-    await waitUntil(() => chardev.connections() === 2);
+    await waitUntil(() => chardev.connections() === 2, 15_000);
     calling = false;
     await caller;
     expect(chardev.connections()).toBe(2);
-  });
+  }, 60_000);
 
   it('the guest connection breaks (agent restarted, chardev reset): the owner reconnects with a new hello and clients carry on', async () => {
     const { chardev, socket } = await setUp();

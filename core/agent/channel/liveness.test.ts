@@ -33,13 +33,27 @@ describe('owner liveness check', () => {
     expect(dead).toEqual([]);
   });
 
-  it('an idle connection is not pinged (an idle guest is not woken)', async () => {
+  it('an answer that comes after an idle tick still counts: a guest that then stops answering is judged', async () => {
+    // Busy at every other tick: each ping's wait is dropped by the idle tick before its answer comes.
+    let tick = 0;
+    let answering = true;
+    const dead: string[] = [];
+    const l = new Liveness({ ping: (answered) => { setTimeout(() => { if (answering) answered(); }, 50); }, dead: (why) => dead.push(why), paused: () => false, busy: () => answering ? (tick++ % 2 === 0) : true, timing: { everyMs: 20, timeoutMs: 100 } });
+    l.start();
+    await sleep(200);
+    answering = false;
+    await sleep(400);
+    l.stop();
+    expect(dead).toHaveLength(1);
+  });
+
+  it('an idle connection is pinged once (is the guest one that answers?), then not again (an idle guest is not woken)', async () => {
     let pings = 0;
     let busy = false;
     const l = new Liveness({ ping: (answered) => { pings += 1; answered(); }, dead: () => undefined, paused: () => false, busy: () => busy, timing: { everyMs: 20, timeoutMs: 60 } });
     l.start();
     await sleep(150);
-    expect(pings).toBe(0);
+    expect(pings).toBe(1);
     busy = true;
     await sleep(150);
     l.stop();

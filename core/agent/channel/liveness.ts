@@ -56,10 +56,12 @@ export class Liveness {
       if (this.waitingSince) this.waitingSince = now;
       return;
     }
-    if (this.o.busy && !this.o.busy()) {
-      // Nothing waits on it: no verdict needed, and no ping to wake an idle guest.
-      this.waitingSince = 0;
-      this.seq += 1;
+    if (this.o.busy && !this.o.busy() && !this.waitingSince && this.everAnswered) {
+      // Nothing waits on it and no ping is out: no ping to wake an idle guest. Until the guest has
+      // answered once, one ping goes out even so (it just answered the hello: it is awake), so the
+      // connection can be judged later: pinged only on busy ticks, a connection carrying short calls
+      // that came and went between ticks was never known to answer, and a silent guest was never judged.
+      // A ping already out is still judged when idle: an idle tick once reset its clock.
       return;
     }
     if (this.waitingSince) {
@@ -76,9 +78,9 @@ export class Liveness {
     this.waitingSince = now;
     const mine = ++this.seq;
     this.o.ping(() => {
-      if (mine !== this.seq) return;
-      this.waitingSince = 0;
+      // Any answer shows the guest knows the ping (a stopped check's late answer too).
       this.everAnswered = true;
+      if (mine === this.seq) this.waitingSince = 0;
     });
   }
 }
