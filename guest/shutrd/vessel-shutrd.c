@@ -6,7 +6,7 @@
  * a closed pipe would: the process's writes fail with EPIPE and raise
  * SIGPIPE. Closing the agent's end of the socket does not do that: a unix
  * socket closed with unread bytes queued resets its peer, whose writes then
- * fail with ECONNRESET and no signal, so a shell loop of `echo` carries on
+ * fail with ECONNRESET and no signal, so a shell loop of `echo` would carry on
  * for ever. shutdown(SHUT_RD) does (net/unix/af_unix.c: the peer is marked
  * SEND_SHUTDOWN). One difference from a pipe remains: a write that was
  * blocked for room at that moment fails with EPIPE alone (the kernel's
